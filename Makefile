@@ -1,0 +1,45 @@
+# Two commands do all set-up on a fresh machine: `make reproduce` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PRESET ?= quick
+DATASET ?=
+DEVICE ?= auto
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: help venv reproduce test lint lab bench clean
+
+help:
+	@echo "make reproduce [PRESET=smoke|quick|paper] [DATASET=mnist5k|fashion_mnist|mnist|...] [DEVICE=auto|cpu|cuda]"
+	@echo "make test      unit tests + every notebook at the smoke preset"
+	@echo "make lab       JupyterLab on notebooks/"
+	@echo "make bench     sweep benchmark (engine vs plain PyTorch loop)"
+	@echo "make clean     remove results/ and caches (keeps .venv and data/)"
+
+# Creates .venv if missing and installs the package with its dev extras (torch pinned by range).
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+reproduce: $(STAMP)
+	$(PY) -m reuse_utils.runner --preset $(PRESET) --device $(DEVICE) $(if $(DATASET),--dataset $(DATASET),) --results results
+
+test: $(STAMP)
+	$(PY) -m ruff check reuse_utils tests benchmarks
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check reuse_utils tests benchmarks
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_sweep.py
+
+clean:
+	rm -rf results .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +

@@ -1,0 +1,98 @@
+"""Device selection, seeding and mixed precision.
+
+``get_device("auto")`` picks CUDA, then Apple MPS, then CPU. ``seed_everything`` makes runs
+repeatable: with the same seed, CPU results are bit-identical (tested).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+
+__all__ = ["get_device", "seed_everything", "autocast", "describe_device"]
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def get_device(preference: str | torch.device = "auto") -> torch.device:
+    """Return the torch device to compute on.
+
+    ``preference="auto"`` → ``cuda`` if available, else ``mps``, else ``cpu``. Any other string
+    (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``) forces that device; asking for an unavailable
+    accelerator raises ``ValueError`` rather than silently computing elsewhere.
+    """
+    if isinstance(preference, torch.device):
+        preference = str(preference)
+    if not isinstance(preference, str) or not preference.strip():
+        raise ValueError(f"preference must be 'auto', 'cpu', 'cuda[:N]' or 'mps'; got {preference!r}")
+    pref = preference.strip().lower()
+    if pref == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if _mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        dev = torch.device(pref)
+    except RuntimeError as exc:
+        raise ValueError(
+            f"preference must be 'auto', 'cpu', 'cuda[:N]' or 'mps'; got {preference!r}"
+        ) from exc
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"preference={preference!r} but CUDA is not available on this machine")
+        count = torch.cuda.device_count()
+        if dev.index is not None and not 0 <= dev.index < count:
+            raise ValueError(f"preference={preference!r}: CUDA device index must be in [0, {count - 1}]")
+    elif dev.type == "mps" and not _mps_available():
+        raise ValueError(f"preference={preference!r} but MPS is not available on this machine")
+    elif dev.type not in {"cpu", "cuda", "mps"}:
+        raise ValueError(f"preference must be 'auto', 'cpu', 'cuda[:N]' or 'mps'; got {preference!r}")
+    return dev
+
+
+def seed_everything(seed: int, *, deterministic: bool = True) -> None:
+    """Seed Python, NumPy and torch (CPU and every CUDA device).
+
+    With ``deterministic=True`` deterministic algorithms are requested (``warn_only`` so that an
+    op without a deterministic kernel warns instead of failing) and cuDNN autotuning is off.
+    """
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be an integer in [0, 2**32 - 1]; got {seed!r}")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+
+
+@contextlib.contextmanager
+def autocast(device: torch.device | str, enabled: bool = True) -> Iterator[None]:
+    """bf16 mixed precision on CUDA; a no-op context on every other device."""
+    dev = torch.device(device) if isinstance(device, str) else device
+    if enabled and dev.type == "cuda":
+        with torch.autocast(device_type="cuda", dtype=torch.bfloat16):
+            yield
+    else:
+        yield
+
+
+def describe_device(device: torch.device) -> str:
+    """Human-readable name of the device (GPU model where known)."""
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    if device.type == "mps":
+        return "mps (Apple GPU)"
+    return f"cpu ({os.cpu_count()} logical cores, {torch.get_num_threads()} torch threads)"

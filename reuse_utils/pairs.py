@@ -1,0 +1,446 @@
+r"""The controllable data generator: two-panel composite images with dialled task and feature correlation.
+
+Each sample concatenates **Alice's panel** and **Bob's panel** (side by side, or stacked). Alice's
+label comes from her panel, Bob's from his. Generative process, for ``n`` samples independently:
+
+1. Draw Alice's class :math:`a` uniformly from her :math:`K` classes and an instance
+   :math:`x_A` of class :math:`a` uniformly (with replacement) from the base data.
+2. With probability :math:`f` (``feature_corr``) Bob's panel **is the same instance**
+   (:math:`x_B = x_A`, :math:`b = a`): shared features.
+3. Otherwise, with probability :math:`(t - f)/(1 - f)` (``t = task_corr``), Bob's class is
+   :math:`b = \pi(a)` (``label_map``, identity by default) and :math:`x_B` is a *different*
+   instance of class :math:`b`: shared task, features independent given the labels.
+4. Otherwise :math:`b` is uniform over Bob's classes and :math:`x_B` a different instance of class
+   :math:`b`: independent.
+
+Steps 2–3 together make :math:`b = \pi(a)` with probability exactly :math:`t`
+(:math:`f + (1-f)\frac{t-f}{1-f} = t`). At :math:`t = f = 0` Bob's label and panel are drawn
+independently of Alice's label and panel: provably uncorrelated tasks and input features.
+
+**Claim: with a bijective** :math:`\pi` **and uniform marginals, Cramér's V of (a, b) equals t.**
+Proof. :math:`P(a, b) = \frac1K\left[t\,\mathbb 1[b=\pi(a)] + \frac{1-t}{K}\right]`, so both
+marginals are :math:`1/K` and :math:`P(a,b) - P(a)P(b) = \frac tK(\mathbb 1[b=\pi(a)] - \frac1K)`.
+Then :math:`\phi^2 = \sum_{a,b} \frac{(P(a,b)-P(a)P(b))^2}{P(a)P(b)}
+= t^2\left[K(1-\tfrac1K)^2 + (K^2-K)\tfrac1{K^2}\right] = t^2 (K-1)`, and
+:math:`V = \sqrt{\phi^2/(K-1)} = |t|`. For binary tasks the signed phi coefficient equals
+:math:`t`, including negative :math:`t` where step 3 uses :math:`b = 1 - \pi(a)` with probability
+:math:`|t|` (``feature_corr`` must then be 0). ∎
+
+Conventions:
+
+* **Splits.** Build training pairs from a train split and test pairs from the test split, so a test
+  image never appears in a training pair. Instances are drawn **with replacement**, so ``n`` may
+  exceed the base set size; "different instance" means a different index of the base set.
+* **Normalisation.** ``x = (pixel/255 - 0.5) / 0.5``, i.e. float32 in [-1, 1], every channel.
+* **Cross-domain** (``bob_data``): Bob's images are resized (bilinear, antialiased) to Alice's
+  height × width; the channel count is the larger of the two, a grey image being replicated to
+  three channels. ``feature_corr`` must then be 0 (a shared instance is impossible).
+* **Layout.** ``"horizontal"``: Alice left, Bob right (C×H×2W); ``"vertical"``: Alice top, Bob
+  bottom (C×2H×W). ``Pairs.regions[name] = (row0, row1, col0, col1)``, half-open pixel ranges.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from reuse_utils.data import ImageDataset
+
+__all__ = ["Pairs", "make_pairs", "measure_correlations", "cramers_v", "LAYOUTS", "PANELS"]
+
+LAYOUTS = ("horizontal", "vertical")
+PANELS = ("alice", "bob")
+
+
+def _normalise(images_u8: torch.Tensor) -> torch.Tensor:
+    return images_u8.float().div_(127.5).sub_(1.0)
+
+
+@dataclass
+class _Source:
+    """A base dataset indexed by class for vectorised sampling."""
+
+    images: torch.Tensor  # uint8 N×C×H×W (already brought to the common shape)
+    labels: torch.Tensor
+    order: torch.Tensor  # indices sorted by class
+    starts: torch.Tensor  # first position of each class in ``order``
+    counts: torch.Tensor
+    pos_in_class: torch.Tensor  # rank of each base index within its class
+    name: str
+
+    @classmethod
+    def build(cls, images: torch.Tensor, labels: torch.Tensor, num_classes: int, name: str) -> _Source:
+        order = torch.argsort(labels, stable=True)
+        counts = torch.bincount(labels, minlength=num_classes)
+        starts = torch.cumsum(counts, 0) - counts
+        inv = torch.empty_like(order)
+        inv[order] = torch.arange(len(order))
+        return cls(images, labels, order, starts, counts, inv - starts[labels], name)
+
+    def draw(self, cls_ids: torch.Tensor, gen: torch.Generator,
+             exclude: torch.Tensor | None = None) -> torch.Tensor:
+        """One instance index per entry of ``cls_ids``; where ``exclude`` (a base index of the same
+        class) is given, a different instance is drawn (uniform over the others)."""
+        counts = self.counts[cls_ids]
+        u = torch.rand(len(cls_ids), generator=gen, dtype=torch.float64)
+        if exclude is None:
+            j = torch.clamp((u * counts).long(), max=counts - 1)
+            return self.order[self.starts[cls_ids] + j]
+        same_class = self.labels[exclude] == cls_ids
+        m = counts - same_class.long()
+        j = torch.clamp((u * m).long(), max=torch.clamp(m - 1, min=0))
+        j = j + (same_class & (j >= self.pos_in_class[exclude])).long()
+        return self.order[self.starts[cls_ids] + j]
+
+
+@dataclass
+class Pairs(Dataset):
+    """Composite two-panel samples (a ``torch.utils.data.Dataset`` of ``(x, y_alice, y_bob)``).
+
+    Attributes:
+        x: float32 N×C×H×W images in [-1, 1] (see module docstring).
+        y_alice, y_bob: int64 labels.
+        shared: bool mask, True where Bob's panel is Alice's instance (step 2).
+        regions: panel name → (row0, row1, col0, col1) pixel region.
+        task_corr, feature_corr: the dials used; seed: the generator seed.
+        alice_index, bob_index: base-set indices of each panel (provenance).
+    """
+
+    x: torch.Tensor
+    y_alice: torch.Tensor
+    y_bob: torch.Tensor
+    shared: torch.Tensor
+    regions: dict[str, tuple[int, int, int, int]]
+    task_corr: float
+    feature_corr: float
+    seed: int
+    layout: str
+    num_classes_alice: int
+    num_classes_bob: int
+    alice_index: torch.Tensor
+    bob_index: torch.Tensor
+    alice_classes: list[str] = field(default_factory=list)
+    bob_classes: list[str] = field(default_factory=list)
+    randomized: tuple[str, ...] = ()
+    sources: dict[str, _Source] = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.y_alice)
+
+    def __getitem__(self, i):
+        return self.x[i], self.y_alice[i], self.y_bob[i]
+
+    @property
+    def device(self) -> torch.device:
+        return self.x.device
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return tuple(self.x.shape[1:])  # type: ignore[return-value]
+
+    def labels(self, target: str) -> torch.Tensor:
+        """``y_alice`` or ``y_bob`` by name (``target`` ∈ {"alice", "bob"})."""
+        if target not in PANELS:
+            raise ValueError(f"target must be one of {list(PANELS)}; got {target!r}")
+        return self.y_alice if target == "alice" else self.y_bob
+
+    def num_classes(self, target: str) -> int:
+        if target not in PANELS:
+            raise ValueError(f"target must be one of {list(PANELS)}; got {target!r}")
+        return self.num_classes_alice if target == "alice" else self.num_classes_bob
+
+    def to(self, device: torch.device | str) -> Pairs:
+        """A copy whose tensors live on ``device`` (sources for re-drawing stay on the CPU)."""
+        return replace(self, x=self.x.to(device), y_alice=self.y_alice.to(device),
+                       y_bob=self.y_bob.to(device), shared=self.shared.to(device))
+
+    def panel(self, which: str) -> torch.Tensor:
+        """View of one panel's pixels, N×C×h×w."""
+        if which not in self.regions:
+            raise ValueError(f"which must be one of {list(self.regions)}; got {which!r}")
+        r0, r1, c0, c1 = self.regions[which]
+        return self.x[:, :, r0:r1, c0:c1]
+
+    def randomize_panel(self, which: str, seed: int) -> Pairs:
+        """Copy with panel ``which`` replaced by panels drawn independently of all labels.
+
+        Each replacement draws a class uniformly, then an instance of it, from the same base data
+        that panel came from. Labels are unchanged, so accuracy on the copy measures how much a
+        model relies on that panel (Shah et al.'s randomised-half test).
+        """
+        if which not in PANELS:
+            raise ValueError(f"which must be one of {list(PANELS)}; got {which!r}")
+        src = self.sources.get(which)
+        if src is None:
+            raise ValueError("these Pairs carry no base data to redraw panels from")
+        gen = torch.Generator().manual_seed(_check_seed(seed))
+        k = len(src.counts)
+        cls_ids = torch.randint(k, (len(self),), generator=gen)
+        idx = src.draw(cls_ids, gen)
+        x = self.x.clone()
+        r0, r1, c0, c1 = self.regions[which]
+        x[:, :, r0:r1, c0:c1] = _normalise(src.images[idx]).to(x.device)
+        return replace(self, x=x, randomized=tuple(sorted(set(self.randomized) | {which})),
+                       shared=torch.zeros_like(self.shared))
+
+    def summary(self) -> dict:
+        return {"n": len(self), "task_corr": self.task_corr, "feature_corr": self.feature_corr,
+                "seed": self.seed, "layout": self.layout, "input_shape": self.input_shape}
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def _check_seed(seed) -> int:
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or not 0 <= int(seed) < 2**63:
+        raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
+    return int(seed)
+
+
+def _check_dial(name: str, value, lo: float, hi: float) -> float:
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or math.isnan(float(value)):
+        raise ValueError(f"{name} must be a number in [{lo}, {hi}]; got {value!r}")
+    v = float(value)
+    if not lo <= v <= hi:
+        raise ValueError(f"{name} must be in [{lo}, {hi}]; got {v}")
+    return v
+
+
+def _check_label_map(label_map, k_a: int, k_b: int) -> torch.Tensor:
+    if isinstance(label_map, Mapping):
+        if sorted(label_map) != list(range(k_a)):
+            raise ValueError(f"label_map keys must be exactly Alice's classes 0..{k_a - 1}; got {sorted(label_map)}")
+        values = [label_map[i] for i in range(k_a)]
+    elif isinstance(label_map, (Sequence, np.ndarray, torch.Tensor)) and not isinstance(label_map, str):
+        values = [int(v) for v in (label_map.tolist() if hasattr(label_map, "tolist") else label_map)]
+    else:
+        raise ValueError(f"label_map must be a sequence or mapping of Alice class → Bob class; got {type(label_map).__name__}")
+    if len(values) != k_a:
+        raise ValueError(f"label_map must have one entry per Alice class ({k_a}); got {len(values)}")
+    if k_a != k_b or sorted(values) != list(range(k_b)):
+        raise ValueError(
+            f"label_map must be a bijection from Alice's {k_a} classes onto Bob's {k_b} classes "
+            f"(a permutation of 0..{k_b - 1}); got {values}"
+        )
+    return torch.tensor(values, dtype=torch.long)
+
+
+def _common_images(alice: ImageDataset, bob: ImageDataset) -> tuple[torch.Tensor, torch.Tensor]:
+    """Bring both image sets to Alice's H×W and max(C_A, C_B) channels (grey replicated)."""
+    from torchvision.transforms.functional import resize
+
+    a_img, b_img = alice.images, bob.images
+    h, w = a_img.shape[-2:]
+    if tuple(b_img.shape[-2:]) != (h, w):
+        b_img = resize(b_img, [h, w], antialias=True)
+    c = max(a_img.shape[1], b_img.shape[1])
+    for name, img in (("alice_data", a_img), ("bob_data", b_img)):
+        if img.shape[1] not in (1, c):
+            raise ValueError(f"{name} has {img.shape[1]} channels; only 1 or {c} can be combined")
+    if a_img.shape[1] != c:
+        a_img = a_img.expand(-1, c, -1, -1)
+    if b_img.shape[1] != c:
+        b_img = b_img.expand(-1, c, -1, -1)
+    return a_img.contiguous(), b_img.contiguous()
+
+
+# ----------------------------------------------------------------------------- generator
+
+
+def make_pairs(
+    alice_data: ImageDataset,
+    n: int,
+    task_corr: float = 0.0,
+    feature_corr: float = 0.0,
+    *,
+    bob_data: ImageDataset | None = None,
+    label_map: Sequence[int] | Mapping[int, int] | None = None,
+    layout: str = "horizontal",
+    seed: int = 0,
+) -> Pairs:
+    """Generate ``n`` two-panel samples with the given dials (process in the module docstring).
+
+    Args:
+        alice_data: base images for Alice's panel (and Bob's, unless ``bob_data``).
+        n: number of samples, ≥ 1 (may exceed the base set: drawn with replacement).
+        task_corr: t ∈ [0, 1] (∈ [-1, 1] for binary tasks): P(b = π(a)).
+        feature_corr: f ∈ [0, t]: P(Bob's panel is Alice's instance).
+        bob_data: optional other base set for Bob's panel (then ``feature_corr`` must be 0).
+        label_map: bijection Alice class → Bob class (default identity; required when the class
+            counts differ and ``task_corr`` ≠ 0).
+        layout: ``"horizontal"`` or ``"vertical"``.
+        seed: generator seed; the same seed gives identical tensors.
+    """
+    if not isinstance(alice_data, ImageDataset):
+        raise ValueError(f"alice_data must be an ImageDataset; got {type(alice_data).__name__}")
+    if bob_data is not None and not isinstance(bob_data, ImageDataset):
+        raise ValueError(f"bob_data must be an ImageDataset or None; got {type(bob_data).__name__}")
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"n must be an integer ≥ 1; got {n!r}")
+    n = int(n)
+    seed = _check_seed(seed)
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {list(LAYOUTS)}; got {layout!r}")
+    bob_src_data = bob_data if bob_data is not None else alice_data
+    k_a, k_b = alice_data.num_classes, bob_src_data.num_classes
+    binary = k_a == 2 and k_b == 2
+    t = _check_dial("task_corr", task_corr, -1.0 if binary else 0.0, 1.0)
+    f = _check_dial("feature_corr", feature_corr, 0.0, 1.0)
+    if t < 0 and f != 0:
+        raise ValueError(f"feature_corr must be 0 when task_corr is negative; got feature_corr={f}")
+    if f > abs(t) or (t < 0 and f > 0):
+        raise ValueError(f"feature_corr must be in [0, task_corr] = [0, {max(t, 0.0)}]; got {f}")
+    if f > 0 and bob_data is not None:
+        raise ValueError(f"feature_corr must be 0 when bob_data is given (no shared instance possible); got {f}")
+    if label_map is None:
+        if k_a != k_b and t != 0:
+            raise ValueError(
+                f"alice_data has {k_a} classes and bob_data {k_b}: pass a bijective label_map, "
+                f"or use task_corr=0 (got task_corr={t})"
+            )
+        pi = torch.arange(k_a) if k_a == k_b else None
+    else:
+        pi = _check_label_map(label_map, k_a, k_b)
+        if f > 0 and not torch.equal(pi, torch.arange(k_a)):
+            raise ValueError(f"feature_corr must be 0 with a non-identity label_map (a shared instance keeps its class); got {f}")
+    for name, ds in (("alice_data", alice_data), ("bob_data", bob_src_data)):
+        counts = ds.class_counts()
+        empty = [ds.classes[i] for i in torch.nonzero(counts == 0).flatten().tolist()]
+        if empty:
+            raise ValueError(f"{name} has no instance of class(es) {empty}: every class needs ≥ 1 image")
+    same_source = bob_data is None
+    if same_source and f < 1:
+        few = [alice_data.classes[i] for i in torch.nonzero(alice_data.class_counts() < 2).flatten().tolist()]
+        if few:
+            raise ValueError(f"alice_data needs ≥ 2 images per class to draw a different instance for Bob; "
+                             f"class(es) {few} have fewer")
+
+    if same_source:
+        a_imgs = b_imgs = alice_data.images
+    else:
+        a_imgs, b_imgs = _common_images(alice_data, bob_src_data)
+    src_a = _Source.build(a_imgs, alice_data.labels, k_a, alice_data.name)
+    src_b = src_a if same_source else _Source.build(b_imgs, bob_src_data.labels, k_b, bob_src_data.name)
+
+    gen = torch.Generator().manual_seed(seed)
+    a = torch.randint(k_a, (n,), generator=gen)
+    ia = src_a.draw(a, gen)
+    u = torch.rand(n, generator=gen, dtype=torch.float64)
+    b_uniform = torch.randint(k_b, (n,), generator=gen)
+    if t >= 0:
+        shared = u < f
+        linked = u < t  # includes the shared samples: P(linked) = t
+        b = torch.where(linked, pi[a], b_uniform) if pi is not None else b_uniform
+    else:
+        shared = torch.zeros(n, dtype=torch.bool)
+        b = torch.where(u < -t, 1 - pi[a], b_uniform)
+    ib = src_b.draw(b, gen, exclude=ia if same_source else None)
+    ib = torch.where(shared, ia, ib)
+
+    xa, xb = _normalise(src_a.images[ia]), _normalise(src_b.images[ib])
+    c, h, w = xa.shape[1:]
+    if layout == "horizontal":
+        x = torch.cat([xa, xb], dim=3)
+        regions = {"alice": (0, h, 0, w), "bob": (0, h, w, 2 * w)}
+    else:
+        x = torch.cat([xa, xb], dim=2)
+        regions = {"alice": (0, h, 0, w), "bob": (h, 2 * h, 0, w)}
+    return Pairs(x=x, y_alice=a, y_bob=b, shared=shared, regions=regions, task_corr=t,
+                 feature_corr=f, seed=seed, layout=layout, num_classes_alice=k_a,
+                 num_classes_bob=k_b, alice_index=ia, bob_index=ib,
+                 alice_classes=list(alice_data.classes), bob_classes=list(bob_src_data.classes),
+                 sources={"alice": src_a, "bob": src_b})
+
+
+# ----------------------------------------------------------------------------- measurement
+
+
+def cramers_v(x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, *,
+              bias_corrected: bool = True, signed_binary: bool = True) -> float:
+    """Cramér's V between two label vectors (Bergsma's 2013 bias correction by default).
+
+    For two binary variables the signed phi coefficient is returned (sign of the Pearson
+    correlation of the 0/1 labels), so negative task correlation shows as negative.
+    Categories that never occur are dropped. Returns 0.0 when either variable is constant.
+    """
+    from scipy.stats import chi2_contingency
+    from scipy.stats.contingency import crosstab
+
+    x = np.asarray(x.cpu() if isinstance(x, torch.Tensor) else x)
+    y = np.asarray(y.cpu() if isinstance(y, torch.Tensor) else y)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(f"x and y must be 1-D of equal length; got {x.shape} and {y.shape}")
+    table = crosstab(x, y).count
+    r, k = table.shape
+    n = table.sum()
+    if r < 2 or k < 2 or n < 2:
+        return 0.0
+    chi2 = chi2_contingency(table, correction=False)[0]
+    phi2 = chi2 / n
+    if bias_corrected:
+        phi2 = max(0.0, phi2 - (k - 1) * (r - 1) / (n - 1))
+        kc = k - (k - 1) ** 2 / (n - 1)
+        rc = r - (r - 1) ** 2 / (n - 1)
+        denom = min(kc - 1, rc - 1)
+    else:
+        denom = min(k - 1, r - 1)
+    v = math.sqrt(phi2 / denom) if denom > 0 else 0.0
+    if signed_binary and r == 2 and k == 2:
+        sign = np.sign(table[0, 0] * table[1, 1] - table[0, 1] * table[1, 0])
+        v *= float(sign) if sign != 0 else 1.0
+    return float(min(v, 1.0) if v >= 0 else max(v, -1.0))
+
+
+def _pixel_correlation(pa: torch.Tensor, pb: torch.Tensor, eps: float = 1e-12) -> tuple[float, int]:
+    """Mean over pixel positions of the Pearson correlation (over samples) between two panels."""
+    a = pa.reshape(len(pa), -1).double()
+    b = pb.reshape(len(pb), -1).double()
+    a = a - a.mean(0)
+    b = b - b.mean(0)
+    va, vb = (a * a).mean(0), (b * b).mean(0)
+    ok = (va > eps) & (vb > eps)
+    if not bool(ok.any()):
+        return 0.0, 0
+    r = (a[:, ok] * b[:, ok]).mean(0) / torch.sqrt(va[ok] * vb[ok])
+    return float(r.mean()), int(ok.sum())
+
+
+def measure_correlations(pairs: Pairs) -> dict:
+    """Measured relatedness of Alice's and Bob's tasks and inputs in ``pairs``.
+
+    Returns a dict with:
+
+    * ``task_corr``: bias-corrected Cramér's V between ``y_alice`` and ``y_bob`` (signed phi for
+      two binary tasks); ``task_corr_p_value``: chi-square test of independence.
+    * ``feature_corr``: mean over pixel positions of the Pearson correlation, across samples,
+      between Alice's and Bob's panel at that position (positions where either panel has zero
+      variance are excluded; ``feature_pixels`` counts those used).
+    * ``shared_fraction``: fraction of samples whose two panels are the same instance.
+    * ``mutual_information``: plug-in mutual information between the labels, in bits.
+    * ``task_corr_dial``, ``feature_corr_dial``, ``n``.
+    """
+    from scipy.stats import chi2_contingency
+    from scipy.stats.contingency import crosstab
+    from sklearn.metrics import mutual_info_score
+
+    ya, yb = pairs.y_alice.cpu().numpy(), pairs.y_bob.cpu().numpy()
+    table = crosstab(ya, yb).count
+    p_value = float(chi2_contingency(table, correction=False)[1]) if min(table.shape) > 1 else 1.0
+    feat, used = _pixel_correlation(pairs.panel("alice").cpu(), pairs.panel("bob").cpu())
+    return {
+        "n": len(pairs),
+        "task_corr_dial": pairs.task_corr,
+        "feature_corr_dial": pairs.feature_corr,
+        "task_corr": cramers_v(ya, yb),
+        "task_corr_p_value": p_value,
+        "feature_corr": feat,
+        "feature_pixels": used,
+        "shared_fraction": float(pairs.shared.float().mean()),
+        "mutual_information": float(mutual_info_score(ya, yb) / math.log(2)),
+    }

@@ -1,0 +1,114 @@
+"""Figures: sample grids, mean ± 95% CI curves, heatmaps; saved as PNG and PDF.
+
+Every plotting function returns its matplotlib ``Figure`` and draws from plain data, so the same
+function renders a static figure under papermill and the redraw behind a slider.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+__all__ = ["show_pairs", "save_figure", "plot_mean_ci", "set_style", "heatmap"]
+
+
+def set_style() -> None:
+    sns.set_theme(context="notebook", style="whitegrid")
+
+
+def save_figure(fig: plt.Figure, results_dir: str | Path, name: str,
+                label: str | None = None) -> list[Path]:
+    """Save ``fig`` as ``<results_dir>/figures/<name>.png`` and ``.pdf``; returns both paths.
+
+    ``label`` (e.g. "stand-in data") is stamped in the figure's corner when given.
+    """
+    out = Path(results_dir) / "figures"
+    out.mkdir(parents=True, exist_ok=True)
+    if label:
+        fig.text(0.995, 0.005, label, ha="right", va="bottom", fontsize=8, color="crimson")
+    paths = []
+    for ext in ("png", "pdf"):
+        p = out / f"{name}.{ext}"
+        fig.savefig(p, bbox_inches="tight", dpi=130 if ext == "png" else None)
+        paths.append(p)
+    return paths
+
+
+def show_pairs(pairs, n: int = 16, ncols: int = 4, title: str | None = None) -> plt.Figure:
+    """Grid of the first ``n`` composite images, each titled with Alice's and Bob's labels.
+
+    A dashed line marks the panel boundary; "shared" marks samples whose panels are the same
+    instance.
+    """
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive integer; got {n!r}")
+    n = min(n, len(pairs))
+    ncols = max(1, min(ncols, n))
+    nrows = int(np.ceil(n / ncols))
+    x = pairs.x[:n].detach().cpu()
+    h, w = x.shape[-2:]
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols * w / max(h, w) + 0.3, 2.6 * nrows * h / max(h, w) + 0.5),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        img = ((x[i] + 1) / 2).clamp(0, 1)
+        if img.shape[0] == 1:
+            ax.imshow(img[0], cmap="gray", vmin=0, vmax=1)
+        else:
+            ax.imshow(img.permute(1, 2, 0))
+        r0, r1, c0, c1 = pairs.regions["bob"]
+        if pairs.layout == "horizontal":
+            ax.axvline(c0 - 0.5, color="orange", ls="--", lw=1)
+        else:
+            ax.axhline(r0 - 0.5, color="orange", ls="--", lw=1)
+        ya, yb = int(pairs.y_alice[i]), int(pairs.y_bob[i])
+        na = pairs.alice_classes[ya] if pairs.alice_classes else ya
+        nb = pairs.bob_classes[yb] if pairs.bob_classes else yb
+        tag = " (shared)" if bool(pairs.shared[i]) else ""
+        ax.set_title(f"A: {na} | B: {nb}{tag}", fontsize=9)
+    fig.suptitle(title or f"task_corr={pairs.task_corr:g}, feature_corr={pairs.feature_corr:g}", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_mean_ci(df: pd.DataFrame, x: str, y: str, hue: str | None = None, *, ax=None,
+                 xlabel: str | None = None, ylabel: str | None = None, chance: float | None = None,
+                 title: str | None = None, style: str | None = None) -> plt.Figure:
+    """Mean of ``y`` over seeds against ``x`` with a 95% confidence band (seaborn, t-based via
+    bootstrap-free ``errorbar=('ci', 95)``), one line per ``hue``; optional chance line."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    else:
+        fig = ax.figure
+    sns.lineplot(data=df, x=x, y=y, hue=hue, style=style, errorbar=("ci", 95), marker="o", ax=ax,
+                 palette="viridis" if hue and pd.api.types.is_numeric_dtype(df[hue]) else None)
+    if chance is not None:
+        ax.axhline(chance, color="grey", ls=":", lw=1.2, label="chance")
+    ax.set_xlabel(xlabel or x)
+    ax.set_ylabel(ylabel or y)
+    if title:
+        ax.set_title(title)
+    if hue or chance is not None:
+        ax.legend(fontsize=8, title=hue)
+    fig.tight_layout()
+    return fig
+
+
+def heatmap(table: pd.DataFrame, *, xlabel: str, ylabel: str, title: str, cbar_label: str,
+            fmt: str = ".2f", ax=None) -> plt.Figure:
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    else:
+        fig = ax.figure
+    sns.heatmap(table, annot=True, fmt=fmt, cmap="viridis", ax=ax, cbar_kws={"label": cbar_label})
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

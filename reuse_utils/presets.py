@@ -1,0 +1,75 @@
+"""Experiment sizes: ``smoke`` (CI, seconds per notebook), ``quick`` (laptop CPU, whole story in
+about 20 minutes), ``paper`` (GPU scale: full datasets, ≥ 5 seeds, all depths).
+
+Every number a notebook or sweep uses comes from here, so ``PRESET=paper`` scales the whole
+study without code changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+__all__ = ["Preset", "PRESETS", "get_preset"]
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Sizes and defaults of one scale of the study.
+
+    n_alice / n_bob: training pairs for Alice / Bob; n_test: test pairs (each from the base
+    test split). Epochs are passes over those pairs. ``cnn_width``: channels of the first conv block
+    (then ×2, ×4). ``ks=None`` means every depth 1..L.
+    """
+
+    name: str
+    dataset: str
+    n_alice: int
+    n_bob: int
+    n_test: int
+    alice_epochs: int
+    bob_epochs: int
+    batch_size: int
+    seeds: tuple[int, ...]
+    task_corrs: tuple[float, ...]
+    feature_corrs: tuple[float, ...]
+    ks: tuple[int, ...] | None = None
+    modes: tuple[str, ...] = ("reinit", "finetune")
+    cnn_width: int = 8
+    mlp_width: int = 128
+    alice_lr: float = 1e-3
+    bob_lr: float = 1e-3
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def with_(self, **changes) -> Preset:
+        return replace(self, **changes)
+
+
+PRESETS: dict[str, Preset] = {
+    "smoke": Preset(
+        name="smoke", dataset="mnist5k", n_alice=600, n_bob=200, n_test=300,
+        alice_epochs=1, bob_epochs=2, batch_size=64, seeds=(0, 1),
+        task_corrs=(0.0, 1.0), feature_corrs=(0.0,), ks=None, cnn_width=4, mlp_width=32,
+    ),
+    "quick": Preset(
+        name="quick", dataset="mnist5k", n_alice=4000, n_bob=1000, n_test=2000,
+        alice_epochs=4, bob_epochs=8, batch_size=64, seeds=(0, 1, 2),
+        task_corrs=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0), feature_corrs=(0.0, 0.25, 0.5), cnn_width=8,
+    ),
+    "paper": Preset(
+        name="paper", dataset="fashion_mnist", n_alice=60_000, n_bob=2000, n_test=10_000,
+        alice_epochs=10, bob_epochs=20, batch_size=128, seeds=(0, 1, 2, 3, 4),
+        task_corrs=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
+        feature_corrs=(0.0, 0.25, 0.5, 0.75), cnn_width=16, mlp_width=256,
+    ),
+}
+
+
+def get_preset(name: str | Preset) -> Preset:
+    if isinstance(name, Preset):
+        return name
+    if name not in PRESETS:
+        raise ValueError(f"preset must be one of {sorted(PRESETS)}; got {name!r}")
+    return PRESETS[name]
