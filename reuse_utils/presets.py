@@ -49,9 +49,9 @@ class Preset:
 
 PRESETS: dict[str, Preset] = {
     "smoke": Preset(
-        name="smoke", dataset="mnist5k", n_alice=600, n_bob=200, n_test=300,
-        alice_epochs=1, bob_epochs=2, batch_size=64, seeds=(0, 1),
-        task_corrs=(0.0, 1.0), feature_corrs=(0.0,), ks=None, cnn_width=4, mlp_width=32,
+        name="smoke", dataset="mnist5k", n_alice=1000, n_bob=300, n_test=300,
+        alice_epochs=2, bob_epochs=5, batch_size=32, seeds=(0, 1),
+        task_corrs=(0.0, 1.0), feature_corrs=(0.0,), ks=None, cnn_width=8, mlp_width=32,
     ),
     "quick": Preset(
         name="quick", dataset="mnist5k", n_alice=4000, n_bob=1000, n_test=2000,

@@ -1,0 +1,151 @@
+"""Architectures, each an ordered stack of "layers" that Bob can freeze or retrain.
+
+A *layer* is one retrainable unit: a conv or linear block together with its normalisation,
+activation and pooling. ``retrainable_layers(model)`` lists them bottom → top; the last one is
+the output layer (its final ``nn.Linear`` has ``num_classes`` outputs).
+
+* ``"cnn"``  — small VGG-style net: 3 conv blocks (3×3 conv, ReLU, 2×2 max-pool; ``width``,
+  2·``width``, 4·``width`` channels), then ``fc`` (flatten, linear 128, ReLU) and ``out``:
+  L = 5. Convolution shares its weights across the two panels.
+* ``"mlp"``  — flatten, 3 hidden linear layers (``width`` units, ReLU), ``out``: L = 4. No weight
+  sharing across panels: the architecture control.
+* ``"resnet18"`` — torchvision's ResNet-18 for small inputs (3×3 stride-1 stem, no max-pool):
+  stem, layer1–4, ``out`` (global average pool + linear): L = 6. BatchNorm statistics of frozen
+  layers stay frozen (they are kept in eval mode while Bob trains).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import torch
+from torch import nn
+
+__all__ = ["LayeredNet", "build_model", "retrainable_layers", "ARCHS", "reset_layer", "output_linear"]
+
+ARCHS = ("cnn", "mlp", "resnet18")
+DEFAULT_WIDTH = {"cnn": 8, "mlp": 128, "resnet18": 64}
+
+
+class LayeredNet(nn.Module):
+    """A sequential network whose ``layers`` are the units counted by :func:`retrainable_layers`."""
+
+    def __init__(self, layers: list[nn.Module], names: list[str], arch: str,
+                 input_shape: tuple[int, int, int], num_classes: int, width: int):
+        super().__init__()
+        self.layers = nn.ModuleList(layers)
+        self.layer_names = list(names)
+        self.arch = arch
+        self.input_shape = tuple(input_shape)
+        self.num_classes = int(num_classes)
+        self.width = int(width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def forward_from(self, h: torch.Tensor, start: int) -> torch.Tensor:
+        """Run layers ``start..L-1`` on an activation ``h`` of layer ``start - 1``."""
+        for layer in self.layers[start:]:
+            h = layer(h)
+        return h
+
+    def forward_to(self, x: torch.Tensor, stop: int) -> torch.Tensor:
+        """Activation after the first ``stop`` layers (``stop = 0`` returns ``x``)."""
+        for layer in self.layers[:stop]:
+            x = layer(x)
+        return x
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.layers)
+
+    def spec(self) -> dict:
+        return {"arch": self.arch, "input_shape": list(self.input_shape),
+                "num_classes": self.num_classes, "width": self.width}
+
+
+def _conv_block(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2))
+
+
+def _build_cnn(c: int, h: int, w: int, k: int, width: int) -> LayeredNet:
+    if h < 8 or w < 8:
+        raise ValueError(f"input_shape must be at least 8×8 pixels for 'cnn' (3 pooling stages); got {h}×{w}")
+    chans = [width, 2 * width, 4 * width]
+    layers: list[nn.Module] = [_conv_block(c, chans[0]), _conv_block(chans[0], chans[1]),
+                               _conv_block(chans[1], chans[2])]
+    flat = chans[2] * (h // 8) * (w // 8)
+    layers.append(nn.Sequential(nn.Flatten(), nn.Linear(flat, 128), nn.ReLU(inplace=True)))
+    layers.append(nn.Sequential(nn.Linear(128, k)))
+    return LayeredNet(layers, ["conv1", "conv2", "conv3", "fc", "out"], "cnn", (c, h, w), k, width)
+
+
+def _build_mlp(c: int, h: int, w: int, k: int, width: int) -> LayeredNet:
+    d = c * h * w
+    layers: list[nn.Module] = [nn.Sequential(nn.Flatten(), nn.Linear(d, width), nn.ReLU(inplace=True))]
+    for _ in range(2):
+        layers.append(nn.Sequential(nn.Linear(width, width), nn.ReLU(inplace=True)))
+    layers.append(nn.Sequential(nn.Linear(width, k)))
+    return LayeredNet(layers, ["fc1", "fc2", "fc3", "out"], "mlp", (c, h, w), k, width)
+
+
+def _build_resnet18(c: int, h: int, w: int, k: int, width: int) -> LayeredNet:
+    from torchvision.models import resnet18
+
+    if width != 64:
+        raise ValueError(f"width must be 64 for 'resnet18' (torchvision's widths); got {width}")
+    net = resnet18(weights=None, num_classes=k)
+    stem = nn.Sequential(nn.Conv2d(c, 64, 3, stride=1, padding=1, bias=False), nn.BatchNorm2d(64),
+                         nn.ReLU(inplace=True))
+    head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, k))
+    layers = [stem, net.layer1, net.layer2, net.layer3, net.layer4, head]
+    return LayeredNet(layers, ["stem", "layer1", "layer2", "layer3", "layer4", "out"],
+                      "resnet18", (c, h, w), k, width)
+
+
+def build_model(arch: str, input_shape: tuple[int, int, int], num_classes: int, *,
+                width: int | None = None, seed: int | None = None) -> LayeredNet:
+    """Build an untrained ``arch`` network for inputs C×H×W with ``num_classes`` outputs.
+
+    ``width``: first-block channels (cnn), hidden units (mlp); default per arch. With ``seed`` the
+    initial weights are reproducible without touching the global RNG state.
+    """
+    if arch not in ARCHS:
+        raise ValueError(f"arch must be one of {list(ARCHS)}; got {arch!r}")
+    if (not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3
+            or not all(isinstance(v, numbers.Integral) and v > 0 for v in input_shape)):
+        raise ValueError(f"input_shape must be (C, H, W) with positive integers; got {input_shape!r}")
+    if not isinstance(num_classes, numbers.Integral) or isinstance(num_classes, bool) or num_classes < 2:
+        raise ValueError(f"num_classes must be an integer ≥ 2; got {num_classes!r}")
+    width = DEFAULT_WIDTH[arch] if width is None else width
+    if not isinstance(width, numbers.Integral) or width < 1:
+        raise ValueError(f"width must be a positive integer; got {width!r}")
+    c, h, w = (int(v) for v in input_shape)
+    builder = {"cnn": _build_cnn, "mlp": _build_mlp, "resnet18": _build_resnet18}[arch]
+    if seed is None:
+        return builder(c, h, w, int(num_classes), int(width))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        return builder(c, h, w, int(num_classes), int(width))
+
+
+def retrainable_layers(model: nn.Module) -> list[nn.Module]:
+    """The ordered (bottom → top) layers of a :class:`LayeredNet`."""
+    if not isinstance(model, LayeredNet):
+        raise ValueError(f"model must be a LayeredNet from build_model; got {type(model).__name__}")
+    return list(model.layers)
+
+
+def reset_layer(layer: nn.Module) -> None:
+    """Re-initialise every parameterised submodule of ``layer`` (PyTorch default init)."""
+    for m in layer.modules():
+        if hasattr(m, "reset_parameters"):
+            m.reset_parameters()  # BatchNorm's also resets its running statistics
+
+
+def output_linear(model: LayeredNet) -> nn.Linear:
+    """The final ``nn.Linear`` of the output layer."""
+    linears = [m for m in model.layers[-1].modules() if isinstance(m, nn.Linear)]
+    return linears[-1]

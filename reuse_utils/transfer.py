@@ -1,0 +1,290 @@
+"""Alice's pre-training and Bob's top-k retraining.
+
+Definitions (Yosinski et al. 2014 naming):
+
+* Alice's network has L layers (see :mod:`reuse_utils.models`). Bob **retrains the top k**
+  (1 ≤ k ≤ L) and keeps the bottom L − k **frozen**: no gradient, and their normalisation
+  statistics frozen (kept in eval mode).
+* ``mode="reinit"`` (AnB): the top k layers are re-initialised before Bob trains them.
+  ``mode="finetune"`` (AnB+): the top k start from the source weights; only the output layer is
+  re-initialised (Bob's classes are not Alice's). For k = 1 the two modes coincide.
+* ``k = 0``: no retraining — Alice's predictions are taken as Bob's (only when the class counts
+  match): the "unchanged model" reference of the linear analysis.
+* Controls: ``source`` may be an **untrained** network of the same architecture (random-init
+  features); *scratch* is ``k = L`` with ``mode="reinit"``.
+
+Because frozen layers are deterministic functions of the input (eval mode, no dropout, no data
+augmentation), Bob's training computes their output once and trains the top k on it
+("frozen-prefix caching"); this is exactly equivalent to running the full network each step.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from reuse_utils.device import autocast, get_device, seed_everything
+from reuse_utils.models import LayeredNet, build_model, output_linear, reset_layer
+from reuse_utils.pairs import Pairs
+
+__all__ = ["TrainConfig", "train_alice", "make_bob", "train_bob", "evaluate", "MODES",
+           "OPTIMIZERS", "frozen_depth", "predict"]
+
+MODES = ("reinit", "finetune")
+OPTIMIZERS = ("sgd", "adam", "adamw")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train one network.
+
+    optimizer: ``"sgd"`` (with ``momentum``), ``"adam"`` (``weight_decay`` as L2 penalty) or
+    ``"adamw"`` (decoupled weight decay). lr > 0; 0 ≤ momentum < 1; weight_decay ≥ 0;
+    epochs ≥ 1 passes over the training pairs; batch_size ≥ 1; ``cosine``: cosine-annealed lr
+    over all steps.
+    """
+
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    epochs: int = 5
+    batch_size: int = 64
+    cosine: bool = False
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)}; got {self.optimizer!r}")
+        for name, lo in (("lr", 0.0),):
+            v = getattr(self, name)
+            if not isinstance(v, numbers.Real) or not math.isfinite(v) or v <= lo:
+                raise ValueError(f"{name} must be a finite number > 0; got {v!r}")
+        if not isinstance(self.momentum, numbers.Real) or not 0 <= self.momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1); got {self.momentum!r}")
+        if (not isinstance(self.weight_decay, numbers.Real) or not math.isfinite(self.weight_decay)
+                or self.weight_decay < 0):
+            raise ValueError(f"weight_decay must be a finite number ≥ 0; got {self.weight_decay!r}")
+        for name in ("epochs", "batch_size"):
+            v = getattr(self, name)
+            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name} must be an integer ≥ 1; got {v!r}")
+        if not isinstance(self.cosine, bool):
+            raise ValueError(f"cosine must be True or False; got {self.cosine!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def make_optimizer(self, params) -> torch.optim.Optimizer:
+        params = [p for p in params if p.requires_grad]
+        if self.optimizer == "sgd":
+            return torch.optim.SGD(params, lr=self.lr, momentum=self.momentum,
+                                   weight_decay=self.weight_decay)
+        if self.optimizer == "adam":
+            return torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
+        return torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
+
+
+def _check_seed(seed) -> int:
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be an integer in [0, 2**32 - 1]; got {seed!r}")
+    return int(seed)
+
+
+def _check_target(target: str) -> str:
+    if target not in ("alice", "bob"):
+        raise ValueError(f"target must be 'alice' or 'bob'; got {target!r}")
+    return target
+
+
+def frozen_depth(model: LayeredNet) -> int:
+    """Number of bottom layers that are frozen (0 for a fully trainable network)."""
+    return int(getattr(model, "frozen_layers", 0))
+
+
+def _set_train_mode(model: LayeredNet) -> None:
+    model.train()
+    for layer in model.layers[: frozen_depth(model)]:
+        layer.eval()  # frozen BatchNorm statistics
+
+
+@torch.no_grad()
+def _batched(fn, x: torch.Tensor, batch: int = 1024) -> torch.Tensor:
+    return torch.cat([fn(x[i: i + batch]) for i in range(0, len(x), batch)]) if len(x) else x
+
+
+@torch.no_grad()
+def predict(model: LayeredNet, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+    """Predicted class indices for inputs ``x`` (eval mode, moved to the model's device)."""
+    dev = next(model.parameters()).device
+    was = model.training
+    model.eval()
+    out = _batched(lambda b: model(b.to(dev)).argmax(1), x, batch_size)
+    model.train(was)
+    return out
+
+
+def evaluate(model: LayeredNet, pairs: Pairs, target: str = "bob", batch_size: int = 1024) -> float:
+    """Accuracy (fraction in [0, 1]) of ``model`` on ``pairs`` against ``y_<target>``."""
+    _check_target(target)
+    y = pairs.labels(target)
+    pred = predict(model, pairs.x, batch_size)
+    return float((pred.cpu() == y.cpu()).float().mean())
+
+
+def _fit(model: LayeredNet, start: int, inputs: torch.Tensor, y: torch.Tensor, config: TrainConfig,
+         seed: int, device: torch.device, progress: bool, desc: str,
+         eval_fn=None) -> list[dict]:
+    """Train layers ``start..L-1`` on ``inputs`` (activations of layer ``start - 1``)."""
+    params = [p for layer in model.layers[start:] for p in layer.parameters()]
+    opt = config.make_optimizer(params)
+    n = len(y)
+    steps_per_epoch = math.ceil(n / config.batch_size)
+    sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps_per_epoch * config.epochs)
+             if config.cosine else None)
+    gen = torch.Generator().manual_seed(seed)
+    history: list[dict] = []
+    from tqdm.auto import trange
+
+    for epoch in trange(config.epochs, desc=desc, disable=not progress, leave=False):
+        _set_train_mode(model)
+        perm = torch.randperm(n, generator=gen).to(inputs.device)
+        total, correct, seen = 0.0, 0, 0
+        for i in range(0, n, config.batch_size):
+            idx = perm[i: i + config.batch_size]
+            xb, yb = inputs[idx], y[idx]
+            with autocast(device):
+                logits = model.forward_from(xb, start)
+                loss = nn.functional.cross_entropy(logits.float(), yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if sched is not None:
+                sched.step()
+            total += float(loss.detach()) * len(idx)
+            correct += int((logits.argmax(1) == yb).sum())
+            seen += len(idx)
+        row = {"epoch": epoch + 1, "train_loss": total / seen, "train_acc": correct / seen}
+        if eval_fn is not None:
+            row.update(eval_fn())
+        history.append(row)
+    model.eval()
+    return history
+
+
+def train_alice(train_pairs: Pairs, arch: str, config: TrainConfig, seed: int, *,
+                test_pairs: Pairs | None = None, device: str | torch.device = "auto",
+                width: int | None = None, progress: bool = False) -> LayeredNet:
+    """Train Alice's network on ``y_alice`` of ``train_pairs``.
+
+    Which pairs Alice sees is the caller's choice (the sweep's ``alice_world``): by default the
+    same dials as Bob's ("same world"); ``"independent"`` trains her on (0, 0) pairs. The
+    returned model carries ``train_history`` (per-epoch loss/accuracy, and Alice's test
+    accuracy when ``test_pairs`` is given).
+    """
+    if not isinstance(config, TrainConfig):
+        raise ValueError(f"config must be a TrainConfig; got {type(config).__name__}")
+    seed = _check_seed(seed)
+    dev = get_device(device)
+    seed_everything(seed)
+    model = build_model(arch, train_pairs.input_shape, train_pairs.num_classes_alice, width=width,
+                        seed=seed).to(dev)
+    x, y = train_pairs.x.to(dev), train_pairs.y_alice.to(dev)
+    eval_fn = (lambda: {"test_acc": evaluate(model, test_pairs, "alice")}) if test_pairs is not None else None
+    model.train_history = _fit(model, 0, x, y, config, seed, dev, progress, "Alice", eval_fn)
+    model.frozen_layers = 0
+    return model
+
+
+def make_bob(source: LayeredNet, k: int, mode: str, num_classes: int, seed: int) -> LayeredNet:
+    """Bob's network from ``source``: top ``k`` layers trainable, bottom ``L - k`` frozen.
+
+    See the module docstring for ``mode``, ``k = 0`` and the controls. Raises ``ValueError`` for
+    k outside [0, L] (for this model), an unknown mode, or ``k = 0`` with a class-count mismatch.
+    """
+    if not isinstance(source, LayeredNet):
+        raise ValueError(f"source must be a LayeredNet (Alice's or an untrained one); got {type(source).__name__}")
+    L = source.n_layers
+    if not isinstance(k, numbers.Integral) or isinstance(k, bool) or not 0 <= k <= L:
+        raise ValueError(f"k must be an integer in [0, {L}] for this {source.arch} (L = {L} layers); got {k!r}")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {list(MODES)}; got {mode!r}")
+    if not isinstance(num_classes, numbers.Integral) or num_classes < 2:
+        raise ValueError(f"num_classes must be an integer ≥ 2; got {num_classes!r}")
+    seed = _check_seed(seed)
+    bob = copy.deepcopy(source)
+    bob.train_history = []
+    if k == 0:
+        if num_classes != source.num_classes:
+            raise ValueError(f"k = 0 (no retraining) needs Bob's num_classes == Alice's ({source.num_classes}); "
+                             f"got {num_classes}. Use k in [1, {L}].")
+    else:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            if mode == "reinit":
+                for layer in bob.layers[L - k:L - 1]:  # the output layer is replaced below
+                    reset_layer(layer)
+            head = output_linear(bob)
+            new = nn.Linear(head.in_features, int(num_classes)).to(head.weight.device)
+            _replace_module(bob.layers[-1], head, new)
+        bob.num_classes = int(num_classes)
+    bob.frozen_layers = L - k
+    for i, layer in enumerate(bob.layers):
+        for p in layer.parameters():
+            p.requires_grad_(i >= L - k)
+    bob.bob_k, bob.bob_mode = int(k), mode
+    return bob
+
+
+def _replace_module(parent: nn.Module, old: nn.Module, new: nn.Module) -> None:
+    for name, child in parent.named_children():
+        if child is old:
+            setattr(parent, name, new)
+            return
+        _replace_module(child, old, new)
+
+
+def train_bob(bob: LayeredNet, train_pairs: Pairs, config: TrainConfig, seed: int, *,
+              target: str = "bob", test_pairs: Pairs | None = None,
+              device: str | torch.device = "auto", cache_features: bool = True,
+              progress: bool = False) -> LayeredNet:
+    """Train Bob's top ``k`` layers on ``y_<target>`` of ``train_pairs`` (in place; returned).
+
+    With ``cache_features`` the frozen prefix runs once over the training inputs and only the
+    top k layers run per step (identical result, less compute); otherwise the full network runs
+    every step with the prefix under ``no_grad``.
+    """
+    if not isinstance(config, TrainConfig):
+        raise ValueError(f"config must be a TrainConfig; got {type(config).__name__}")
+    _check_target(target)
+    seed = _check_seed(seed)
+    k = bob.n_layers - frozen_depth(bob)
+    if k == 0:
+        return bob
+    dev = get_device(device)
+    seed_everything(seed)
+    bob.to(dev)
+    start = frozen_depth(bob)
+    x, y = train_pairs.x.to(dev), train_pairs.labels(target).to(dev)
+    if cache_features and start > 0:
+        bob.eval()
+        with autocast(dev):
+            inputs = _batched(lambda b: bob.forward_to(b, start), x).float()
+        fit_start = start
+    else:
+        inputs, fit_start = x, 0
+    eval_fn = (lambda: {"test_acc": evaluate(bob, test_pairs, target)}) if test_pairs is not None else None
+    bob.train_history = _fit(bob, fit_start, inputs, y, config, seed, dev, progress, f"Bob k={k}", eval_fn)
+    return bob
+
+
+def random_source(arch: str, input_shape, num_classes: int, seed: int, width: int | None = None) -> LayeredNet:
+    """An untrained network of Alice's architecture: the random-init features control."""
+    model = build_model(arch, tuple(input_shape), num_classes, width=width, seed=_check_seed(seed))
+    model.train_history = []
+    model.frozen_layers = 0
+    return model

@@ -1,0 +1,51 @@
+import pytest
+import torch
+
+from reuse_utils.models import build_model, output_linear, retrainable_layers
+
+
+@pytest.mark.parametrize("arch,L,shape", [("cnn", 5, (1, 28, 56)), ("mlp", 4, (1, 28, 56)),
+                                          ("resnet18", 6, (3, 16, 32))])
+def test_layer_count_and_forward(arch, L, shape):
+    net = build_model(arch, shape, 7, seed=0)
+    layers = retrainable_layers(net)
+    assert len(layers) == L == net.n_layers
+    assert net(torch.zeros(2, *shape)).shape == (2, 7)
+    assert output_linear(net).out_features == 7
+
+
+def test_cnn_blocks_hold_conv_act_pool():
+    net = build_model("cnn", (1, 28, 56), 10)
+    kinds = [type(m).__name__ for m in retrainable_layers(net)[0]]
+    assert kinds == ["Conv2d", "ReLU", "MaxPool2d"]
+    assert net.layer_names == ["conv1", "conv2", "conv3", "fc", "out"]
+
+
+def test_seeded_build_is_reproducible_and_leaves_global_rng():
+    torch.manual_seed(123)
+    before = torch.rand(1)
+    torch.manual_seed(123)
+    a = build_model("cnn", (1, 16, 32), 3, seed=5)
+    after = torch.rand(1)
+    b = build_model("cnn", (1, 16, 32), 3, seed=5)
+    assert torch.equal(before, after)
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
+        assert torch.equal(pa, pb)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"arch": "transformer"}, "arch must be one of"),
+    ({"input_shape": (28, 56)}, "input_shape must be"),
+    ({"input_shape": (1, 4, 4)}, "at least 8×8"),
+    ({"num_classes": 1}, "num_classes must be"),
+    ({"width": 0}, "width must be"),
+])
+def test_bad_arguments(kwargs, match):
+    args = {"arch": "cnn", "input_shape": (1, 28, 56), "num_classes": 10, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        build_model(**args)
+
+
+def test_retrainable_layers_rejects_plain_modules():
+    with pytest.raises(ValueError, match="LayeredNet"):
+        retrainable_layers(torch.nn.Linear(2, 2))

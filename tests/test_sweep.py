@@ -1,0 +1,135 @@
+import json
+
+import pytest
+
+import reuse_utils.sweep as sweep_mod
+from reuse_utils.presets import get_preset
+from reuse_utils.sweep import expand_grid, run_sweep
+
+TINY = get_preset("smoke").with_(n_alice=300, n_bob=120, n_test=200, seeds=(0,), alice_epochs=1,
+                                 bob_epochs=1)
+GRID = {"dataset": ["mnist5k"], "task_corr": [0.0, 1.0], "k": [1, 5], "mode": ["reinit"]}
+
+
+def _sweep(tmp_path, grid=GRID, preset=TINY):
+    return run_sweep(grid, preset=preset, cache_dir=tmp_path / "cache", progress=False, device="cpu")
+
+
+def test_rows_and_columns(tmp_path):
+    df = _sweep(tmp_path)
+    assert len(df) == 4
+    for col in ("dataset", "arch", "alice_optimizer", "alice_world", "task_corr", "feature_corr", "k", "mode",
+                "source", "seed", "n_alice", "n_bob", "n_layers", "bob_test_acc", "bob_train_acc",
+                "alice_test_acc", "chance", "task_corr_measured", "feature_corr_measured", "seconds",
+                "from_cache"):
+        assert col in df.columns, col
+    assert not df.from_cache.any()
+    assert df.attrs["alices_trained"] == 2 and df.attrs["bobs_trained"] == 4
+    assert set(df.n_layers) == {5}
+    assert df.loc[df.task_corr == 1.0, "task_corr_measured"].iloc[0] == pytest.approx(1.0)
+
+
+def test_rerun_trains_nothing(tmp_path, monkeypatch):
+    first = _sweep(tmp_path)
+
+    def no_training(*a, **k):
+        raise AssertionError("training called on a cached sweep")
+
+    monkeypatch.setattr(sweep_mod, "train_bob", no_training)
+    monkeypatch.setattr(sweep_mod, "train_alice", no_training)
+    again = _sweep(tmp_path)
+    assert again.from_cache.all()
+    assert again.attrs["bobs_trained"] == 0 and again.attrs["alices_trained"] == 0
+    assert list(again.bob_test_acc) == list(first.bob_test_acc)
+
+
+def test_resume_after_interruption(tmp_path, monkeypatch):
+    real = sweep_mod.train_bob
+    calls = {"n": 0}
+
+    def flaky(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt("simulated kill")
+        return real(*a, **k)
+
+    monkeypatch.setattr(sweep_mod, "train_bob", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        _sweep(tmp_path)
+    monkeypatch.setattr(sweep_mod, "train_bob", real)
+    resumed = _sweep(tmp_path)
+    assert resumed.from_cache.sum() == 2 and resumed.attrs["bobs_trained"] == 2
+    assert not list((tmp_path / "cache" / "bob").glob(".*.tmp"))  # no half-written record
+    fresh = run_sweep(GRID, preset=TINY, cache_dir=tmp_path / "fresh", progress=False, device="cpu")
+    assert list(resumed.bob_test_acc) == list(fresh.bob_test_acc)  # identical numbers on CPU
+
+
+@pytest.mark.parametrize("damage", ["garbage", "wrong_config", "bad_value"])
+def test_corrupt_record_is_recomputed(tmp_path, damage):
+    first = _sweep(tmp_path)
+    path = sorted((tmp_path / "cache" / "bob").glob("*.json"))[0]
+    rec = json.loads(path.read_text())
+    if damage == "garbage":
+        path.write_text("{not json")
+    elif damage == "wrong_config":
+        rec["config"]["k"] = 99
+        path.write_text(json.dumps(rec))
+    else:
+        rec["result"]["bob_test_acc"] = 1.7
+        path.write_text(json.dumps(rec))
+    with pytest.warns(UserWarning, match="Corrupt or incompatible sweep record"):
+        again = _sweep(tmp_path)
+    assert again.attrs["bobs_trained"] == 1
+    assert sorted(again.bob_test_acc) == sorted(first.bob_test_acc)
+    assert json.loads(path.read_text())["result"]["bob_test_acc"] <= 1.0
+
+
+def test_corrupt_alice_checkpoint_is_retrained(tmp_path):
+    _sweep(tmp_path)
+    for p in (tmp_path / "cache" / "bob").glob("*.json"):
+        p.unlink()
+    ckpt = sorted((tmp_path / "cache" / "alice").glob("*.pt"))[0]
+    ckpt.write_bytes(ckpt.read_bytes()[:100])
+    with pytest.warns(UserWarning, match="Corrupt or incompatible Alice checkpoint"):
+        again = _sweep(tmp_path)
+    assert again.attrs["alices_trained"] == 1
+
+
+def test_controls_modes_and_skips(tmp_path):
+    grid = {"dataset": ["mnist5k"], "task_corr": [0.0, 0.5], "feature_corr": [0.0, 0.25], "k": [1, 2],
+            "mode": ["reinit", "finetune"], "source": ["alice", "random"], "alice_world": ["independent"]}
+    df = _sweep(tmp_path, grid)
+    assert df.attrs["skipped"] == 1  # (0.0, 0.25) is invalid
+    assert len(df) == 3 * 2 * 2 * 2
+    assert df.attrs["alices_trained"] == 1  # one independent-world Alice serves every world
+    k1 = df[df.k == 1].groupby(["task_corr", "feature_corr", "source", "mode"]).bob_test_acc.first().unstack("mode")
+    assert (k1["reinit"] == k1["finetune"]).all()  # modes coincide at k = 1
+
+
+def test_expand_grid_all_depths_and_errors():
+    runs, _ = expand_grid({"arch": ["cnn", "mlp"], "task_corr": [0.0], "mode": ["reinit"], "seed": [0]}, TINY)
+    assert sorted({(r["arch"], r["k"]) for r in runs}) == [("cnn", k) for k in range(1, 6)] + [("mlp", k) for k in range(1, 5)]
+    with pytest.raises(ValueError, match="unknown grid axis"):
+        expand_grid({"lr": [0.1]}, TINY)
+    with pytest.raises(ValueError, match="grid axis 'k'.*exceeds"):
+        expand_grid({"k": [9]}, TINY)
+    with pytest.raises(ValueError, match="grid axis 'alice_optimizer'"):
+        expand_grid({"alice_optimizer": ["lbfgs"]}, TINY)
+    with pytest.raises(ValueError, match="grid axis 'task_corr'"):
+        expand_grid({"task_corr": [1.5]}, TINY)
+    with pytest.raises(ValueError, match="preset must be one of"):
+        run_sweep(GRID, preset="huge")
+
+
+def test_smoke_sweep_shows_the_effects(tmp_path):
+    """Acceptance: head-only Bob gains from task correlation, and beats chance at zero for some k."""
+    from reuse_utils.stats import above_chance
+
+    p = get_preset("smoke")
+    df = run_sweep({"dataset": ["mnist5k"], "task_corr": [0.0, 1.0], "k": [1, 5], "mode": ["reinit"]},
+                   preset=p, cache_dir=tmp_path / "c", progress=False, device="cpu")
+    k1 = df[df.k == 1].groupby("task_corr").bob_test_acc.mean()
+    assert k1[1.0] > k1[0.0] + 0.2
+    zero = df[df.task_corr == 0.0].groupby("k")[["bob_test_acc", "chance"]].mean()
+    best = zero.bob_test_acc.max()
+    assert above_chance(best, p.n_test, float(zero.chance.mean()))["p_value"] < 0.01
