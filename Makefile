@@ -28,11 +28,11 @@ reproduce: $(STAMP)
 	$(PY) -m reuse_utils.runner --preset $(PRESET) --device $(DEVICE) $(if $(DATASET),--dataset $(DATASET),) --results results
 
 test: $(STAMP)
-	$(PY) -m ruff check reuse_utils tests benchmarks
+	$(PY) -m ruff check reuse_utils tests benchmarks scripts
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(PY) -m ruff check reuse_utils tests benchmarks
+	$(PY) -m ruff check reuse_utils tests benchmarks scripts
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

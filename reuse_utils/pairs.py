@@ -444,3 +444,16 @@ def measure_correlations(pairs: Pairs) -> dict:
         "shared_fraction": float(pairs.shared.float().mean()),
         "mutual_information": float(mutual_info_score(ya, yb) / math.log(2)),
     }
+
+
+def calibration_table(data: ImageDataset, dials: Sequence[tuple[float, float]], seeds: Sequence[int],
+                      n: int) -> pd.DataFrame:  # noqa: F821 - pandas imported lazily
+    """Measured correlations (one row per dial setting and seed) for dialled-vs-measured plots."""
+    import pandas as pd
+
+    rows = []
+    for t, f in dials:
+        for seed in seeds:
+            m = measure_correlations(make_pairs(data, n, t, f, seed=int(seed)))
+            rows.append({**m, "seed": int(seed)})
+    return pd.DataFrame(rows)

@@ -112,3 +112,28 @@ def heatmap(table: pd.DataFrame, *, xlabel: str, ylabel: str, title: str, cbar_l
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def pairs_explorer(data, task_corr: float, feature_corr: float, n: int = 8, seed: int = 0,
+                   n_measure: int = 4000) -> plt.Figure:
+    """Sample grid at the given dials, titled with the measured correlations (slider target)."""
+    from reuse_utils.pairs import make_pairs, measure_correlations
+
+    m = measure_correlations(make_pairs(data, n_measure, task_corr, feature_corr, seed=seed))
+    title = (f"dials: task={task_corr:.2f}, feature={feature_corr:.2f}  |  measured: "
+             f"task V={m['task_corr']:.2f}, pixel r={m['feature_corr']:.2f}, shared={m['shared_fraction']:.2f}")
+    return show_pairs(make_pairs(data, n, task_corr, feature_corr, seed=seed), n=n, title=title)
+
+
+def acc_vs_k(df: pd.DataFrame, task_corr: float, *, ax=None) -> plt.Figure:
+    """Bob's test accuracy against the number of retrained layers k at one task correlation
+    (nearest level in ``df``), per mode and source, mean with 95% CI over seeds."""
+    levels = np.array(sorted(df.task_corr.unique()))
+    t = float(levels[np.abs(levels - task_corr).argmin()])
+    sub = df[(df.task_corr == t) & (df.feature_corr == 0)].copy()
+    sub["condition"] = sub.source + " / " + sub["mode"]
+    fig = plot_mean_ci(sub, "k", "bob_test_acc", hue="condition", ax=ax, chance=float(sub.chance.mean()),
+                       xlabel="retrained layers k (top k of L)", ylabel="Bob's test accuracy (fraction)",
+                       title=f"task_corr = {t:g}")
+    fig.axes[0].set_xticks(sorted(sub.k.unique()))
+    return fig

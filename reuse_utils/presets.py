@@ -18,7 +18,8 @@ class Preset:
 
     n_alice / n_bob: training pairs for Alice / Bob; n_test: test pairs (each from the base
     test split). Epochs are passes over those pairs. ``cnn_width``: channels of the first conv block
-    (then ×2, ×4). ``ks=None`` means every depth 1..L.
+    (then ×2, ×4). ``ks=None`` means every depth 1..L. The feature-correlation axis is swept at
+    ``task_corr = feature_task_corr`` over the ``feature_corrs`` not above it.
     """
 
     name: str
@@ -34,6 +35,7 @@ class Preset:
     feature_corrs: tuple[float, ...]
     ks: tuple[int, ...] | None = None
     modes: tuple[str, ...] = ("reinit", "finetune")
+    feature_task_corr: float = 0.6
     cnn_width: int = 8
     mlp_width: int = 128
     alice_lr: float = 1e-3
@@ -51,18 +53,21 @@ PRESETS: dict[str, Preset] = {
     "smoke": Preset(
         name="smoke", dataset="mnist5k", n_alice=1000, n_bob=300, n_test=300,
         alice_epochs=2, bob_epochs=5, batch_size=32, seeds=(0, 1),
-        task_corrs=(0.0, 1.0), feature_corrs=(0.0,), ks=None, cnn_width=8, mlp_width=32,
+        task_corrs=(0.0, 0.5, 1.0), feature_corrs=(0.0, 0.25, 0.5), feature_task_corr=0.5,
+        ks=None, cnn_width=8, mlp_width=32,
     ),
     "quick": Preset(
         name="quick", dataset="mnist5k", n_alice=4000, n_bob=1000, n_test=2000,
         alice_epochs=4, bob_epochs=8, batch_size=64, seeds=(0, 1, 2),
-        task_corrs=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0), feature_corrs=(0.0, 0.25, 0.5), cnn_width=8,
+        task_corrs=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0), feature_corrs=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6),
+        feature_task_corr=0.6, cnn_width=8,
     ),
     "paper": Preset(
         name="paper", dataset="fashion_mnist", n_alice=60_000, n_bob=2000, n_test=10_000,
         alice_epochs=10, bob_epochs=20, batch_size=128, seeds=(0, 1, 2, 3, 4),
         task_corrs=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
-        feature_corrs=(0.0, 0.25, 0.5, 0.75), cnn_width=16, mlp_width=256,
+        feature_corrs=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6), feature_task_corr=0.6, cnn_width=16,
+        mlp_width=256,
     ),
 }
 

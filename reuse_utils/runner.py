@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     if not notebooks:
         print(f"Nothing to execute: no numbered notebooks in {NOTEBOOK_DIR}.")
         return 0
+    from reuse_utils.claims import reset_claims
+
+    reset_claims(results)
     params = notebook_parameters(args.preset, args.dataset, args.device, results)
     t0 = time.time()
     timings = {}
@@ -69,14 +72,11 @@ def main(argv: list[str] | None = None) -> int:
         execute_notebook(nb, results / "notebooks", params)
         timings[nb.name] = time.time() - t
         print(f"[reproduce] {nb.name} done in {timings[nb.name]:.0f} s", flush=True)
-    try:
-        from reuse_utils.report import write_report
-    except ImportError:  # report module arrives with the notebooks issue
-        write_report = None
-    if write_report is not None:
-        path = write_report(results, preset=args.preset, dataset=args.dataset, device=args.device,
-                            timings=timings, wall_seconds=time.time() - t0)
-        print(f"[reproduce] report: {path}")
+    from reuse_utils.report import write_report
+
+    path = write_report(results, preset=args.preset, dataset=args.dataset, device=args.device,
+                        timings=timings, wall_seconds=time.time() - t0)
+    print(f"[reproduce] report: {path}")
     print(f"[reproduce] all notebooks done in {time.time() - t0:.0f} s")
     return 0
 

@@ -109,7 +109,7 @@ def optimal_depth(df: pd.DataFrame, by: str | list[str], value: str = "bob_test_
                 continue
             if len(v) < 2 or len(best_vals) < 2:
                 continue
-            if np.allclose(v, best_vals):
+            if len(v) == len(best_vals) and np.allclose(np.sort(v), np.sort(best_vals)):
                 tied.append(int(k))
                 continue
             p = stats.ttest_ind(best_vals, v, equal_var=False, alternative="greater").pvalue

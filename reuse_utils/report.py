@@ -1,0 +1,82 @@
+"""``results/report.html``: every figure, the claims table, links to the executed notebooks,
+preset, dataset, device, package versions and wall time."""
+
+from __future__ import annotations
+
+import html
+import platform
+import time
+from pathlib import Path
+
+from reuse_utils.claims import claims_table, load_claims
+from reuse_utils.io import atomic_write_text
+
+__all__ = ["write_report"]
+
+
+def _versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for pkg in ("torch", "torchvision", "numpy", "scipy", "pandas", "captum", "papermill", "reuse-utils"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, dict):
+        return "; ".join(f"{k} = {_fmt(x)}" for k, x in v.items())
+    if isinstance(v, list):
+        return "[" + ", ".join(_fmt(x) for x in v) + "]"
+    return str(v)
+
+
+def write_report(results: str | Path, *, preset: str, dataset: str | None, device: str,
+                 timings: dict[str, float], wall_seconds: float) -> Path:
+    """Write the HTML report and print the claims table; returns the report's path."""
+    from reuse_utils.device import describe_device, get_device
+
+    root = Path(results)
+    claims = load_claims(root)
+    print(claims_table(claims))
+    try:
+        dev = describe_device(get_device(device))
+    except ValueError:
+        dev = device
+    rows = "".join(
+        f"<tr class='{'pass' if c['passed'] else 'fail'}'><td>{html.escape(c['id'])}"
+        f"{' <em>(' + html.escape(c['data_label']) + ')</em>' if c.get('data_label') else ''}</td>"
+        f"<td>{'PASS' if c['passed'] else 'FAIL'}</td><td>{html.escape(c['statement'])}</td>"
+        f"<td>{html.escape(_fmt(c['statistic']))}</td><td>{html.escape(_fmt(c['p_value_or_ci']))}</td>"
+        f"<td>{html.escape(str(c['dataset']))}</td><td>{html.escape(str(c['notebook']))}</td></tr>"
+        for c in claims)
+    figures = sorted((root / "figures").glob("*.png"))
+    figs = "".join(
+        f"<figure><img src='figures/{f.name}' alt='{html.escape(f.stem)}'><figcaption>{html.escape(f.stem)} "
+        f"(<a href='figures/{f.stem}.pdf'>PDF</a>)</figcaption></figure>" for f in figures)
+    nbs = "".join(f"<li><a href='notebooks/{html.escape(n)}'>{html.escape(n)}</a> — {t:.0f} s</li>"
+                  for n, t in timings.items())
+    vers = "".join(f"<li>{html.escape(k)} {html.escape(v)}</li>" for k, v in _versions().items())
+    body = f"""<!doctype html><html><head><meta charset='utf-8'>
+<title>Reproduction report — task and feature correlations in model reuse</title>
+<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;line-height:1.4}}
+table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #ccc;padding:4px 6px;font-size:90%;vertical-align:top}}
+tr.pass td:nth-child(2){{color:#176b2c;font-weight:bold}}tr.fail td:nth-child(2){{color:#b00020;font-weight:bold}}
+figure{{display:inline-block;width:48%;margin:0.5%}}img{{width:100%}}figcaption{{font-size:85%}}</style></head><body>
+<h1>Reproduction report</h1>
+<p>Mohamud &amp; Brink, <em>An empirical study of task and feature correlations in the reuse of
+pre-trained models</em> (UniReps / PMLR 322, 2026) — runnable companion.</p>
+<ul><li>preset: <b>{html.escape(preset)}</b></li><li>dataset: <b>{html.escape(dataset or "preset default")}</b></li>
+<li>device: {html.escape(dev)}</li><li>wall time: {wall_seconds / 60:.1f} min</li>
+<li>written: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}</li></ul>
+<h2>Claims</h2><table><tr><th>claim</th><th>result</th><th>statement</th><th>statistic</th>
+<th>p-value / CI</th><th>dataset</th><th>notebook</th></tr>{rows}</table>
+<h2>Executed notebooks</h2><ul>{nbs}</ul>
+<h2>Figures</h2>{figs}
+<h2>Versions</h2><ul>{vers}</ul></body></html>"""
+    return atomic_write_text(root / "report.html", body)
