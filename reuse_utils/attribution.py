@@ -67,11 +67,13 @@ def layer_panel_shares(model: LayeredNet, pairs: Pairs, target: str = "bob", n: 
     out = {}
     h_in = x.shape[2] if pairs.layout == "vertical" else x.shape[3]
     for name, layer in zip(model.layer_names, model.layers, strict=True):
+        if not any(isinstance(m, torch.nn.Conv2d) for m in layer.modules()):
+            continue  # not a spatial layer: no panel split
         lc = LayerConductance(model, layer)
         attr = torch.cat([lc.attribute(x[i:i + 50], baselines=base[i:i + 50], target=y[i:i + 50], n_steps=n_steps)
                           for i in range(0, len(x), 50)]).detach().abs()
         if attr.ndim != 4:
-            continue  # not a spatial layer
+            continue
         size = attr.shape[2] if pairs.layout == "vertical" else attr.shape[3]
         cols = panel_columns(pairs.regions, pairs.layout, h_in // size, size)
         dim = 2 if pairs.layout == "vertical" else 3

@@ -40,11 +40,14 @@ from reuse_utils.device import get_device
 from reuse_utils.io import atomic_torch_save, atomic_write_json
 from reuse_utils.models import ARCHS, LayeredNet, build_model
 from reuse_utils.pairs import measure_correlations
+from reuse_utils.prefix_cache import PrefixCache
 from reuse_utils.presets import Preset, get_preset
 from reuse_utils.transfer import (
     MODES,
     TrainConfig,
     evaluate,
+    evaluate_features,
+    frozen_features,
     make_bob,
     random_source,
     train_alice,
@@ -293,12 +296,40 @@ class AliceStore:
 # ----------------------------------------------------------------------------- sweep
 
 
+def _prefix_features(prefixes: PrefixCache | None, source: LayeredNet, source_key: str, start: int,
+                     world: World, wkey: tuple, dev: torch.device) -> dict[str, torch.Tensor]:
+    """Frozen-prefix activations of Bob's training and test inputs (shared across runs)."""
+    feats: dict[str, torch.Tensor] = {}
+    if prefixes is None or start == 0:
+        return feats
+    for role, pairs in (("train", world.bob_train), ("test", world.test)):
+        value = prefixes.get((source_key, start, role, wkey),
+                             lambda pairs=pairs: frozen_features(source, pairs.x, start, dev))
+        if value is not None:
+            feats[role] = value
+    return feats
+
+
+def _bob_accuracy(bob: LayeredNet, pairs, features: torch.Tensor | None, start: int) -> float:
+    if features is None:
+        return evaluate(bob, pairs, "bob")
+    return evaluate_features(bob, features, pairs.y_bob, start)
+
+
 def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
               cache_dir: str | Path = "results/cache", progress: bool = True,
-              device: str | torch.device = "auto") -> pd.DataFrame:
-    """Run (or load from cache) every Bob run of ``grid``; see the module docstring."""
+              device: str | torch.device = "auto", feature_cache: bool = True,
+              memory_budget: int | None = None) -> pd.DataFrame:
+    """Run (or load from cache) every Bob run of ``grid``; see the module docstring.
+
+    ``feature_cache``: share frozen-prefix activations (Bob's training and test inputs) across the
+    runs that use the same source and depth (:class:`reuse_utils.prefix_cache.PrefixCache`), within
+    ``memory_budget`` bytes (None → 25% of free memory); results are identical either way.
+    """
     p = get_preset(preset)
     dev = get_device(device)
+    prefixes = PrefixCache(dev, memory_budget) if feature_cache else None
+    randoms: OrderedDict[tuple, LayeredNet] = OrderedDict()
     runs, skipped = expand_grid(grid, p)
     cache = Path(cache_dir)
     bob_dir = cache / "bob"
@@ -342,10 +373,18 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
             else:
                 alice_world = world_for(run["dataset"], 0.0, 0.0, run["seed"], run["n_alice"], run["n_bob"])
             source, meta = alices.get(acfg, alice_world)
+            source_key = stable_hash(acfg)
             alice_acc = meta["alice_test_acc"] if run["alice_world"] == "same" else evaluate(source, world.test, "alice")
         else:
-            source = random_source(run["arch"], world.test.input_shape, world.test.num_classes_alice,
-                                   derive_seed("random-source", run["seed"]), width=arch_width(run["arch"], p)).to(dev)
+            rkey = (run["arch"], run["seed"], world.test.input_shape)
+            if rkey not in randoms:
+                randoms[rkey] = random_source(run["arch"], world.test.input_shape, world.test.num_classes_alice,
+                                              derive_seed("random-source", run["seed"]),
+                                              width=arch_width(run["arch"], p)).to(dev)
+                while len(randoms) > 4:
+                    randoms.popitem(last=False)
+            source = randoms[rkey]
+            source_key = stable_hash(config["source"])
             alice_acc = evaluate(source, world.test, "alice")
         mkey = (run["dataset"], run["task_corr"], run["feature_corr"], run["seed"], p.n_test)
         if mkey not in measured:
@@ -354,14 +393,17 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
         t0 = time.perf_counter()
         bob = make_bob(source, run["k"], config["mode"], world.bob_train.num_classes_bob,
                        derive_seed("bob", run["seed"], run["k"], config["mode"]))
+        start = run["n_layers"] - run["k"]
+        wkey = (run["dataset"], run["task_corr"], run["feature_corr"], run["seed"], run["n_bob"], p.n_test)
+        feats = _prefix_features(prefixes, source, source_key, start, world, wkey, dev)
         bob = train_bob(bob, world.bob_train, _bob_train_config(p), derive_seed("bob-train", run["seed"]),
-                        device=dev)
+                        device=dev, features=feats.get("train"))
         seconds = time.perf_counter() - t0
         y = world.test.y_bob
         result = {
             "n_layers": run["n_layers"],
-            "bob_test_acc": evaluate(bob, world.test, "bob"),
-            "bob_train_acc": evaluate(bob, world.bob_train, "bob"),
+            "bob_test_acc": _bob_accuracy(bob, world.test, feats.get("test"), start),
+            "bob_train_acc": _bob_accuracy(bob, world.bob_train, feats.get("train"), start),
             "alice_test_acc": float(alice_acc),
             "chance": float(torch.bincount(y).max()) / len(y),
             "task_corr_measured": m["task_corr"],
@@ -374,5 +416,6 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
         rows.append({**run, **result, "from_cache": False})
     df = pd.DataFrame(rows)
     df.attrs.update({"skipped": skipped, "alices_trained": alices.trained, "bobs_trained": trained_bobs,
-                     "preset": p.name, "device": str(dev)})
+                     "preset": p.name, "device": str(dev),
+                     "prefix_cache": prefixes.stats() if prefixes is not None else None})
     return df

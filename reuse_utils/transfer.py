@@ -33,7 +33,7 @@ from reuse_utils.models import LayeredNet, build_model, output_linear, reset_lay
 from reuse_utils.pairs import Pairs
 
 __all__ = ["TrainConfig", "train_alice", "make_bob", "train_bob", "evaluate", "MODES",
-           "OPTIMIZERS", "frozen_depth", "predict"]
+           "OPTIMIZERS", "frozen_depth", "predict", "frozen_features", "evaluate_features"]
 
 MODES = ("reinit", "finetune")
 OPTIMIZERS = ("sgd", "adam", "adamw")
@@ -248,15 +248,40 @@ def _replace_module(parent: nn.Module, old: nn.Module, new: nn.Module) -> None:
         _replace_module(child, old, new)
 
 
+@torch.no_grad()
+def frozen_features(model: LayeredNet, x: torch.Tensor, start: int,
+                    device: str | torch.device | None = None, batch_size: int = 1024) -> torch.Tensor:
+    """Output of the first ``start`` layers of ``model`` on ``x`` (eval mode, float32)."""
+    dev = torch.device(device) if device is not None else next(model.parameters()).device
+    was = model.training
+    model.eval()
+    with autocast(dev):
+        out = _batched(lambda b: model.forward_to(b.to(dev), start), x, batch_size).float()
+    model.train(was)
+    return out
+
+
+@torch.no_grad()
+def evaluate_features(model: LayeredNet, features: torch.Tensor, y: torch.Tensor, start: int,
+                      batch_size: int = 4096) -> float:
+    """Accuracy of ``model`` run from layer ``start`` on precomputed activations ``features``."""
+    was = model.training
+    model.eval()
+    pred = _batched(lambda b: model.forward_from(b, start).argmax(1), features, batch_size)
+    model.train(was)
+    return float((pred.cpu() == y.cpu()).float().mean())
+
+
 def train_bob(bob: LayeredNet, train_pairs: Pairs, config: TrainConfig, seed: int, *,
               target: str = "bob", test_pairs: Pairs | None = None,
               device: str | torch.device = "auto", cache_features: bool = True,
-              progress: bool = False) -> LayeredNet:
+              features: torch.Tensor | None = None, progress: bool = False) -> LayeredNet:
     """Train Bob's top ``k`` layers on ``y_<target>`` of ``train_pairs`` (in place; returned).
 
     With ``cache_features`` the frozen prefix runs once over the training inputs and only the
     top k layers run per step (identical result, less compute); otherwise the full network runs
-    every step with the prefix under ``no_grad``.
+    every step with the prefix under ``no_grad``. ``features`` passes that prefix output in when
+    the caller already has it (e.g. shared across the runs of a sweep).
     """
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a TrainConfig; got {type(config).__name__}")
@@ -270,11 +295,12 @@ def train_bob(bob: LayeredNet, train_pairs: Pairs, config: TrainConfig, seed: in
     bob.to(dev)
     start = frozen_depth(bob)
     x, y = train_pairs.x.to(dev), train_pairs.labels(target).to(dev)
-    if cache_features and start > 0:
-        bob.eval()
-        with autocast(dev):
-            inputs = _batched(lambda b: bob.forward_to(b, start), x).float()
-        fit_start = start
+    if features is not None and start > 0:
+        if len(features) != len(y):
+            raise ValueError(f"features must have one row per training pair ({len(y)}); got {len(features)}")
+        inputs, fit_start = features.to(dev), start
+    elif cache_features and start > 0:
+        inputs, fit_start = frozen_features(bob, x, start, dev), start
     else:
         inputs, fit_start = x, 0
     eval_fn = (lambda: {"test_acc": evaluate(bob, test_pairs, target)}) if test_pairs is not None else None

@@ -133,3 +133,31 @@ def test_smoke_sweep_shows_the_effects(tmp_path):
     zero = df[df.task_corr == 0.0].groupby("k")[["bob_test_acc", "chance"]].mean()
     best = zero.bob_test_acc.max()
     assert above_chance(best, p.n_test, float(zero.chance.mean()))["p_value"] < 0.01
+
+
+def test_feature_cache_matches_streaming_and_budget_fallback(tmp_path):
+    grid = {"dataset": ["mnist5k"], "task_corr": [0.5], "k": [1, 2, 3], "mode": ["reinit", "finetune"],
+            "source": ["alice", "random"]}
+    cached = run_sweep(grid, preset=TINY, cache_dir=tmp_path / "a", progress=False, device="cpu")
+    plain = run_sweep(grid, preset=TINY, cache_dir=tmp_path / "b", progress=False, device="cpu", feature_cache=False)
+    tiny = run_sweep(grid, preset=TINY, cache_dir=tmp_path / "c", progress=False, device="cpu", memory_budget=1024)
+    assert cached.attrs["prefix_cache"]["hits"] > 0
+    assert tiny.attrs["prefix_cache"]["streamed"] > 0 and tiny.attrs["prefix_cache"]["used_mb"] == 0
+    key = ["k", "mode", "source", "seed"]
+    for other in (plain, tiny):
+        m = cached.merge(other, on=key, suffixes=("", "_o"))
+        assert (m.bob_test_acc - m.bob_test_acc_o).abs().max() <= 2 / TINY.n_test  # ≤ 2 flipped argmaxes
+
+
+def test_prefix_cache_lru_and_validation():
+    import torch
+
+    from reuse_utils.prefix_cache import PrefixCache
+
+    c = PrefixCache(torch.device("cpu"), budget_bytes=3 * 400)
+    for i in range(4):
+        assert c.get(i, lambda: torch.zeros(100)) is not None  # 400 bytes each
+    assert len(c.entries) == 3 and 0 not in c.entries
+    assert c.get(9, lambda: torch.zeros(1000)) is None  # larger than the whole budget: stream
+    with pytest.raises(ValueError, match="budget_bytes"):
+        PrefixCache(torch.device("cpu"), budget_bytes=-1)

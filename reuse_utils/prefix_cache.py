@@ -1,0 +1,75 @@
+"""Frozen-prefix activation cache shared by the runs of a sweep.
+
+Bob's bottom ``L - k`` layers are frozen, so their output on a fixed input set is a constant:
+it is computed once per (source network, depth, input set) and reused by every mode, seed and
+evaluation that shares it. Entries live in an LRU bounded by a memory budget (default: 25% of
+the free memory of the device that holds them); an entry larger than the whole budget is not
+cached and the caller streams instead (full forward each step).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+import torch
+
+__all__ = ["PrefixCache", "free_memory_bytes"]
+
+
+def free_memory_bytes(device: torch.device) -> int:
+    """Free memory of ``device`` in bytes (CUDA: free VRAM; otherwise available RAM)."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(free)
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except ImportError:  # pragma: no cover - psutil ships with jupyter
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+
+
+class PrefixCache:
+    """LRU of activation tensors with a byte budget.
+
+    ``budget_bytes=None`` → 25% of :func:`free_memory_bytes` at construction.
+    """
+
+    def __init__(self, device: torch.device, budget_bytes: int | None = None, fraction: float = 0.25):
+        if budget_bytes is not None and (not isinstance(budget_bytes, int) or budget_bytes < 0):
+            raise ValueError(f"budget_bytes must be a non-negative integer or None; got {budget_bytes!r}")
+        if not 0 < fraction <= 1:
+            raise ValueError(f"fraction must be in (0, 1]; got {fraction!r}")
+        self.device = device
+        self.budget = int(budget_bytes if budget_bytes is not None else fraction * free_memory_bytes(device))
+        self.entries: OrderedDict[Hashable, torch.Tensor] = OrderedDict()
+        self.used = 0
+        self.hits = self.misses = self.streamed = 0
+
+    def get(self, key: Hashable, compute: Callable[[], torch.Tensor], nbytes_hint: int | None = None) -> torch.Tensor | None:
+        """The cached tensor for ``key`` (computed on a miss), or ``None`` when it exceeds the budget."""
+        if key in self.entries:
+            self.hits += 1
+            self.entries.move_to_end(key)
+            return self.entries[key]
+        if nbytes_hint is not None and nbytes_hint > self.budget:
+            self.streamed += 1
+            return None
+        value = compute()
+        size = value.element_size() * value.numel()
+        if size > self.budget:
+            self.streamed += 1
+            return None
+        self.misses += 1
+        while self.used + size > self.budget and self.entries:
+            _, old = self.entries.popitem(last=False)
+            self.used -= old.element_size() * old.numel()
+        self.entries[key] = value
+        self.used += size
+        return value
+
+    def stats(self) -> dict:
+        return {"hits": self.hits, "misses": self.misses, "streamed": self.streamed,
+                "used_mb": self.used / 2**20, "budget_mb": self.budget / 2**20}
