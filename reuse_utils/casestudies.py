@@ -24,22 +24,27 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from reuse_utils.data import (
     DatasetCorrupt,
     DatasetUnavailable,
     ImageDataset,
-    _search_roots,
     _writable_dir,
     register_loader_resolver,
 )
 
 __all__ = ["fetch_open_images", "build_standin", "task_pairs", "measured_task_correlation",
-           "STANDIN_TASKS", "REAL_TASKS", "OPEN_IMAGES_SPLITS", "standin_root"]
+           "STANDIN_TASKS", "REAL_TASKS", "OPEN_IMAGES_SPLITS", "standin_root", "standin_task_names",
+           "CaseData", "resolve_case_data", "per_class", "run_case_study", "case_gains", "claim_semantic"]
 
 DEFAULT_SIZE = 64
 OPEN_IMAGES_SPLITS = {"train": "train", "test": "test"}
@@ -326,4 +331,220 @@ def measured_task_correlation(alice_pred: torch.Tensor | np.ndarray, bob_labels:
     return abs(cramers_v(alice_pred, bob_labels, signed_binary=False))
 
 
-__all__ += ["standin_task_names", "_search_roots"]
+
+# ----------------------------------------------------------------------------- protocol
+
+
+@dataclass
+class CaseData:
+    """Where the case-study data come from: ``root`` (None = the usual search), Bob's ``tasks``
+    (name → (class A, class B, relatedness group)) and ``label`` ("stand-in data" or None)."""
+
+    root: Path | None
+    tasks: dict[str, tuple[str, str, str]]
+    label: str | None
+
+    @property
+    def is_standin(self) -> bool:
+        return self.label is not None
+
+    def suffix(self) -> str:
+        return "_standin" if self.is_standin else ""
+
+
+def _real_available(size: int) -> bool:
+    from reuse_utils.data import load_dataset
+
+    try:
+        for split in ("train", "test"):
+            load_dataset(f"pets@{size}", split, download=False)
+            for a, b, _ in REAL_TASKS.values():
+                load_dataset(f"open_images:{a},{b}@{size}", split, download=False)
+    except DatasetUnavailable:
+        return False
+    return True
+
+
+def resolve_case_data(size: int, *, prefer: str = "auto", root: str | os.PathLike | None = None) -> CaseData:
+    """Real data when every real dataset is on disk (``prefer="auto"``/``"real"``), else the stand-in
+    (built on first use). ``prefer="real"`` raises :class:`DatasetUnavailable` instead of substituting."""
+    if prefer not in ("auto", "real", "standin"):
+        raise ValueError(f"prefer must be 'auto', 'real' or 'standin'; got {prefer!r}")
+    if prefer != "standin" and _real_available(size):
+        return CaseData(None, dict(REAL_TASKS), None)
+    if prefer == "real":
+        raise DatasetUnavailable("Real case-study data are not all on disk: see README, 'Real case studies'.")
+    return CaseData(build_standin(root), standin_task_names(), "stand-in data")
+
+
+def per_class(ds: ImageDataset, n: int, seed: int = 0) -> ImageDataset:
+    """At most ``n`` images of each class, drawn without replacement (deterministic by ``seed``)."""
+    gen = torch.Generator().manual_seed(seed)
+    keep = []
+    for c in range(ds.num_classes):
+        idx = torch.nonzero(ds.labels == c).flatten()
+        keep.append(idx[torch.randperm(len(idx), generator=gen)[:n]])
+    return ds.subset(torch.sort(torch.cat(keep)).values)
+
+
+def run_case_study(setup, data: CaseData, *, tasks: Sequence[str] | None = None, ks: Sequence[int] | None = None,
+                   modes: Sequence[str] = ("reinit", "finetune"), controls: bool = True) -> pd.DataFrame:
+    """Alice learns dog-vs-cat; Bob reuses her network for each task: one row per Bob run.
+
+    Per seed: Alice (checkpointed in ``<cache>/alice``), then for each Bob task and k (all depths by
+    default) and mode, Bob's accuracy (record cached in ``<cache>/case``); with ``controls`` also the
+    random-init control (reinit). Columns: task, group, seed, k, n_layers, mode, source,
+    bob_test_acc, chance, measured_corr (Cramér's V of Alice's predictions vs Bob's labels on Bob's
+    test images), alice_test_acc, n_bob_train, data_label, from_cache.
+    """
+    import pandas as pd
+
+    from reuse_utils.data import load_dataset
+    from reuse_utils.io import atomic_write_json
+    from reuse_utils.models import build_model
+    from reuse_utils.prefix_cache import PrefixCache
+    from reuse_utils.sweep import CODE_VERSION, AliceStore
+    from reuse_utils.transfer import (
+        TrainConfig,
+        evaluate_features,
+        frozen_features,
+        make_bob,
+        predict,
+        random_source,
+        train_bob,
+    )
+    from reuse_utils.worlds import World, derive_seed, stable_hash
+
+    p = setup.preset
+    size, arch = p.case_size, p.case_arch
+    width = {"cnn": p.cnn_width, "mlp": p.mlp_width}.get(arch)
+    names = list(tasks) if tasks is not None else list(data.tasks)
+    unknown = [t for t in names if t not in data.tasks]
+    if unknown:
+        raise ValueError(f"tasks must be among {list(data.tasks)}; got {unknown}")
+    load = lambda name, split: load_dataset(name, split, root=data.root)  # noqa: E731
+    pets_tr = per_class(load(f"pets@{size}", "train"), p.case_alice_per_class)
+    pets_te = load(f"pets@{size}", "test")
+    alice_pairs, alice_test = task_pairs(pets_tr), task_pairs(pets_te)
+    bob_sets = {}
+    for t in names:
+        a, b, _ = data.tasks[t]
+        bob_sets[t] = (task_pairs(per_class(load(f"open_images:{a},{b}@{size}", "train"), p.case_bob_per_class)),
+                       task_pairs(load(f"open_images:{a},{b}@{size}", "test")))
+    store = AliceStore(setup.cache_dir, setup.device)
+    bob_cfg = TrainConfig("adam", p.bob_lr, epochs=p.case_bob_epochs, batch_size=p.batch_size)
+    prefixes = PrefixCache(setup.device)
+    L = build_model(arch, alice_pairs.input_shape, 2, width=width).n_layers
+    depths = list(ks) if ks is not None else list(range(1, L + 1))
+    rows = []
+    for seed in setup.seeds:
+        acfg = {"version": CODE_VERSION, "case": "pets", "dataset": f"pets@{size}", "root": str(data.root),
+                "label": data.label, "arch": arch, "width": width, "seed": int(seed),
+                "n_per_class": p.case_alice_per_class, "n_test": len(pets_te),
+                "train": TrainConfig("adam", p.alice_lr, epochs=p.case_alice_epochs, batch_size=p.batch_size).to_dict()}
+        alice, meta = store.get(acfg, World("pets", float("nan"), 0.0, seed, alice_pairs, alice_pairs, alice_test))
+        rand = random_source(arch, alice_pairs.input_shape, 2, derive_seed("case-random", seed), width=width).to(setup.device)
+        for t in names:
+            train, test = bob_sets[t]
+            corr = measured_task_correlation(predict(alice, test.x), test.y_bob)
+            chance = float(torch.bincount(test.y_bob).max()) / len(test)
+            combos = [("alice", k, m) for k in depths for m in (modes if k > 1 else modes[:1])]
+            combos += [("random", k, "reinit") for k in depths] if controls else []
+            for source_name, k, mode in combos:
+                source = alice if source_name == "alice" else rand
+                cfg = {"version": CODE_VERSION, "alice": acfg, "source": source_name, "task": t,
+                       "classes": data.tasks[t][:2], "k": k, "mode": mode, "n_bob": len(train), "train": bob_cfg.to_dict()}
+                path = setup.cache_dir / "case" / f"{stable_hash(cfg)}.json"
+                rec = _read_record(path, cfg)
+                if rec is None:
+                    start = L - k
+                    fkey = (stable_hash(acfg), source_name, t, start)
+                    ftr = fte = None
+                    if start:
+                        ftr = prefixes.get(fkey + ("train",), lambda s=source, x=train.x, d=start: frozen_features(s, x, d))
+                        fte = prefixes.get(fkey + ("test",), lambda s=source, x=test.x, d=start: frozen_features(s, x, d))
+                    bob = make_bob(source, k, mode, 2, derive_seed("case-bob", seed, k, mode))
+                    bob = train_bob(bob, train, bob_cfg, derive_seed("case-bob-train", seed), device=setup.device, features=ftr)
+                    acc = (evaluate_features(bob, fte, test.y_bob, start) if fte is not None
+                           else evaluate_features(bob, test.x.to(setup.device), test.y_bob, 0))
+                    rec = {"bob_test_acc": acc}
+                    atomic_write_json(path, {"config": cfg, "result": rec})
+                    cached = False
+                else:
+                    cached = True
+                rows.append({"task": t, "group": data.tasks[t][2], "seed": seed, "k": k, "n_layers": L, "mode": mode,
+                             "source": source_name, "bob_test_acc": rec["bob_test_acc"], "chance": chance,
+                             "measured_corr": corr, "alice_test_acc": meta["alice_test_acc"],
+                             "n_bob_train": len(train), "data_label": data.label or "real", "from_cache": cached})
+    return pd.DataFrame(rows)
+
+
+def _read_record(path: Path, cfg: dict) -> dict | None:
+    import json
+    import warnings
+
+    if not path.exists():
+        return None
+    try:
+        rec = json.loads(path.read_text())
+        if json.dumps(rec["config"], sort_keys=True) != json.dumps(cfg, sort_keys=True):
+            raise ValueError("configuration differs")
+        acc = rec["result"]["bob_test_acc"]
+        if not isinstance(acc, (int, float)) or not 0 <= acc <= 1:
+            raise ValueError(f"bad accuracy {acc!r}")
+        return rec["result"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        warnings.warn(f"Corrupt or incompatible case-study record {path} ({exc}); recomputing.", stacklevel=2)
+        return None
+
+
+RELATEDNESS = {"related": 2, "other": 1, "unrelated": 0}
+
+
+def case_gains(df: pd.DataFrame) -> pd.DataFrame:
+    """Per task and seed: scratch accuracy (k = L, reinit), Bob's best accuracy over the runs that
+    reuse Alice (every k and mode except k = L reinit; best chosen on seed means), the gain
+    (best − scratch, may be negative), the optimal k, and the measured task correlation."""
+    import pandas as pd
+
+    rows = []
+    alice = df[df.source == "alice"]
+    for task, grp in alice.groupby("task"):
+        L = int(grp.n_layers.iloc[0])
+        reuse = grp[~((grp.k == L) & (grp["mode"] == "reinit"))]  # every run that keeps something of Alice
+        means = reuse.groupby(["k", "mode"]).bob_test_acc.mean()
+        best_k, best_mode = means.idxmax()
+        for seed, g in grp.groupby("seed"):
+            scratch = float(g[(g.k == L) & (g["mode"] == "reinit")].bob_test_acc.iloc[0])
+            best = float(g[(g.k == best_k) & (g["mode"] == best_mode)].bob_test_acc.iloc[0])
+            rows.append({"task": task, "group": g.group.iloc[0], "seed": seed, "scratch_acc": scratch,
+                         "best_acc": best, "gain": best - scratch, "best_k": int(best_k), "best_mode": best_mode,
+                         "measured_corr": float(g.measured_corr.iloc[0]),
+                         "relatedness": RELATEDNESS.get(g.group.iloc[0], 1)})
+    return pd.DataFrame(rows)
+
+
+def claim_semantic(gains: pd.DataFrame) -> dict:
+    """C7: Bob's gain over scratch is larger for semantically related tasks: one-sided Kendall trend
+    of per-seed gain against relatedness (related > other > unrelated), p < 0.05; the trend of
+    the gain against the measured task correlation is reported alongside."""
+    from reuse_utils.stats import trend
+
+    t = trend(gains.relatedness.to_numpy(float), gains.gain.to_numpy(float), method="kendall")
+    m = trend(gains.measured_corr.to_numpy(float), gains.gain.to_numpy(float), method="kendall")
+    by_task = gains.groupby("task")[["gain", "measured_corr", "best_k"]].mean()
+    return {"statement": "Bob's gain over training from scratch is larger when his task is semantically related "
+                         "to Alice's dog-vs-cat (one-sided Kendall trend of gain vs relatedness, p < 0.05)",
+            "passed": bool(t["p_value"] < 0.05 and t["statistic"] > 0),
+            "statistic": {"kendall_tau_relatedness": t["statistic"], "kendall_tau_measured_corr": m["statistic"],
+                          "points": t["n"]},
+            "p_value_or_ci": {"p_value": t["p_value"], "p_value_measured_corr": m["p_value"]},
+            "details": {"mean_gain_by_task": by_task.gain.to_dict(),
+                        "measured_corr_by_task": by_task.measured_corr.to_dict(),
+                        "best_k_by_task": by_task.best_k.to_dict()}}
+
+
+def prefer_from(dataset: str | None) -> str:
+    """Map a notebook's ``dataset`` parameter to :func:`resolve_case_data`'s ``prefer``:
+    ``"real"`` / ``"standin"`` force a source; anything else (None, a base dataset name) is auto."""
+    return dataset if dataset in ("real", "standin") else "auto"

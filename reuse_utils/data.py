@@ -412,6 +412,7 @@ def register_loader_resolver(resolver: Callable[[str], Callable | None]) -> None
 
 
 def available_datasets() -> list[str]:
+    """Built-in names; the case studies add ``pets[@SIZE]`` and ``open_images:A,B[@SIZE]``."""
     return sorted(DATASETS)
 
 
@@ -427,13 +428,16 @@ def load_dataset(name: str, split: str = "train", root: str | os.PathLike | None
     key = name.strip().lower().replace("-", "_")
     loader = DATASETS.get(key)
     if loader is None:
+        import reuse_utils.casestudies  # noqa: F401 - registers 'pets' and 'open_images:A,B'
+
         for resolver in _EXTRA_LOADERS:
             loader = resolver(name)
             if loader is not None:
                 key = name
                 break
     if loader is None:
-        raise ValueError(f"name must be one of {available_datasets()}; got {name!r}")
+        raise ValueError(f"name must be one of {available_datasets()}, 'pets[@SIZE]' or "
+                         f"'open_images:A,B[@SIZE]'; got {name!r}")
     if split not in SPLITS:
         raise ValueError(f"split must be one of {list(SPLITS)}; got {split!r}")
     roots = _search_roots(root)

@@ -34,12 +34,13 @@ class Setup:
     def cache_dir(self) -> Path:
         return self.results_dir / "cache"
 
-    def record(self, claim_id: str, result: dict, notebook: str, data_label: str | None = None) -> dict:
+    def record(self, claim_id: str, result: dict, notebook: str, data_label: str | None = None,
+               dataset: str | None = None) -> dict:
         """Record a claim evaluated by :mod:`reuse_utils.analysis` and print its verdict."""
         from reuse_utils.claims import record_claim
 
         c = record_claim(self.results_dir, claim_id, result["statement"], result["passed"], result["statistic"],
-                         result["p_value_or_ci"], preset=self.preset.name, dataset=self.dataset,
+                         result["p_value_or_ci"], preset=self.preset.name, dataset=dataset or self.dataset,
                          notebook=notebook, details=result.get("details"), data_label=data_label)
         print(f"{claim_id}: {'PASS' if c['passed'] else 'FAIL'} — {c['statistic']} {c['p_value_or_ci']}")
         return c

@@ -137,3 +137,21 @@ def acc_vs_k(df: pd.DataFrame, task_corr: float, *, ax=None) -> plt.Figure:
                        title=f"task_corr = {t:g}")
     fig.axes[0].set_xticks(sorted(sub.k.unique()))
     return fig
+
+
+def show_images(ds, n: int = 8, title: str | None = None, seed: int = 0) -> plt.Figure:
+    """A row of ``n`` random images of an :class:`~reuse_utils.data.ImageDataset`, titled by class."""
+    import torch
+
+    n = max(1, min(n, len(ds)))
+    idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed))[:n]
+    fig, axes = plt.subplots(1, n, figsize=(1.6 * n, 2.0), squeeze=False)
+    for ax, i in zip(axes[0], idx.tolist(), strict=True):
+        img = ds.images[i]
+        ax.imshow(img.permute(1, 2, 0).numpy() if img.shape[0] == 3 else img[0].numpy(), cmap="gray")
+        ax.set_title(ds.classes[int(ds.labels[i])], fontsize=8)
+        ax.axis("off")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

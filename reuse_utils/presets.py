@@ -18,7 +18,8 @@ class Preset:
 
     n_alice / n_bob: training pairs for Alice / Bob; n_test: test pairs (each from the base
     test split). Epochs are passes over those pairs. ``cnn_width``: channels of the first conv block
-    (then ×2, ×4). ``ks=None`` means every depth 1..L. The feature-correlation axis is swept at
+    (then ×2, ×4). ``ks=None`` means every depth 1..L. ``case_*``: the real case studies (image
+    size in px, architecture, images per class for Alice's dog-vs-cat and Bob's tasks, epochs). The feature-correlation axis is swept at
     ``task_corr = feature_task_corr`` over the ``feature_corrs`` not above it.
     """
 
@@ -38,6 +39,12 @@ class Preset:
     feature_task_corr: float = 0.6
     cnn_width: int = 8
     mlp_width: int = 128
+    case_size: int = 32
+    case_arch: str = "cnn"
+    case_alice_per_class: int = 1800
+    case_bob_per_class: int = 300
+    case_alice_epochs: int = 6
+    case_bob_epochs: int = 10
     alice_lr: float = 1e-3
     bob_lr: float = 1e-3
     extra: dict = field(default_factory=dict)
@@ -54,7 +61,8 @@ PRESETS: dict[str, Preset] = {
         name="smoke", dataset="mnist5k", n_alice=1000, n_bob=300, n_test=300,
         alice_epochs=2, bob_epochs=5, batch_size=32, seeds=(0, 1),
         task_corrs=(0.0, 0.5, 1.0), feature_corrs=(0.0, 0.25, 0.5), feature_task_corr=0.5,
-        ks=None, cnn_width=8, mlp_width=32,
+        ks=None, cnn_width=8, mlp_width=32, case_alice_per_class=300, case_bob_per_class=100,
+        case_alice_epochs=2, case_bob_epochs=5,
     ),
     "quick": Preset(
         name="quick", dataset="mnist5k", n_alice=4000, n_bob=1000, n_test=2000,
@@ -67,7 +75,8 @@ PRESETS: dict[str, Preset] = {
         alice_epochs=10, bob_epochs=20, batch_size=128, seeds=(0, 1, 2, 3, 4),
         task_corrs=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
         feature_corrs=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6), feature_task_corr=0.6, cnn_width=16,
-        mlp_width=256,
+        mlp_width=256, case_size=96, case_arch="resnet18", case_alice_per_class=2000,
+        case_bob_per_class=500, case_alice_epochs=20, case_bob_epochs=30,
     ),
 }
 
