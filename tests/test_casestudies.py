@@ -26,7 +26,7 @@ def pets_root(tmp_path):
                          ("pug_5", 25, 2)],
             "test": [("Abyssinian_9", 1, 1), ("beagle_9", 2, 2)]}
     for split, items in rows.items():
-        for name, cls, species in items:
+        for name, _cls, species in items:
             _jpeg(base / "images" / f"{name}.jpg", 40 * species)
         (base / "annotations").mkdir(parents=True, exist_ok=True)
         (base / "annotations" / f"{split}.txt").write_text(
