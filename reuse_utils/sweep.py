@@ -35,6 +35,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from reuse_utils.batched import can_batch, train_bobs_batched
 from reuse_utils.data import available_datasets
 from reuse_utils.device import get_device
 from reuse_utils.io import atomic_torch_save, atomic_write_json
@@ -319,12 +320,14 @@ def _bob_accuracy(bob: LayeredNet, pairs, features: torch.Tensor | None, start: 
 def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
               cache_dir: str | Path = "results/cache", progress: bool = True,
               device: str | torch.device = "auto", feature_cache: bool = True,
-              memory_budget: int | None = None) -> pd.DataFrame:
+              memory_budget: int | None = None, batch_runs: bool = True) -> pd.DataFrame:
     """Run (or load from cache) every Bob run of ``grid``; see the module docstring.
 
     ``feature_cache``: share frozen-prefix activations (Bob's training and test inputs) across the
     runs that use the same source and depth (:class:`reuse_utils.prefix_cache.PrefixCache`), within
     ``memory_budget`` bytes (None → 25% of free memory); results are identical either way.
+    ``batch_runs``: train the runs that share world, source and k (the modes) together with
+    ``vmap`` (:mod:`reuse_utils.batched`); equal to sequential training up to float rounding.
     """
     p = get_preset(preset)
     dev = get_device(device)
@@ -345,6 +348,19 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
                              r["k"], r["mode"]))
     from tqdm.auto import tqdm
 
+    def gkey(r: dict) -> tuple:
+        return tuple(r[a] for a in AXES if a not in ("mode",))
+
+    groups: dict[tuple, dict[str, tuple[dict, dict]]] = {}
+    if batch_runs:
+        for r in runs:
+            c = bob_config(r, p)
+            kk = stable_hash(c)
+            rec = _read_json(bob_dir / f"{kk}.json") if (bob_dir / f"{kk}.json").exists() else None
+            if rec is None or not _valid_record(rec, c):
+                groups.setdefault(gkey(r), {})[kk] = (r, c)
+    done: dict[str, dict] = {}
+
     def world_for(dataset, t, f, seed, n_alice, n_bob) -> World:
         key = (dataset, t, f, seed, n_alice, n_bob)
         if key not in worlds:
@@ -358,6 +374,10 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
         config = bob_config(run, p)
         key = stable_hash(config)
         path = bob_dir / f"{key}.json"
+        if key in done:  # trained a moment ago together with its group
+            trained_bobs += 1
+            rows.append({**run, **done.pop(key), "from_cache": False})
+            continue
         rec = _read_json(path) if path.exists() else None
         if rec is not None and _valid_record(rec, config):
             rows.append({**run, **rec["result"], "from_cache": True})
@@ -390,30 +410,39 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
         if mkey not in measured:
             measured[mkey] = measure_correlations(world.test)
         m = measured[mkey]
-        t0 = time.perf_counter()
-        bob = make_bob(source, run["k"], config["mode"], world.bob_train.num_classes_bob,
-                       derive_seed("bob", run["seed"], run["k"], config["mode"]))
         start = run["n_layers"] - run["k"]
         wkey = (run["dataset"], run["task_corr"], run["feature_corr"], run["seed"], run["n_bob"], p.n_test)
         feats = _prefix_features(prefixes, source, source_key, start, world, wkey, dev)
-        bob = train_bob(bob, world.bob_train, _bob_train_config(p), derive_seed("bob-train", run["seed"]),
-                        device=dev, features=feats.get("train"))
-        seconds = time.perf_counter() - t0
         y = world.test.y_bob
-        result = {
-            "n_layers": run["n_layers"],
-            "bob_test_acc": _bob_accuracy(bob, world.test, feats.get("test"), start),
-            "bob_train_acc": _bob_accuracy(bob, world.bob_train, feats.get("train"), start),
-            "alice_test_acc": float(alice_acc),
-            "chance": float(torch.bincount(y).max()) / len(y),
-            "task_corr_measured": m["task_corr"],
-            "feature_corr_measured": m["feature_corr"],
-            "n_test": p.n_test,
-            "seconds": seconds,
-        }
-        atomic_write_json(path, {"version": CODE_VERSION, "config": config, "result": result, "run": run})
+        common = {"n_layers": run["n_layers"], "alice_test_acc": float(alice_acc),
+                  "chance": float(torch.bincount(y).max()) / len(y), "task_corr_measured": m["task_corr"],
+                  "feature_corr_measured": m["feature_corr"], "n_test": p.n_test}
+        members = [(r2, c2, k2) for k2, (r2, c2) in groups.get(gkey(run), {}).items() if k2 not in done]
+        members.sort(key=lambda item: item[2] != key)  # this run first
+        bobs = [make_bob(source, r2["k"], c2["mode"], world.bob_train.num_classes_bob,
+                         derive_seed("bob", r2["seed"], r2["k"], c2["mode"])) for r2, c2, _ in members]
+        t0 = time.perf_counter()
+        if len(bobs) >= 2 and can_batch(bobs):
+            inputs = feats.get("train")
+            if inputs is None:
+                inputs = frozen_features(source, world.bob_train.x, start, dev) if start else world.bob_train.x
+            train_bobs_batched(bobs, inputs, world.bob_train.y_bob, _bob_train_config(p),
+                               derive_seed("bob-train", run["seed"]), dev)
+        else:
+            members = [(run, config, key)]
+            bobs = [train_bob(make_bob(source, run["k"], config["mode"], world.bob_train.num_classes_bob,
+                                       derive_seed("bob", run["seed"], run["k"], config["mode"])),
+                              world.bob_train, _bob_train_config(p), derive_seed("bob-train", run["seed"]),
+                              device=dev, features=feats.get("train"))]
+        seconds = (time.perf_counter() - t0) / len(bobs)
+        for (r2, c2, k2), bob in zip(members, bobs, strict=True):
+            result = {**common, "seconds": seconds,
+                      "bob_test_acc": _bob_accuracy(bob, world.test, feats.get("test"), start),
+                      "bob_train_acc": _bob_accuracy(bob, world.bob_train, feats.get("train"), start)}
+            atomic_write_json(bob_dir / f"{k2}.json", {"version": CODE_VERSION, "config": c2, "result": result, "run": r2})
+            done[k2] = result
         trained_bobs += 1
-        rows.append({**run, **result, "from_cache": False})
+        rows.append({**run, **done.pop(key), "from_cache": False})
     df = pd.DataFrame(rows)
     df.attrs.update({"skipped": skipped, "alices_trained": alices.trained, "bobs_trained": trained_bobs,
                      "preset": p.name, "device": str(dev),

@@ -138,9 +138,10 @@ def test_smoke_sweep_shows_the_effects(tmp_path):
 def test_feature_cache_matches_streaming_and_budget_fallback(tmp_path):
     grid = {"dataset": ["mnist5k"], "task_corr": [0.5], "k": [1, 2, 3], "mode": ["reinit", "finetune"],
             "source": ["alice", "random"]}
-    cached = run_sweep(grid, preset=TINY, cache_dir=tmp_path / "a", progress=False, device="cpu")
-    plain = run_sweep(grid, preset=TINY, cache_dir=tmp_path / "b", progress=False, device="cpu", feature_cache=False)
-    tiny = run_sweep(grid, preset=TINY, cache_dir=tmp_path / "c", progress=False, device="cpu", memory_budget=1024)
+    kw = {"preset": TINY, "progress": False, "device": "cpu", "batch_runs": False}
+    cached = run_sweep(grid, cache_dir=tmp_path / "a", **kw)
+    plain = run_sweep(grid, cache_dir=tmp_path / "b", feature_cache=False, **kw)
+    tiny = run_sweep(grid, cache_dir=tmp_path / "c", memory_budget=1024, **kw)
     assert cached.attrs["prefix_cache"]["hits"] > 0
     assert tiny.attrs["prefix_cache"]["streamed"] > 0 and tiny.attrs["prefix_cache"]["used_mb"] == 0
     key = ["k", "mode", "source", "seed"]
@@ -161,3 +162,15 @@ def test_prefix_cache_lru_and_validation():
     assert c.get(9, lambda: torch.zeros(1000)) is None  # larger than the whole budget: stream
     with pytest.raises(ValueError, match="budget_bytes"):
         PrefixCache(torch.device("cpu"), budget_bytes=-1)
+
+
+def test_batched_runs_match_sequential(tmp_path):
+    grid = {"dataset": ["mnist5k"], "task_corr": [0.5], "k": [2, 3, 5], "mode": ["reinit", "finetune"]}
+    kw = {"preset": TINY, "progress": False, "device": "cpu"}
+    batched = run_sweep(grid, cache_dir=tmp_path / "a", batch_runs=True, **kw)
+    seq = run_sweep(grid, cache_dir=tmp_path / "b", batch_runs=False, **kw)
+    assert batched.attrs["bobs_trained"] == seq.attrs["bobs_trained"] == 6
+    m = batched.merge(seq, on=["k", "mode", "seed"], suffixes=("", "_seq"))
+    assert (m.bob_test_acc - m.bob_test_acc_seq).abs().max() <= 3 / TINY.n_test
+    again = run_sweep(grid, cache_dir=tmp_path / "a", batch_runs=True, **kw)
+    assert again.from_cache.all()
