@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state
 
-from reuse_utils.device import autocast, seed_everything
+from reuse_utils.device import Accel, autocast, seed_everything
 from reuse_utils.models import LayeredNet
 from reuse_utils.transfer import TrainConfig, frozen_depth
 
@@ -38,13 +38,14 @@ def can_batch(bobs: list[LayeredNet]) -> bool:
 
 
 def train_bobs_batched(bobs: list[LayeredNet], inputs: torch.Tensor, y: torch.Tensor, config: TrainConfig,
-                       seed: int, device: torch.device) -> list[LayeredNet]:
+                       seed: int, device: torch.device, accel: Accel | None = None) -> list[LayeredNet]:
     """Train the top layers of every Bob in ``bobs`` on ``inputs`` (activations of their frozen
     prefix, or raw inputs when nothing is frozen) with one shared minibatch order (``seed``)."""
     if not can_batch(bobs):
         raise ValueError("bobs must be ≥ 2 networks of one architecture and frozen depth, without BatchNorm "
                          "in their trainable layers")
     start = frozen_depth(bobs[0])
+    acc = (accel or Accel()).resolve(device)
     seed_everything(seed)
     tops = [nn.Sequential(*b.layers[start:]).to(device) for b in bobs]
     params, buffers = stack_module_state(tops)
@@ -65,7 +66,7 @@ def train_bobs_batched(bobs: list[LayeredNet], inputs: torch.Tensor, y: torch.Te
         perm = torch.randperm(len(y), generator=gen).to(device)
         for i in range(0, len(y), config.batch_size):
             idx = perm[i: i + config.batch_size]
-            with autocast(device):
+            with autocast(device, enabled=acc.bf16):
                 logits = batched(params, buffers, inputs[idx])  # M×B×classes
             loss = nn.functional.cross_entropy(logits.float().reshape(m * len(idx), -1), y[idx].repeat(m),
                                                reduction="sum") / len(idx)

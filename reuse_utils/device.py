@@ -10,11 +10,12 @@ import contextlib
 import os
 import random
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-__all__ = ["get_device", "seed_everything", "autocast", "describe_device"]
+__all__ = ["get_device", "seed_everything", "autocast", "describe_device", "Accel"]
 
 
 def _mps_available() -> bool:
@@ -96,3 +97,29 @@ def describe_device(device: torch.device) -> str:
     if device.type == "mps":
         return "mps (Apple GPU)"
     return f"cpu ({os.cpu_count()} logical cores, {torch.get_num_threads()} torch threads)"
+
+
+@dataclass(frozen=True)
+class Accel:
+    """Execution switches (the science is unchanged): ``None`` means the device default.
+
+    * ``channels_last`` — NHWC memory format for 4-D activations (default: on for CUDA).
+    * ``bf16`` — bfloat16 autocast for forward passes (default: on for CUDA; never on CPU/MPS).
+    * ``compile`` — ``torch.compile`` of the trained layers (default: off everywhere: every Bob
+      run is a fresh network, so compilation is paid per run and outlasts the run at these sizes;
+      turn it on for long single trainings).
+    """
+
+    channels_last: bool | None = None
+    bf16: bool | None = None
+    compile: bool | None = None
+
+    def resolve(self, device: torch.device) -> Accel:
+        cuda = device.type == "cuda"
+        for name in ("channels_last", "bf16", "compile"):
+            v = getattr(self, name)
+            if v is not None and not isinstance(v, bool):
+                raise ValueError(f"{name} must be True, False or None; got {v!r}")
+        return Accel(cuda if self.channels_last is None else self.channels_last,
+                     cuda and (True if self.bf16 is None else self.bf16),
+                     False if self.compile is None else self.compile)

@@ -37,7 +37,7 @@ import torch
 
 from reuse_utils.batched import can_batch, train_bobs_batched
 from reuse_utils.data import available_datasets
-from reuse_utils.device import get_device
+from reuse_utils.device import Accel, get_device
 from reuse_utils.io import atomic_torch_save, atomic_write_json
 from reuse_utils.models import ARCHS, LayeredNet, build_model
 from reuse_utils.pairs import measure_correlations
@@ -230,7 +230,9 @@ def _read_json(path: Path):
 class AliceStore:
     """Alice checkpoints (state dict + config JSON) under ``<cache_dir>/alice``, with an in-memory LRU."""
 
-    def __init__(self, cache_dir: Path, device: torch.device, progress: bool = False, memory: int = 4):
+    def __init__(self, cache_dir: Path, device: torch.device, progress: bool = False, memory: int = 4,
+                 accel: Accel | None = None):
+        self.accel = accel
         self.dir = Path(cache_dir) / "alice"
         self.device = device
         self.progress = progress
@@ -282,7 +284,7 @@ class AliceStore:
         t0 = time.perf_counter()
         model = train_alice(world.alice_train, config["arch"], TrainConfig(**config["train"]), config["seed"],
                             test_pairs=world.test, device=self.device, width=config["width"],
-                            progress=self.progress)
+                            progress=self.progress, accel=self.accel)
         meta = {"alice_test_acc": evaluate(model, world.test, "alice"), "seconds": time.perf_counter() - t0}
         self.trained += 1
         pt, js = self.paths(key)
@@ -320,7 +322,8 @@ def _bob_accuracy(bob: LayeredNet, pairs, features: torch.Tensor | None, start: 
 def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
               cache_dir: str | Path = "results/cache", progress: bool = True,
               device: str | torch.device = "auto", feature_cache: bool = True,
-              memory_budget: int | None = None, batch_runs: bool = True) -> pd.DataFrame:
+              memory_budget: int | None = None, batch_runs: bool = True,
+              accel: Accel | None = None) -> pd.DataFrame:
     """Run (or load from cache) every Bob run of ``grid``; see the module docstring.
 
     ``feature_cache``: share frozen-prefix activations (Bob's training and test inputs) across the
@@ -328,6 +331,8 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
     ``memory_budget`` bytes (None → 25% of free memory); results are identical either way.
     ``batch_runs``: train the runs that share world, source and k (the modes) together with
     ``vmap`` (:mod:`reuse_utils.batched`); equal to sequential training up to float rounding.
+    ``accel``: channels_last / bf16 / torch.compile switches (:class:`reuse_utils.device.Accel`;
+    default: channels_last and bf16 on CUDA only, compile off).
     """
     p = get_preset(preset)
     dev = get_device(device)
@@ -336,7 +341,7 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
     runs, skipped = expand_grid(grid, p)
     cache = Path(cache_dir)
     bob_dir = cache / "bob"
-    alices = AliceStore(cache, dev, progress=False)
+    alices = AliceStore(cache, dev, progress=False, accel=accel)
     worlds: OrderedDict[tuple, World] = OrderedDict()
     measured: dict[tuple, dict] = {}
     rows = []
@@ -427,13 +432,13 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
             if inputs is None:
                 inputs = frozen_features(source, world.bob_train.x, start, dev) if start else world.bob_train.x
             train_bobs_batched(bobs, inputs, world.bob_train.y_bob, _bob_train_config(p),
-                               derive_seed("bob-train", run["seed"]), dev)
+                               derive_seed("bob-train", run["seed"]), dev, accel)
         else:
             members = [(run, config, key)]
             bobs = [train_bob(make_bob(source, run["k"], config["mode"], world.bob_train.num_classes_bob,
                                        derive_seed("bob", run["seed"], run["k"], config["mode"])),
                               world.bob_train, _bob_train_config(p), derive_seed("bob-train", run["seed"]),
-                              device=dev, features=feats.get("train"))]
+                              device=dev, features=feats.get("train"), accel=accel)]
         seconds = (time.perf_counter() - t0) / len(bobs)
         for (r2, c2, k2), bob in zip(members, bobs, strict=True):
             result = {**common, "seconds": seconds,

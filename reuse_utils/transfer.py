@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from reuse_utils.device import autocast, get_device, seed_everything
+from reuse_utils.device import Accel, autocast, get_device, seed_everything
 from reuse_utils.models import LayeredNet, build_model, output_linear, reset_layer
 from reuse_utils.pairs import Pairs
 
@@ -138,9 +138,15 @@ def evaluate(model: LayeredNet, pairs: Pairs, target: str = "bob", batch_size: i
 
 def _fit(model: LayeredNet, start: int, inputs: torch.Tensor, y: torch.Tensor, config: TrainConfig,
          seed: int, device: torch.device, progress: bool, desc: str,
-         eval_fn=None) -> list[dict]:
+         eval_fn=None, accel: Accel | None = None) -> list[dict]:
     """Train layers ``start..L-1`` on ``inputs`` (activations of layer ``start - 1``)."""
+    acc = (accel or Accel()).resolve(device)
     params = [p for layer in model.layers[start:] for p in layer.parameters()]
+    if acc.channels_last and inputs.ndim == 4:
+        model.to(memory_format=torch.channels_last)
+        inputs = inputs.contiguous(memory_format=torch.channels_last)
+    forward = (torch.compile(lambda xb: model.forward_from(xb, start)) if acc.compile
+               else (lambda xb: model.forward_from(xb, start)))
     opt = config.make_optimizer(params)
     n = len(y)
     steps_per_epoch = math.ceil(n / config.batch_size)
@@ -157,8 +163,8 @@ def _fit(model: LayeredNet, start: int, inputs: torch.Tensor, y: torch.Tensor, c
         for i in range(0, n, config.batch_size):
             idx = perm[i: i + config.batch_size]
             xb, yb = inputs[idx], y[idx]
-            with autocast(device):
-                logits = model.forward_from(xb, start)
+            with autocast(device, enabled=acc.bf16):
+                logits = forward(xb)
                 loss = nn.functional.cross_entropy(logits.float(), yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -178,7 +184,7 @@ def _fit(model: LayeredNet, start: int, inputs: torch.Tensor, y: torch.Tensor, c
 
 def train_alice(train_pairs: Pairs, arch: str, config: TrainConfig, seed: int, *,
                 test_pairs: Pairs | None = None, device: str | torch.device = "auto",
-                width: int | None = None, progress: bool = False) -> LayeredNet:
+                width: int | None = None, progress: bool = False, accel: Accel | None = None) -> LayeredNet:
     """Train Alice's network on ``y_alice`` of ``train_pairs``.
 
     Which pairs Alice sees is the caller's choice (the sweep's ``alice_world``): by default the
@@ -195,7 +201,7 @@ def train_alice(train_pairs: Pairs, arch: str, config: TrainConfig, seed: int, *
                         seed=seed).to(dev)
     x, y = train_pairs.x.to(dev), train_pairs.y_alice.to(dev)
     eval_fn = (lambda: {"test_acc": evaluate(model, test_pairs, "alice")}) if test_pairs is not None else None
-    model.train_history = _fit(model, 0, x, y, config, seed, dev, progress, "Alice", eval_fn)
+    model.train_history = _fit(model, 0, x, y, config, seed, dev, progress, "Alice", eval_fn, accel)
     model.frozen_layers = 0
     return model
 
@@ -275,7 +281,8 @@ def evaluate_features(model: LayeredNet, features: torch.Tensor, y: torch.Tensor
 def train_bob(bob: LayeredNet, train_pairs: Pairs, config: TrainConfig, seed: int, *,
               target: str = "bob", test_pairs: Pairs | None = None,
               device: str | torch.device = "auto", cache_features: bool = True,
-              features: torch.Tensor | None = None, progress: bool = False) -> LayeredNet:
+              features: torch.Tensor | None = None, progress: bool = False,
+              accel: Accel | None = None) -> LayeredNet:
     """Train Bob's top ``k`` layers on ``y_<target>`` of ``train_pairs`` (in place; returned).
 
     With ``cache_features`` the frozen prefix runs once over the training inputs and only the
@@ -304,7 +311,7 @@ def train_bob(bob: LayeredNet, train_pairs: Pairs, config: TrainConfig, seed: in
     else:
         inputs, fit_start = x, 0
     eval_fn = (lambda: {"test_acc": evaluate(bob, test_pairs, target)}) if test_pairs is not None else None
-    bob.train_history = _fit(bob, fit_start, inputs, y, config, seed, dev, progress, f"Bob k={k}", eval_fn)
+    bob.train_history = _fit(bob, fit_start, inputs, y, config, seed, dev, progress, f"Bob k={k}", eval_fn, accel)
     return bob
 
 

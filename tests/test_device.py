@@ -62,3 +62,15 @@ def test_autocast_is_noop_on_cpu():
     with autocast(torch.device("cpu")):
         y = x @ x
     assert y.dtype == torch.float32
+
+
+def test_accel_defaults_per_device():
+    from reuse_utils.device import Accel
+
+    cpu = Accel().resolve(torch.device("cpu"))
+    assert (cpu.channels_last, cpu.bf16, cpu.compile) == (False, False, False)
+    cuda = Accel().resolve(torch.device("cuda"))
+    assert (cuda.channels_last, cuda.bf16, cuda.compile) == (True, True, False)
+    assert Accel(bf16=True).resolve(torch.device("cpu")).bf16 is False  # bf16 autocast is CUDA-only
+    with pytest.raises(ValueError, match="compile must be"):
+        Accel(compile="yes").resolve(torch.device("cpu"))

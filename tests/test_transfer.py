@@ -159,3 +159,13 @@ def test_bad_target_and_seed(alice, pairs):
         evaluate(alice, pairs, "carol")
     with pytest.raises(ValueError, match="seed must be"):
         train_alice(pairs, "cnn", CFG, seed=-3)
+
+
+def test_channels_last_switch_gives_same_training(pairs, alice):
+    from reuse_utils.device import Accel
+
+    a = train_bob(make_bob(alice, 3, "reinit", 10, seed=5), pairs, CFG, seed=5, device="cpu")
+    b = train_bob(make_bob(alice, 3, "reinit", 10, seed=5), pairs, CFG, seed=5, device="cpu",
+                  accel=Accel(channels_last=True))
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
+        assert torch.allclose(pa, pb, atol=1e-4)
