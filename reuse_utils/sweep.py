@@ -300,14 +300,14 @@ class AliceStore:
 
 
 def _prefix_features(prefixes: PrefixCache | None, source: LayeredNet, source_key: str, start: int,
-                     world: World, wkey: tuple, dev: torch.device) -> dict[str, torch.Tensor]:
+                     world: World, wkey: tuple, dev: torch.device, bf16: bool = True) -> dict[str, torch.Tensor]:
     """Frozen-prefix activations of Bob's training and test inputs (shared across runs)."""
     feats: dict[str, torch.Tensor] = {}
     if prefixes is None or start == 0:
         return feats
     for role, pairs in (("train", world.bob_train), ("test", world.test)):
         value = prefixes.get((source_key, start, role, wkey),
-                             lambda pairs=pairs: frozen_features(source, pairs.x, start, dev))
+                             lambda pairs=pairs: frozen_features(source, pairs.x, start, dev, bf16=bf16))
         if value is not None:
             feats[role] = value
     return feats
@@ -337,6 +337,7 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
     p = get_preset(preset)
     dev = get_device(device)
     prefixes = PrefixCache(dev, memory_budget) if feature_cache else None
+    bf16 = (accel or Accel()).resolve(dev).bf16
     randoms: OrderedDict[tuple, LayeredNet] = OrderedDict()
     runs, skipped = expand_grid(grid, p)
     cache = Path(cache_dir)
@@ -417,7 +418,7 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
         m = measured[mkey]
         start = run["n_layers"] - run["k"]
         wkey = (run["dataset"], run["task_corr"], run["feature_corr"], run["seed"], run["n_bob"], p.n_test)
-        feats = _prefix_features(prefixes, source, source_key, start, world, wkey, dev)
+        feats = _prefix_features(prefixes, source, source_key, start, world, wkey, dev, bf16)
         y = world.test.y_bob
         common = {"n_layers": run["n_layers"], "alice_test_acc": float(alice_acc),
                   "chance": float(torch.bincount(y).max()) / len(y), "task_corr_measured": m["task_corr"],
@@ -430,7 +431,7 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
         if len(bobs) >= 2 and can_batch(bobs):
             inputs = feats.get("train")
             if inputs is None:
-                inputs = frozen_features(source, world.bob_train.x, start, dev) if start else world.bob_train.x
+                inputs = frozen_features(source, world.bob_train.x, start, dev, bf16=bf16) if start else world.bob_train.x
             train_bobs_batched(bobs, inputs, world.bob_train.y_bob, _bob_train_config(p),
                                derive_seed("bob-train", run["seed"]), dev, accel)
         else:

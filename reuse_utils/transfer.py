@@ -256,12 +256,14 @@ def _replace_module(parent: nn.Module, old: nn.Module, new: nn.Module) -> None:
 
 @torch.no_grad()
 def frozen_features(model: LayeredNet, x: torch.Tensor, start: int,
-                    device: str | torch.device | None = None, batch_size: int = 1024) -> torch.Tensor:
-    """Output of the first ``start`` layers of ``model`` on ``x`` (eval mode, float32)."""
+                    device: str | torch.device | None = None, batch_size: int = 1024,
+                    bf16: bool = True) -> torch.Tensor:
+    """Output of the first ``start`` layers of ``model`` on ``x`` (eval mode, returned as float32;
+    computed under bf16 autocast on CUDA unless ``bf16=False``)."""
     dev = torch.device(device) if device is not None else next(model.parameters()).device
     was = model.training
     model.eval()
-    with autocast(dev):
+    with autocast(dev, enabled=bf16):
         out = _batched(lambda b: model.forward_to(b.to(dev), start), x, batch_size).float()
     model.train(was)
     return out
@@ -307,7 +309,7 @@ def train_bob(bob: LayeredNet, train_pairs: Pairs, config: TrainConfig, seed: in
             raise ValueError(f"features must have one row per training pair ({len(y)}); got {len(features)}")
         inputs, fit_start = features.to(dev), start
     elif cache_features and start > 0:
-        inputs, fit_start = frozen_features(bob, x, start, dev), start
+        inputs, fit_start = frozen_features(bob, x, start, dev, bf16=(accel or Accel()).resolve(dev).bf16), start
     else:
         inputs, fit_start = x, 0
     eval_fn = (lambda: {"test_acc": evaluate(bob, test_pairs, target)}) if test_pairs is not None else None
