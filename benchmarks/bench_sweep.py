@@ -30,10 +30,10 @@ from reuse_utils.device import describe_device, get_device  # noqa: E402
 from reuse_utils.presets import get_preset  # noqa: E402
 from reuse_utils.sweep import (  # noqa: E402
     AliceStore,
-    _bob_train_config,
     alice_config,
     arch_width,
     bob_config,
+    bob_train_config,
     expand_grid,
     run_sweep,
 )
@@ -69,7 +69,7 @@ def reference_sweep(grid: dict, preset, cache: Path, device: torch.device) -> pd
         mode = bob_config(run, preset)["mode"]
         t0 = time.perf_counter()
         bob = make_bob(source, run["k"], mode, world.bob_train.num_classes_bob, derive_seed("bob", run["seed"], run["k"], mode))
-        bob = reference_train_bob(bob, world.bob_train.x, world.bob_train.y_bob, _bob_train_config(preset),
+        bob = reference_train_bob(bob, world.bob_train.x, world.bob_train.y_bob, bob_train_config(preset),
                                   derive_seed("bob-train", run["seed"]), device)
         acc = reference_accuracy(bob, world.test.x, world.test.y_bob, device)
         rows.append({**run, "bob_test_acc": acc, "seconds": time.perf_counter() - t0})

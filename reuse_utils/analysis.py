@@ -76,10 +76,8 @@ def claim_luck(df: pd.DataFrame, norms: pd.DataFrame | None = None, *, k: int = 
     means = {name: float(v.mean()) for name, v in groups.items()}
     details = {"mean_advantage_over_chance": means}
     if norms is not None:
-        details["bob_panel_weights_vs_init"] = norms.groupby(["arch", "alice_optimizer"]).bob_vs_init.mean().rename(
-            index=lambda i: i).to_dict()
-        details["bob_panel_weights_vs_init"] = {f"{a}/{o}": float(v) for (a, o), v in
-                                                details["bob_panel_weights_vs_init"].items()}
+        ratios = norms.groupby(["arch", "alice_optimizer"]).bob_vs_init.mean()
+        details["bob_panel_weights_vs_init"] = {f"{a}/{o}": float(v) for (a, o), v in ratios.items()}
     best = max(means, key=means.get) if means else None
     worst = min(means, key=means.get) if means else None
     return _result(

@@ -307,12 +307,11 @@ def standin_task_names() -> dict[str, tuple[str, str, str]]:
 # ----------------------------------------------------------------------------- protocol helpers
 
 
-def task_pairs(alice_data: ImageDataset, bob_labels_from: ImageDataset | None = None):
+def task_pairs(ds: ImageDataset):
     """A single-image task as :class:`reuse_utils.pairs.Pairs` (one panel covering the whole image;
     ``y_alice`` and ``y_bob`` both the dataset's labels) so the transfer engine runs unchanged."""
     from reuse_utils.pairs import Pairs, _normalise
 
-    ds = alice_data
     c, h, w = ds.image_shape
     full = (0, h, 0, w)
     n = len(ds)
@@ -403,10 +402,9 @@ def run_case_study(setup, data: CaseData, *, tasks: Sequence[str] | None = None,
     from reuse_utils.io import atomic_write_json
     from reuse_utils.models import build_model
     from reuse_utils.prefix_cache import PrefixCache
-    from reuse_utils.sweep import CODE_VERSION, AliceStore
+    from reuse_utils.sweep import CODE_VERSION, AliceStore, _bob_accuracy
     from reuse_utils.transfer import (
         TrainConfig,
-        evaluate_features,
         frozen_features,
         make_bob,
         predict,
@@ -443,6 +441,7 @@ def run_case_study(setup, data: CaseData, *, tasks: Sequence[str] | None = None,
                 "n_per_class": p.case_alice_per_class, "n_test": len(pets_te),
                 "train": TrainConfig("adam", p.alice_lr, epochs=p.case_alice_epochs, batch_size=p.batch_size).to_dict()}
         alice, meta = store.get(acfg, World("pets", float("nan"), 0.0, seed, alice_pairs, alice_pairs, alice_test))
+        alice_key = stable_hash(acfg)
         rand = random_source(arch, alice_pairs.input_shape, 2, derive_seed("case-random", seed), width=width).to(setup.device)
         for t in names:
             train, test = bob_sets[t]
@@ -458,16 +457,14 @@ def run_case_study(setup, data: CaseData, *, tasks: Sequence[str] | None = None,
                 rec = _read_record(path, cfg)
                 if rec is None:
                     start = L - k
-                    fkey = (stable_hash(acfg), source_name, t, start)
+                    fkey = (alice_key, source_name, t, start)
                     ftr = fte = None
                     if start:
                         ftr = prefixes.get(fkey + ("train",), lambda s=source, x=train.x, d=start: frozen_features(s, x, d))
                         fte = prefixes.get(fkey + ("test",), lambda s=source, x=test.x, d=start: frozen_features(s, x, d))
                     bob = make_bob(source, k, mode, 2, derive_seed("case-bob", seed, k, mode))
                     bob = train_bob(bob, train, bob_cfg, derive_seed("case-bob-train", seed), device=setup.device, features=ftr)
-                    acc = (evaluate_features(bob, fte, test.y_bob, start) if fte is not None
-                           else evaluate_features(bob, test.x.to(setup.device), test.y_bob, 0))
-                    rec = {"bob_test_acc": acc}
+                    rec = {"bob_test_acc": _bob_accuracy(bob, test, fte, start)}
                     atomic_write_json(path, {"config": cfg, "result": rec})
                     cached = False
                 else:

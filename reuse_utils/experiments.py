@@ -11,8 +11,8 @@ import torch
 from reuse_utils.device import describe_device, get_device
 from reuse_utils.models import LayeredNet
 from reuse_utils.presets import Preset, get_preset
-from reuse_utils.sweep import AliceStore, alice_config, arch_width, run_sweep
-from reuse_utils.transfer import TrainConfig, make_bob, random_source, train_bob
+from reuse_utils.sweep import AliceStore, alice_config, bob_train_config, run_sweep
+from reuse_utils.transfer import make_bob, train_bob
 from reuse_utils.worlds import World, derive_seed, make_world
 
 __all__ = ["Setup", "setup"]
@@ -76,16 +76,11 @@ class Setup:
         model, meta = self._alices.get(alice_config(run, self.preset), world)
         return model, meta, world
 
-    def random_net(self, world: World, seed: int, arch: str = "cnn") -> LayeredNet:
-        return random_source(arch, world.test.input_shape, world.test.num_classes_alice,
-                             derive_seed("random-source", seed), width=arch_width(arch, self.preset)).to(self.device)
-
     def bob(self, source: LayeredNet, world: World, k: int, mode: str = "reinit", seed: int = 0) -> LayeredNet:
         """Bob trained on ``world.bob_train`` with the preset's Bob training settings."""
-        p = self.preset
         bob = make_bob(source, k, mode, world.bob_train.num_classes_bob, derive_seed("bob", seed, k, mode))
-        cfg = TrainConfig("adam", p.bob_lr, epochs=p.bob_epochs, batch_size=p.batch_size)
-        return train_bob(bob, world.bob_train, cfg, derive_seed("bob-train", seed), device=self.device)
+        return train_bob(bob, world.bob_train, bob_train_config(self.preset), derive_seed("bob-train", seed),
+                         device=self.device)
 
 
 def setup(preset: str = "quick", dataset: str | None = None, device: str = "auto",

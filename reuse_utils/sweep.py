@@ -57,7 +57,7 @@ from reuse_utils.transfer import (
 from reuse_utils.worlds import World, derive_seed, make_world, stable_hash
 
 __all__ = ["run_sweep", "default_grid", "expand_grid", "ALICE_OPTIMIZERS", "AXES", "CODE_VERSION",
-           "AliceStore", "alice_config", "bob_config", "arch_width"]
+           "AliceStore", "alice_config", "bob_config", "bob_train_config", "arch_width"]
 
 CODE_VERSION = "2026.11-1"
 AXES = ("dataset", "arch", "alice_optimizer", "alice_world", "task_corr", "feature_corr", "k",
@@ -188,7 +188,7 @@ def alice_config(run: dict, preset: Preset) -> dict:
 
 def bob_config(run: dict, preset: Preset) -> dict:
     """Everything that determines one Bob result (canonical: k = 1 ignores the mode)."""
-    cfg = TrainConfig("adam", preset.bob_lr, epochs=preset.bob_epochs, batch_size=preset.batch_size)
+    cfg = bob_train_config(preset)
     mode = "reinit" if run["k"] <= 1 else run["mode"]
     src = alice_config(run, preset) if run["source"] == "alice" else {
         "random": True, "arch": run["arch"], "width": arch_width(run["arch"], preset),
@@ -198,7 +198,8 @@ def bob_config(run: dict, preset: Preset) -> dict:
             "n_bob": run["n_bob"], "n_test": preset.n_test, "train": cfg.to_dict()}
 
 
-def _bob_train_config(preset: Preset) -> TrainConfig:
+def bob_train_config(preset: Preset) -> TrainConfig:
+    """How every Bob of the synthetic study is trained (Adam, the preset's lr, epochs, batch)."""
     return TrainConfig("adam", preset.bob_lr, epochs=preset.bob_epochs, batch_size=preset.batch_size)
 
 
@@ -357,15 +358,20 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
     def gkey(r: dict) -> tuple:
         return tuple(r[a] for a in AXES if a not in ("mode",))
 
+    # One pass over the records: what is cached, what is corrupt, and which pending runs share a group.
+    plan = []
     groups: dict[tuple, dict[str, tuple[dict, dict]]] = {}
-    if batch_runs:
-        for r in runs:
-            c = bob_config(r, p)
-            kk = stable_hash(c)
-            rec = _read_json(bob_dir / f"{kk}.json") if (bob_dir / f"{kk}.json").exists() else None
-            if rec is None or not _valid_record(rec, c):
-                groups.setdefault(gkey(r), {})[kk] = (r, c)
-    done: dict[str, dict] = {}
+    for r in runs:
+        c = bob_config(r, p)
+        kk = stable_hash(c)
+        path = bob_dir / f"{kk}.json"
+        rec = _read_json(path) if path.exists() else None
+        cached = rec["result"] if rec is not None and _valid_record(rec, c) else None
+        plan.append((r, c, kk, cached, path.exists() and cached is None))
+        if batch_runs and cached is None:
+            groups.setdefault(gkey(r), {})[kk] = (r, c)
+    done: dict[str, dict] = {}  # results trained in this call, by record key
+    emitted: set[str] = set()  # keys already reported as trained (a repeat, e.g. k = 1 finetune, reads it back)
 
     def world_for(dataset, t, f, seed, n_alice, n_bob) -> World:
         key = (dataset, t, f, seed, n_alice, n_bob)
@@ -376,20 +382,19 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
         worlds.move_to_end(key)
         return worlds[key]
 
-    for run in tqdm(runs, desc="Bob runs", disable=not progress):
-        config = bob_config(run, p)
-        key = stable_hash(config)
-        path = bob_dir / f"{key}.json"
-        if key in done:  # trained a moment ago together with its group
-            trained_bobs += 1
-            rows.append({**run, **done.pop(key), "from_cache": False})
+    for run, config, key, cached, corrupt in tqdm(plan, desc="Bob runs", disable=not progress):
+        if cached is not None:
+            rows.append({**run, **cached, "from_cache": True})
             continue
-        rec = _read_json(path) if path.exists() else None
-        if rec is not None and _valid_record(rec, config):
-            rows.append({**run, **rec["result"], "from_cache": True})
+        if key in done:  # trained earlier in this call, with its group or as a repeated configuration
+            repeat = key in emitted
+            trained_bobs += 0 if repeat else 1
+            emitted.add(key)
+            rows.append({**run, **done[key], "from_cache": repeat})
             continue
-        if path.exists():
-            warnings.warn(f"Corrupt or incompatible sweep record {path}; recomputing.", stacklevel=2)
+        if corrupt:
+            warnings.warn(f"Corrupt or incompatible sweep record {bob_dir / f'{key}.json'}; recomputing.",
+                          stacklevel=2)
         world = world_for(run["dataset"], run["task_corr"], run["feature_corr"], run["seed"],
                           run["n_alice"], run["n_bob"])
         if run["source"] == "alice":
@@ -432,13 +437,13 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
             inputs = feats.get("train")
             if inputs is None:
                 inputs = frozen_features(source, world.bob_train.x, start, dev, bf16=bf16) if start else world.bob_train.x
-            train_bobs_batched(bobs, inputs, world.bob_train.y_bob, _bob_train_config(p),
+            train_bobs_batched(bobs, inputs, world.bob_train.y_bob, bob_train_config(p),
                                derive_seed("bob-train", run["seed"]), dev, accel)
         else:
             members = [(run, config, key)]
             bobs = [train_bob(make_bob(source, run["k"], config["mode"], world.bob_train.num_classes_bob,
                                        derive_seed("bob", run["seed"], run["k"], config["mode"])),
-                              world.bob_train, _bob_train_config(p), derive_seed("bob-train", run["seed"]),
+                              world.bob_train, bob_train_config(p), derive_seed("bob-train", run["seed"]),
                               device=dev, features=feats.get("train"), accel=accel)]
         seconds = (time.perf_counter() - t0) / len(bobs)
         for (r2, c2, k2), bob in zip(members, bobs, strict=True):
@@ -448,7 +453,8 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
             atomic_write_json(bob_dir / f"{k2}.json", {"version": CODE_VERSION, "config": c2, "result": result, "run": r2})
             done[k2] = result
         trained_bobs += 1
-        rows.append({**run, **done.pop(key), "from_cache": False})
+        emitted.add(key)
+        rows.append({**run, **done[key], "from_cache": False})
     df = pd.DataFrame(rows)
     df.attrs.update({"skipped": skipped, "alices_trained": alices.trained, "bobs_trained": trained_bobs,
                      "preset": p.name, "device": str(dev),
