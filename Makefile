@@ -7,11 +7,12 @@ DATASET ?=
 DEVICE ?= auto
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help venv reproduce test lint lab bench clean
+.PHONY: help venv reproduce test lint sync lab bench clean
 
 help:
 	@echo "make reproduce [PRESET=smoke|quick|paper] [DATASET=mnist5k|fashion_mnist|mnist|...] [DEVICE=auto|cpu|cuda]"
 	@echo "make test      unit tests + every notebook at the smoke preset"
+	@echo "make sync      pair notebooks/NN_*.py and NN_*.ipynb after an edit outside JupyterLab"
 	@echo "make lab       JupyterLab on notebooks/"
 	@echo "make bench     sweep benchmark (engine vs plain PyTorch loop)"
 	@echo "make clean     remove results/ and caches (keeps .venv and data/)"
@@ -25,14 +26,20 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 reproduce: $(STAMP)
-	$(PY) -m reuse_utils.runner --preset $(PRESET) --device $(DEVICE) $(if $(DATASET),--dataset $(DATASET),) --results results
+	$(PY) -m reuse_utils.companion.runner --notebooks notebooks --results results --preset $(PRESET) --device $(DEVICE) $(if $(DATASET),--dataset $(DATASET),)
 
 test: $(STAMP)
-	$(PY) -m ruff check reuse_utils tests benchmarks scripts
+	$(PY) -m ruff check reuse_utils tests benchmarks notebooks/*.py
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(PY) -m ruff check reuse_utils tests benchmarks scripts
+	$(PY) -m ruff check reuse_utils tests benchmarks notebooks/*.py
+	$(VENV)/bin/lint-imports
+
+# After editing a notebook's .py source outside JupyterLab, bring its .ipynb in step (and back).
+sync: $(STAMP)
+	$(VENV)/bin/jupytext --sync notebooks/[0-9][0-9]_*.py
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

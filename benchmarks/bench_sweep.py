@@ -26,19 +26,19 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference_loop import reference_accuracy, reference_train_bob  # noqa: E402
 
-from reuse_utils.device import describe_device, get_device  # noqa: E402
-from reuse_utils.presets import get_preset  # noqa: E402
-from reuse_utils.sweep import (  # noqa: E402
+from reuse_utils.core import derive_seed, describe_device, get_device  # noqa: E402
+from reuse_utils.experiments import (  # noqa: E402
     AliceStore,
     alice_config,
     arch_width,
     bob_config,
     bob_train_config,
     expand_grid,
+    get_preset,
     run_sweep,
 )
-from reuse_utils.transfer import make_bob, random_source  # noqa: E402
-from reuse_utils.worlds import derive_seed, make_world  # noqa: E402
+from reuse_utils.generator import make_world  # noqa: E402
+from reuse_utils.training import make_bob, random_source  # noqa: E402
 
 GRIDS = {
     "quick": lambda p: {},  # the preset's default sweep

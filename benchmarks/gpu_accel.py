@@ -7,8 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from reuse_utils.device import Accel, get_device
-from reuse_utils.sweep import run_sweep
+from reuse_utils.core.device import Accel, get_device
+from reuse_utils.experiments.sweep import run_sweep
 
 
 def main() -> int:

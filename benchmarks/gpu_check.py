@@ -21,9 +21,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_sweep import bench  # noqa: E402
 
-from reuse_utils.device import describe_device, get_device  # noqa: E402
-from reuse_utils.presets import get_preset  # noqa: E402
-from reuse_utils.sweep import run_sweep  # noqa: E402
+from reuse_utils.core.device import describe_device, get_device  # noqa: E402
+from reuse_utils.experiments.presets import get_preset  # noqa: E402
+from reuse_utils.experiments.sweep import run_sweep  # noqa: E402
 
 
 class GpuSampler(threading.Thread):

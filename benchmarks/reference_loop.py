@@ -12,8 +12,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from reuse_utils.models import LayeredNet
-from reuse_utils.transfer import TrainConfig
+from reuse_utils.training.models import LayeredNet
+from reuse_utils.training.transfer import TrainConfig
 
 
 def reference_train_bob(bob: LayeredNet, x: torch.Tensor, y: torch.Tensor, config: TrainConfig, seed: int,

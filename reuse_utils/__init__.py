@@ -1,15 +1,74 @@
 """reuse_utils: the tested engine behind the notebooks of the task/feature-correlation reuse study.
 
-Modules (one job each):
+``import reuse_utils as ru`` gives the user-facing names directly (``ru.make_pairs``,
+``ru.run_sweep``, …). Inside, the package is built in floors; each imports only the floors below
+it (an import-linter ``layers`` contract in ``pyproject.toml`` enforces this in ``make test``):
 
-- :mod:`reuse_utils.device`   device choice, seeding, mixed precision
-- :mod:`reuse_utils.data`     base image datasets (offline-capable, cached)
-- :mod:`reuse_utils.pairs`    the controllable two-panel data generator
-- :mod:`reuse_utils.models`   architectures and their retrainable "layers"
-- :mod:`reuse_utils.transfer` Alice's pre-training and Bob's top-k retraining
-- :mod:`reuse_utils.sweep`    cached, resumable experiment grids
-- :mod:`reuse_utils.stats`    confidence intervals and tests over seeds
-- :mod:`reuse_utils.presets`  smoke / quick / paper sizes
+1. :mod:`~reuse_utils.core` — device, seeding, atomic writes, config identities, a small LRU.
+2. :mod:`~reuse_utils.datasets` — base image datasets behind one registry, the case-study photos
+   and their labelled offline stand-in.
+3. :mod:`~reuse_utils.generator` — the two-panel pair generator, correlation measures, worlds.
+4. :mod:`~reuse_utils.training` — models, Alice's and Bob's training, vmap batching, prefix cache.
+5. :mod:`~reuse_utils.experiments` — presets, the sweep grid, the record store, sweeps, case studies.
+6. :mod:`~reuse_utils.analysis` — statistics, the linear model, attribution, claim evaluators, the
+   claims ledger.
+7. :mod:`~reuse_utils.companion` — notebook set-up, plots, report, the reproduce runner.
 """
 
-__version__ = "0.1.0"
+from reuse_utils.analysis import attribution, evaluators, linear, stats
+from reuse_utils.analysis.ledger import load_claims, record_claim
+from reuse_utils.analysis.panel_weights import panel_weight_norms
+from reuse_utils.companion import plots
+from reuse_utils.companion.notebook import setup
+from reuse_utils.core.device import get_device, seed_everything
+from reuse_utils.datasets import (
+    DatasetCorrupt,
+    DatasetUnavailable,
+    ImageDataset,
+    available_datasets,
+    build_standin,
+    fetch_open_images,
+    load_dataset,
+    resolve_case_data,
+)
+from reuse_utils.experiments import (
+    ALICE_OPTIMIZERS,
+    PRESETS,
+    Preset,
+    case_gains,
+    default_grid,
+    expand_grid,
+    get_preset,
+    run_case_study,
+    run_sweep,
+)
+from reuse_utils.generator import (
+    Pairs,
+    base_data,
+    calibration_table,
+    cramers_v,
+    make_pairs,
+    make_world,
+    measure_correlations,
+)
+from reuse_utils.training import (
+    TrainConfig,
+    build_model,
+    evaluate,
+    make_bob,
+    random_source,
+    train_alice,
+    train_bob,
+)
+
+__version__ = "0.2.0"
+
+__all__ = [
+    "attribution", "evaluators", "linear", "stats", "panel_weight_norms", "plots", "ALICE_OPTIMIZERS",
+    "base_data", "load_claims", "record_claim", "setup", "get_device", "seed_everything", "DatasetCorrupt",
+    "DatasetUnavailable", "ImageDataset", "available_datasets", "build_standin", "fetch_open_images",
+    "load_dataset", "resolve_case_data", "PRESETS", "Preset", "case_gains", "default_grid", "expand_grid",
+    "get_preset", "run_case_study", "run_sweep", "Pairs", "calibration_table", "cramers_v", "make_pairs",
+    "make_world", "measure_correlations", "TrainConfig", "build_model", "evaluate", "make_bob",
+    "random_source", "train_alice", "train_bob",
+]

@@ -13,21 +13,21 @@ os.environ.setdefault("REUSE_OFFLINE", "1")  # tests never reach dataset hosts
 
 @pytest.fixture(scope="session")
 def mnist5k_train():
-    from reuse_utils.data import load_dataset
+    from reuse_utils.datasets import load_dataset
 
     return load_dataset("mnist5k", "train")
 
 
 @pytest.fixture(scope="session")
 def mnist5k_test():
-    from reuse_utils.data import load_dataset
+    from reuse_utils.datasets import load_dataset
 
     return load_dataset("mnist5k", "test")
 
 
 @pytest.fixture(scope="session")
 def digits_train():
-    from reuse_utils.data import load_dataset
+    from reuse_utils.datasets import load_dataset
 
     return load_dataset("digits", "train")
 
@@ -35,10 +35,7 @@ def digits_train():
 @pytest.fixture
 def tmp_data(tmp_path, monkeypatch):
     """An empty data root used as $REUSE_DATA (the repository's data/ is hidden)."""
-    import reuse_utils.data as data_mod
-
     root = tmp_path / "data"
     root.mkdir()
     monkeypatch.setenv("REUSE_DATA", str(root))
-    monkeypatch.setattr(data_mod, "REPO_DATA_DIR", tmp_path / "repo_data")
     return root

@@ -8,8 +8,9 @@ import pytest
 import torch
 from PIL import Image
 
-from reuse_utils import casestudies as cs
-from reuse_utils.data import DatasetCorrupt, DatasetUnavailable, load_dataset
+from reuse_utils import datasets as rd
+from reuse_utils import generator as rg
+from reuse_utils.datasets import DatasetCorrupt, DatasetUnavailable, load_dataset
 
 
 def _jpeg(path, value, size=(40, 30)):
@@ -90,14 +91,14 @@ def test_measured_task_correlation_known_phi():
     for phi in (0.0, 0.3, 0.8):
         keep = rng.random(40_000) < phi  # Alice copies Bob's label with prob phi, else coin flip: phi exact
         alice = np.where(keep, bob, rng.integers(0, 2, 40_000))
-        assert cs.measured_task_correlation(alice, bob) == pytest.approx(phi, abs=0.02)
-    assert cs.measured_task_correlation(1 - bob, bob) == pytest.approx(1.0, abs=1e-3)  # sign-free
+        assert rg.measured_task_correlation(alice, bob) == pytest.approx(phi, abs=0.02)
+    assert rg.measured_task_correlation(1 - bob, bob) == pytest.approx(1.0, abs=1e-3)  # sign-free
 
 
 def test_task_pairs_and_per_class(digits_train):
-    sub = cs.per_class(digits_train, 5)
+    sub = rd.per_class(digits_train, 5)
     assert sub.class_counts().tolist() == [5] * 10
-    p = cs.task_pairs(sub)
+    p = rg.task_pairs(sub)
     assert p.x.shape == (50, 1, 8, 8) and torch.equal(p.y_alice, p.y_bob)
     assert float(p.x.min()) >= -1 and float(p.x.max()) <= 1
 
@@ -138,7 +139,7 @@ def test_fetch_open_images_uses_fiftyone_zoo_and_exporter(tmp_path, monkeypatch)
     fo.zoo = zoo
     monkeypatch.setitem(sys.modules, "fiftyone", fo)
     monkeypatch.setitem(sys.modules, "fiftyone.zoo", zoo)
-    out = cs.fetch_open_images(["Dog", "Cat"], 7, "test", root=tmp_path)
+    out = rd.fetch_open_images(["Dog", "Cat"], 7, "test", root=tmp_path)
     assert out == tmp_path / "open_images" / "test"
     name, kw = calls["load"][0]
     assert name == "open-images-v7" and kw["label_types"] == ["classifications"] and kw["max_samples"] == 7
@@ -146,29 +147,29 @@ def test_fetch_open_images_uses_fiftyone_zoo_and_exporter(tmp_path, monkeypatch)
     assert calls["export"][0][1] == "ImageClassificationDirectoryTree"
     assert calls["export"][0][3] == ["Dog"] and calls["export"][1][3] == ["Cat"]  # ambiguous image left out
     with pytest.raises(ValueError, match="max_per_class"):
-        cs.fetch_open_images(["Dog", "Cat"], 0)
+        rd.fetch_open_images(["Dog", "Cat"], 0)
     with pytest.raises(ValueError, match="split must be"):
-        cs.fetch_open_images(["Dog", "Cat"], 5, "validation")
+        rd.fetch_open_images(["Dog", "Cat"], 5, "validation")
 
 
 def test_fetch_open_images_without_fiftyone(monkeypatch):
     monkeypatch.setitem(sys.modules, "fiftyone", None)
     with pytest.raises(DatasetUnavailable, match=r"\.\[openimages\]"):
-        cs.fetch_open_images(["Dog", "Cat"], 5)
+        rd.fetch_open_images(["Dog", "Cat"], 5)
 
 
 @pytest.mark.skipif(not __import__("pathlib").Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").exists(),
                     reason="needs Debian's dataset-fashion-mnist")
 def test_standin_is_written_in_real_layouts_and_labelled(tmp_data, tmp_path):
-    root = cs.build_standin(tmp_path / "standin", n_alice_per_class=20, n_alice_test_per_class=5,
+    root = rd.build_standin(tmp_path / "standin", n_alice_per_class=20, n_alice_test_per_class=5,
                             n_bob_per_class=6, n_bob_test_per_class=4)
     assert (root / "oxford-iiit-pet" / "annotations" / "trainval.txt").exists()
     pets = load_dataset("pets@16", "train", root=root)
     assert pets.class_counts().tolist() == [20, 20]
-    a, b, group = cs.standin_task_names()["related footwear"]
+    a, b, group = rd.standin_task_names()["related footwear"]
     bob = load_dataset(f"open_images:{a},{b}@16", "test", root=root)
     assert bob.class_counts().tolist() == [4, 4] and group == "related"
-    data = cs.resolve_case_data(16, prefer="standin", root=root)
+    data = rd.resolve_case_data(16, prefer="standin", root=root)
     assert data.label == "stand-in data" and data.suffix() == "_standin"
     with pytest.raises(DatasetUnavailable):
-        cs.resolve_case_data(16, prefer="real")
+        rd.resolve_case_data(16, prefer="real")

@@ -3,9 +3,9 @@ import json
 import pandas as pd
 import pytest
 
-from reuse_utils import analysis
-from reuse_utils.claims import claims_table, load_claims, record_claim, reset_claims
-from reuse_utils.report import write_report
+from reuse_utils.analysis import evaluators as analysis
+from reuse_utils.analysis.ledger import claims_table, load_claims, record_claim, reset_claims
+from reuse_utils.companion.report import write_report
 
 
 def test_record_and_load_claims(tmp_path):

@@ -3,8 +3,9 @@ from pathlib import Path
 import pytest
 import torch
 
-import reuse_utils.data as data_mod
-from reuse_utils.data import DatasetCorrupt, DatasetUnavailable, ImageDataset, load_dataset
+import reuse_utils.datasets.builtin as data_mod
+import reuse_utils.datasets.registry as registry_mod
+from reuse_utils.datasets import DatasetCorrupt, DatasetUnavailable, ImageDataset, load_dataset
 
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 
@@ -48,7 +49,7 @@ def test_cache_is_written_and_reused(tmp_data, monkeypatch):
     def boom(*a, **k):
         raise AssertionError("loader called although a valid cache exists")
 
-    monkeypatch.setitem(data_mod.DATASETS, "mnist5k", boom)
+    monkeypatch.setitem(registry_mod._LOADERS, "mnist5k", boom)
     second = load_dataset("mnist5k", "test")
     assert torch.equal(first.images, second.images)
 

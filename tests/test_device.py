@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from reuse_utils.device import autocast, describe_device, get_device, seed_everything
+from reuse_utils.core.device import autocast, describe_device, get_device, seed_everything
 
 
 def test_auto_picks_available_device():
@@ -65,7 +65,7 @@ def test_autocast_is_noop_on_cpu():
 
 
 def test_accel_defaults_per_device():
-    from reuse_utils.device import Accel
+    from reuse_utils.core.device import Accel
 
     cpu = Accel().resolve(torch.device("cpu"))
     assert (cpu.channels_last, cpu.bf16, cpu.compile) == (False, False, False)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from reuse_utils import linear
+from reuse_utils.analysis import linear
 
 
 @pytest.mark.parametrize("scenario", linear.SCENARIOS)

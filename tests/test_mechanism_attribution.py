@@ -1,10 +1,10 @@
 import pytest
 import torch
 
-from reuse_utils.attribution import layer_panel_shares, panel_shares, randomised_reliance
-from reuse_utils.mechanism import panel_columns, panel_weight_norms
-from reuse_utils.models import build_model
-from reuse_utils.pairs import make_pairs
+from reuse_utils.analysis.attribution import layer_panel_shares, panel_shares, randomised_reliance
+from reuse_utils.analysis.panel_weights import panel_columns, panel_weight_norms
+from reuse_utils.generator import make_pairs
+from reuse_utils.training.models import build_model
 
 
 def test_panel_columns():

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from reuse_utils.models import build_model, output_linear, retrainable_layers
+from reuse_utils.training.models import build_model, output_linear, retrainable_layers
 
 
 @pytest.mark.parametrize("arch,L,shape", [("cnn", 5, (1, 28, 56)), ("mlp", 4, (1, 28, 56)),

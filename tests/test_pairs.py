@@ -6,8 +6,8 @@ import torch
 from scipy.stats import chi2_contingency
 from scipy.stats.contingency import crosstab
 
-from reuse_utils.data import ImageDataset
-from reuse_utils.pairs import cramers_v, make_pairs, measure_correlations
+from reuse_utils.datasets import ImageDataset
+from reuse_utils.generator import cramers_v, make_pairs, measure_correlations
 
 GRID = [(0.0, 0.0), (0.25, 0.0), (0.5, 0.0), (0.5, 0.2), (0.75, 0.5), (1.0, 0.0), (1.0, 1.0)]
 
@@ -204,7 +204,7 @@ def test_cramers_v_known_values():
 
 
 def test_show_pairs(mnist5k_train):
-    from reuse_utils.plots import show_pairs
+    from reuse_utils.companion.plots import show_pairs
 
     fig = show_pairs(make_pairs(mnist5k_train, 12, 0.5, 0.5, seed=0), n=8)
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reuse_utils.stats import (
+from reuse_utils.analysis.stats import (
     above_chance,
     mean_ci,
     optimal_depth,

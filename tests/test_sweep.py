@@ -2,9 +2,11 @@ import json
 
 import pytest
 
-import reuse_utils.sweep as sweep_mod
-from reuse_utils.presets import get_preset
-from reuse_utils.sweep import expand_grid, run_sweep
+import reuse_utils.experiments.alices as alices_mod
+import reuse_utils.experiments.sweep as sweep_mod
+from reuse_utils.experiments.grid import expand_grid
+from reuse_utils.experiments.presets import get_preset
+from reuse_utils.experiments.sweep import run_sweep
 
 TINY = get_preset("smoke").with_(n_alice=300, n_bob=120, n_test=200, seeds=(0,), alice_epochs=1,
                                  bob_epochs=1)
@@ -36,7 +38,8 @@ def test_rerun_trains_nothing(tmp_path, monkeypatch):
         raise AssertionError("training called on a cached sweep")
 
     monkeypatch.setattr(sweep_mod, "train_bob", no_training)
-    monkeypatch.setattr(sweep_mod, "train_alice", no_training)
+    monkeypatch.setattr(alices_mod, "train_alice", no_training)
+    monkeypatch.setattr(sweep_mod, "train_bobs_batched", no_training)
     again = _sweep(tmp_path)
     assert again.from_cache.all()
     assert again.attrs["bobs_trained"] == 0 and again.attrs["alices_trained"] == 0
@@ -123,7 +126,7 @@ def test_expand_grid_all_depths_and_errors():
 
 def test_smoke_sweep_shows_the_effects(tmp_path):
     """Acceptance: head-only Bob gains from task correlation, and beats chance at zero for some k."""
-    from reuse_utils.stats import above_chance
+    from reuse_utils.analysis.stats import above_chance
 
     p = get_preset("smoke")
     df = run_sweep({"dataset": ["mnist5k"], "task_corr": [0.0, 1.0], "k": [1, 5], "mode": ["reinit"]},
@@ -153,7 +156,7 @@ def test_feature_cache_matches_streaming_and_budget_fallback(tmp_path):
 def test_prefix_cache_lru_and_validation():
     import torch
 
-    from reuse_utils.prefix_cache import PrefixCache
+    from reuse_utils.training.prefix_cache import PrefixCache
 
     c = PrefixCache(torch.device("cpu"), budget_bytes=3 * 400)
     for i in range(4):

@@ -3,9 +3,9 @@ import copy
 import pytest
 import torch
 
-from reuse_utils.models import build_model
-from reuse_utils.pairs import make_pairs
-from reuse_utils.transfer import (
+from reuse_utils.generator import make_pairs
+from reuse_utils.training.models import build_model
+from reuse_utils.training.transfer import (
     TrainConfig,
     evaluate,
     make_bob,
@@ -58,7 +58,7 @@ def test_frozen_layers_unchanged_trainable_changed(pairs, alice, k):
 
 
 def test_frozen_batchnorm_statistics_stay_frozen(digits_train):
-    from reuse_utils.data import ImageDataset
+    from reuse_utils.datasets import ImageDataset
 
     rgb = ImageDataset(digits_train.images.expand(-1, 3, -1, -1).contiguous(), digits_train.labels,
                        digits_train.classes, "digits_rgb")
@@ -162,7 +162,7 @@ def test_bad_target_and_seed(alice, pairs):
 
 
 def test_channels_last_switch_gives_same_training(pairs, alice):
-    from reuse_utils.device import Accel
+    from reuse_utils.core.device import Accel
 
     a = train_bob(make_bob(alice, 3, "reinit", 10, seed=5), pairs, CFG, seed=5, device="cpu")
     b = train_bob(make_bob(alice, 3, "reinit", 10, seed=5), pairs, CFG, seed=5, device="cpu",

@@ -6,14 +6,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
 import torch
 
-from reuse_utils.device import describe_device, get_device
-from reuse_utils.models import LayeredNet
-from reuse_utils.presets import Preset, get_preset
-from reuse_utils.sweep import AliceStore, alice_config, bob_train_config, run_sweep
-from reuse_utils.transfer import make_bob, train_bob
-from reuse_utils.worlds import World, derive_seed, make_world
+from reuse_utils.analysis.attribution import attribution_rows
+from reuse_utils.analysis.ledger import record_claim
+from reuse_utils.companion.plots import save_figure, set_style
+from reuse_utils.core.device import describe_device, get_device
+from reuse_utils.core.ids import check_seed, derive_seed
+from reuse_utils.datasets import CaseData
+from reuse_utils.experiments import (
+    AliceStore,
+    Preset,
+    alice_config,
+    bob_train_config,
+    get_preset,
+    run_case_study,
+    run_sweep,
+)
+from reuse_utils.generator import World, make_world
+from reuse_utils.training import LayeredNet, make_bob, train_bob
 
 __all__ = ["Setup", "setup"]
 
@@ -36,9 +48,7 @@ class Setup:
 
     def record(self, claim_id: str, result: dict, notebook: str, data_label: str | None = None,
                dataset: str | None = None) -> dict:
-        """Record a claim evaluated by :mod:`reuse_utils.analysis` and print its verdict."""
-        from reuse_utils.claims import record_claim
-
+        """Record a claim evaluated by :mod:`reuse_utils.analysis.evaluators` and print its verdict."""
         c = record_claim(self.results_dir, claim_id, result["statement"], result["passed"], result["statistic"],
                          result["p_value_or_ci"], preset=self.preset.name, dataset=dataset or self.dataset,
                          notebook=notebook, details=result.get("details"), data_label=data_label)
@@ -47,8 +57,6 @@ class Setup:
 
     def save(self, fig, name: str, label: str | None = None):
         """Save a figure as PNG and PDF under ``<results_dir>/figures``."""
-        from reuse_utils.plots import save_figure
-
         return save_figure(fig, self.results_dir, name, label)
 
     def grid(self, **axes) -> dict:
@@ -83,14 +91,32 @@ class Setup:
                          device=self.device)
 
 
+    def attribution_study(self, task_corrs, ks, *, n: int, n_steps: int, n_layer: int) -> pd.DataFrame:
+        """Attribution table over task correlations × seeds: Alice, and Bob (reinit) for each k
+        (see :func:`reuse_utils.analysis.attribution.attribution_rows`), with task_corr and seed."""
+        rows = []
+        for t in task_corrs:
+            for seed in self.seeds:
+                alice, _, world = self.alice(t, 0.0, seed)
+                models = [("alice", 0, alice, "alice")]
+                models += [(f"bob k={k}", k, self.bob(alice, world, k, "reinit", seed), "bob") for k in ks]
+                for row in attribution_rows(models, world.test, n=n, n_steps=n_steps, n_layer=n_layer, seed=seed):
+                    rows.append({"task_corr": float(t), "seed": seed, **row})
+        return pd.DataFrame(rows)
+
+    def case_study(self, data: CaseData, **kwargs) -> pd.DataFrame:
+        """:func:`reuse_utils.experiments.run_case_study` with this setup's preset, seeds, cache, device."""
+        return run_case_study(data, preset=self.preset, seeds=self.seeds, cache_dir=self.cache_dir,
+                              device=self.device, **kwargs)
+
+
 def setup(preset: str = "quick", dataset: str | None = None, device: str = "auto",
           seeds: list[int] | None = None, results_dir: str | Path = "../results",
           progress: bool = False, verbose: bool = True) -> Setup:
     """Resolve a notebook's ``parameters`` cell (None → the preset's default)."""
-    from reuse_utils.plots import set_style
-
     p = get_preset(preset)
-    s = Setup(p, dataset or p.dataset, list(seeds) if seeds is not None else list(p.seeds),
+    seeds = [check_seed(x, "seeds") for x in seeds] if seeds is not None else list(p.seeds)
+    s = Setup(p, dataset or p.dataset, seeds,
               get_device(device), Path(results_dir), progress)
     (s.results_dir / "figures").mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(max(1, torch.get_num_threads()))

@@ -7,25 +7,14 @@ the base test split only, and the same (dataset, dials, seed) always gives the s
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 
-from reuse_utils.data import ImageDataset, load_dataset
-from reuse_utils.pairs import Pairs, make_pairs
+from reuse_utils.core.ids import derive_seed
+from reuse_utils.datasets import ImageDataset, load_dataset
+from reuse_utils.generator.pairs import Pairs, make_pairs
 
-__all__ = ["derive_seed", "World", "make_world", "base_data", "stable_hash"]
-
-
-def stable_hash(obj) -> str:
-    """SHA-256 of the canonical JSON of ``obj`` (dict keys sorted): a config's identity."""
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def derive_seed(*parts) -> int:
-    """A 31-bit seed derived deterministically from ``parts`` (any JSON-able values)."""
-    return int(stable_hash(list(parts))[:8], 16) & 0x7FFFFFFF
+__all__ = ["World", "make_world", "base_data"]
 
 
 @lru_cache(maxsize=8)

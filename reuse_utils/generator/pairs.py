@@ -50,15 +50,17 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from reuse_utils.data import ImageDataset
+from reuse_utils.core.ids import check_seed
+from reuse_utils.datasets.base import ImageDataset
 
-__all__ = ["Pairs", "make_pairs", "measure_correlations", "cramers_v", "LAYOUTS", "PANELS"]
+__all__ = ["Pairs", "make_pairs", "task_pairs", "normalise_images", "LAYOUTS", "PANELS"]
 
 LAYOUTS = ("horizontal", "vertical")
 PANELS = ("alice", "bob")
 
 
-def _normalise(images_u8: torch.Tensor) -> torch.Tensor:
+def normalise_images(images_u8: torch.Tensor) -> torch.Tensor:
+    """uint8 pixels → float32 in [-1, 1]: ``(pixel/255 − 0.5) / 0.5``."""
     return images_u8.float().div_(127.5).sub_(1.0)
 
 
@@ -179,13 +181,13 @@ class Pairs(Dataset):
         src = self.sources.get(which)
         if src is None:
             raise ValueError("these Pairs carry no base data to redraw panels from")
-        gen = torch.Generator().manual_seed(_check_seed(seed))
+        gen = torch.Generator().manual_seed(check_seed(seed))
         k = len(src.counts)
         cls_ids = torch.randint(k, (len(self),), generator=gen)
         idx = src.draw(cls_ids, gen)
         x = self.x.clone()
         r0, r1, c0, c1 = self.regions[which]
-        x[:, :, r0:r1, c0:c1] = _normalise(src.images[idx]).to(x.device)
+        x[:, :, r0:r1, c0:c1] = normalise_images(src.images[idx]).to(x.device)
         return replace(self, x=x, randomized=tuple(sorted(set(self.randomized) | {which})),
                        shared=torch.zeros_like(self.shared))
 
@@ -195,12 +197,6 @@ class Pairs(Dataset):
 
 
 # ----------------------------------------------------------------------------- validation
-
-
-def _check_seed(seed) -> int:
-    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or not 0 <= int(seed) < 2**63:
-        raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
-    return int(seed)
 
 
 def _check_dial(name: str, value, lo: float, hi: float) -> float:
@@ -284,7 +280,7 @@ def make_pairs(
     if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
         raise ValueError(f"n must be an integer ≥ 1; got {n!r}")
     n = int(n)
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {list(LAYOUTS)}; got {layout!r}")
     bob_src_data = bob_data if bob_data is not None else alice_data
@@ -343,7 +339,7 @@ def make_pairs(
     ib = src_b.draw(b, gen, exclude=ia if same_source else None)
     ib = torch.where(shared, ia, ib)
 
-    xa, xb = _normalise(src_a.images[ia]), _normalise(src_b.images[ib])
+    xa, xb = normalise_images(src_a.images[ia]), normalise_images(src_b.images[ib])
     c, h, w = xa.shape[1:]
     if layout == "horizontal":
         x = torch.cat([xa, xb], dim=3)
@@ -358,102 +354,15 @@ def make_pairs(
                  sources={"alice": src_a, "bob": src_b})
 
 
-# ----------------------------------------------------------------------------- measurement
-
-
-def cramers_v(x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, *,
-              bias_corrected: bool = True, signed_binary: bool = True) -> float:
-    """Cramér's V between two label vectors (Bergsma's 2013 bias correction by default).
-
-    For two binary variables the signed phi coefficient is returned (sign of the Pearson
-    correlation of the 0/1 labels), so negative task correlation shows as negative.
-    Categories that never occur are dropped. Returns 0.0 when either variable is constant.
-    """
-    from scipy.stats import chi2_contingency
-    from scipy.stats.contingency import crosstab
-
-    x = np.asarray(x.cpu() if isinstance(x, torch.Tensor) else x)
-    y = np.asarray(y.cpu() if isinstance(y, torch.Tensor) else y)
-    if x.shape != y.shape or x.ndim != 1:
-        raise ValueError(f"x and y must be 1-D of equal length; got {x.shape} and {y.shape}")
-    table = crosstab(x, y).count
-    r, k = table.shape
-    n = table.sum()
-    if r < 2 or k < 2 or n < 2:
-        return 0.0
-    chi2 = chi2_contingency(table, correction=False)[0]
-    phi2 = chi2 / n
-    if bias_corrected:
-        phi2 = max(0.0, phi2 - (k - 1) * (r - 1) / (n - 1))
-        kc = k - (k - 1) ** 2 / (n - 1)
-        rc = r - (r - 1) ** 2 / (n - 1)
-        denom = min(kc - 1, rc - 1)
-    else:
-        denom = min(k - 1, r - 1)
-    v = math.sqrt(phi2 / denom) if denom > 0 else 0.0
-    if signed_binary and r == 2 and k == 2:
-        sign = np.sign(table[0, 0] * table[1, 1] - table[0, 1] * table[1, 0])
-        v *= float(sign) if sign != 0 else 1.0
-    return float(min(v, 1.0) if v >= 0 else max(v, -1.0))
-
-
-def _pixel_correlation(pa: torch.Tensor, pb: torch.Tensor, eps: float = 1e-12) -> tuple[float, int]:
-    """Mean over pixel positions of the Pearson correlation (over samples) between two panels."""
-    a = pa.reshape(len(pa), -1).double()
-    b = pb.reshape(len(pb), -1).double()
-    a = a - a.mean(0)
-    b = b - b.mean(0)
-    va, vb = (a * a).mean(0), (b * b).mean(0)
-    ok = (va > eps) & (vb > eps)
-    if not bool(ok.any()):
-        return 0.0, 0
-    r = (a[:, ok] * b[:, ok]).mean(0) / torch.sqrt(va[ok] * vb[ok])
-    return float(r.mean()), int(ok.sum())
-
-
-def measure_correlations(pairs: Pairs) -> dict:
-    """Measured relatedness of Alice's and Bob's tasks and inputs in ``pairs``.
-
-    Returns a dict with:
-
-    * ``task_corr``: bias-corrected Cramér's V between ``y_alice`` and ``y_bob`` (signed phi for
-      two binary tasks); ``task_corr_p_value``: chi-square test of independence.
-    * ``feature_corr``: mean over pixel positions of the Pearson correlation, across samples,
-      between Alice's and Bob's panel at that position (positions where either panel has zero
-      variance are excluded; ``feature_pixels`` counts those used).
-    * ``shared_fraction``: fraction of samples whose two panels are the same instance.
-    * ``mutual_information``: plug-in mutual information between the labels, in bits.
-    * ``task_corr_dial``, ``feature_corr_dial``, ``n``.
-    """
-    from scipy.stats import chi2_contingency
-    from scipy.stats.contingency import crosstab
-    from sklearn.metrics import mutual_info_score
-
-    ya, yb = pairs.y_alice.cpu().numpy(), pairs.y_bob.cpu().numpy()
-    table = crosstab(ya, yb).count
-    p_value = float(chi2_contingency(table, correction=False)[1]) if min(table.shape) > 1 else 1.0
-    feat, used = _pixel_correlation(pairs.panel("alice").cpu(), pairs.panel("bob").cpu())
-    return {
-        "n": len(pairs),
-        "task_corr_dial": pairs.task_corr,
-        "feature_corr_dial": pairs.feature_corr,
-        "task_corr": cramers_v(ya, yb),
-        "task_corr_p_value": p_value,
-        "feature_corr": feat,
-        "feature_pixels": used,
-        "shared_fraction": float(pairs.shared.float().mean()),
-        "mutual_information": float(mutual_info_score(ya, yb) / math.log(2)),
-    }
-
-
-def calibration_table(data: ImageDataset, dials: Sequence[tuple[float, float]], seeds: Sequence[int],
-                      n: int) -> pd.DataFrame:  # noqa: F821 - pandas imported lazily
-    """Measured correlations (one row per dial setting and seed) for dialled-vs-measured plots."""
-    import pandas as pd
-
-    rows = []
-    for t, f in dials:
-        for seed in seeds:
-            m = measure_correlations(make_pairs(data, n, t, f, seed=int(seed)))
-            rows.append({**m, "seed": int(seed)})
-    return pd.DataFrame(rows)
+def task_pairs(ds: ImageDataset):
+    """A single-image task as :class:`reuse_utils.pairs.Pairs` (one panel covering the whole image;
+    ``y_alice`` and ``y_bob`` both the dataset's labels) so the transfer engine runs unchanged."""
+    c, h, w = ds.image_shape
+    full = (0, h, 0, w)
+    n = len(ds)
+    return Pairs(x=normalise_images(ds.images), y_alice=ds.labels.clone(), y_bob=ds.labels.clone(),
+                 shared=torch.zeros(n, dtype=torch.bool), regions={"alice": full, "bob": full},
+                 task_corr=float("nan"), feature_corr=float("nan"), seed=0, layout="horizontal",
+                 num_classes_alice=ds.num_classes, num_classes_bob=ds.num_classes,
+                 alice_index=torch.arange(n), bob_index=torch.arange(n),
+                 alice_classes=list(ds.classes), bob_classes=list(ds.classes))

@@ -19,9 +19,9 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state
 
-from reuse_utils.device import Accel, autocast, seed_everything
-from reuse_utils.models import LayeredNet
-from reuse_utils.transfer import TrainConfig, frozen_depth
+from reuse_utils.core.device import Accel, autocast, seed_everything
+from reuse_utils.training.models import LayeredNet
+from reuse_utils.training.transfer import TrainConfig, frozen_depth
 
 __all__ = ["can_batch", "train_bobs_batched"]
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from reuse_utils.core.ids import check_seed
+
 __all__ = ["get_device", "seed_everything", "autocast", "describe_device", "Accel"]
 
 
@@ -66,9 +68,7 @@ def seed_everything(seed: int, *, deterministic: bool = True) -> None:
     With ``deterministic=True`` deterministic algorithms are requested (``warn_only`` so that an
     op without a deterministic kernel warns instead of failing) and cuDNN autotuning is off.
     """
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**32:
-        raise ValueError(f"seed must be an integer in [0, 2**32 - 1]; got {seed!r}")
-    seed = int(seed)
+    seed = check_seed(seed)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device

@@ -2,7 +2,7 @@
 
 Definitions (Yosinski et al. 2014 naming):
 
-* Alice's network has L layers (see :mod:`reuse_utils.models`). Bob **retrains the top k**
+* Alice's network has L layers (see :mod:`reuse_utils.training.models`). Bob **retrains the top k**
   (1 ≤ k ≤ L) and keeps the bottom L − k **frozen**: no gradient, and their normalisation
   statistics frozen (kept in eval mode).
 * ``mode="reinit"`` (AnB): the top k layers are re-initialised before Bob trains them.
@@ -28,12 +28,14 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from reuse_utils.device import Accel, autocast, get_device, seed_everything
-from reuse_utils.models import LayeredNet, build_model, output_linear, reset_layer
-from reuse_utils.pairs import Pairs
+from reuse_utils.core.device import Accel, autocast, get_device, seed_everything
+from reuse_utils.core.ids import check_seed
+from reuse_utils.generator import Pairs
+from reuse_utils.training.models import LayeredNet, build_model, output_linear, reset_layer
 
 __all__ = ["TrainConfig", "train_alice", "make_bob", "train_bob", "evaluate", "MODES",
-           "OPTIMIZERS", "frozen_depth", "predict", "frozen_features", "evaluate_features"]
+           "OPTIMIZERS", "frozen_depth", "predict", "frozen_features", "evaluate_features", "bob_accuracy",
+           "random_source"]
 
 MODES = ("reinit", "finetune")
 OPTIMIZERS = ("sgd", "adam", "adamw")
@@ -87,12 +89,6 @@ class TrainConfig:
         if self.optimizer == "adam":
             return torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
         return torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
-
-
-def _check_seed(seed) -> int:
-    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or not 0 <= seed < 2**32:
-        raise ValueError(f"seed must be an integer in [0, 2**32 - 1]; got {seed!r}")
-    return int(seed)
 
 
 def _check_target(target: str) -> str:
@@ -194,7 +190,7 @@ def train_alice(train_pairs: Pairs, arch: str, config: TrainConfig, seed: int, *
     """
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a TrainConfig; got {type(config).__name__}")
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     dev = get_device(device)
     seed_everything(seed)
     model = build_model(arch, train_pairs.input_shape, train_pairs.num_classes_alice, width=width,
@@ -221,7 +217,7 @@ def make_bob(source: LayeredNet, k: int, mode: str, num_classes: int, seed: int)
         raise ValueError(f"mode must be one of {list(MODES)}; got {mode!r}")
     if not isinstance(num_classes, numbers.Integral) or num_classes < 2:
         raise ValueError(f"num_classes must be an integer ≥ 2; got {num_classes!r}")
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     bob = copy.deepcopy(source)
     bob.train_history = []
     if k == 0:
@@ -295,7 +291,7 @@ def train_bob(bob: LayeredNet, train_pairs: Pairs, config: TrainConfig, seed: in
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a TrainConfig; got {type(config).__name__}")
     _check_target(target)
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     k = bob.n_layers - frozen_depth(bob)
     if k == 0:
         return bob
@@ -319,7 +315,15 @@ def train_bob(bob: LayeredNet, train_pairs: Pairs, config: TrainConfig, seed: in
 
 def random_source(arch: str, input_shape, num_classes: int, seed: int, width: int | None = None) -> LayeredNet:
     """An untrained network of Alice's architecture: the random-init features control."""
-    model = build_model(arch, tuple(input_shape), num_classes, width=width, seed=_check_seed(seed))
+    model = build_model(arch, tuple(input_shape), num_classes, width=width, seed=check_seed(seed))
     model.train_history = []
     model.frozen_layers = 0
     return model
+
+
+def bob_accuracy(bob: LayeredNet, pairs: Pairs, features: torch.Tensor | None = None, start: int = 0) -> float:
+    """Bob's accuracy on ``pairs``: from cached frozen-prefix ``features`` (layers ≥ ``start``) when
+    given, else a full forward pass."""
+    if features is None:
+        return evaluate(bob, pairs, "bob")
+    return evaluate_features(bob, features, pairs.y_bob, start)

@@ -117,7 +117,7 @@ def heatmap(table: pd.DataFrame, *, xlabel: str, ylabel: str, title: str, cbar_l
 def pairs_explorer(data, task_corr: float, feature_corr: float, n: int = 8, seed: int = 0,
                    n_measure: int = 4000) -> plt.Figure:
     """Sample grid at the given dials, titled with the measured correlations (slider target)."""
-    from reuse_utils.pairs import make_pairs, measure_correlations
+    from reuse_utils.generator import make_pairs, measure_correlations
 
     m = measure_correlations(make_pairs(data, n_measure, task_corr, feature_corr, seed=seed))
     title = (f"dials: task={task_corr:.2f}, feature={feature_corr:.2f}  |  measured: "

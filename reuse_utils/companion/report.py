@@ -8,8 +8,8 @@ import platform
 import time
 from pathlib import Path
 
-from reuse_utils.claims import claims_table, load_claims
-from reuse_utils.io import atomic_write_text
+from reuse_utils.analysis.ledger import claims_table, load_claims
+from reuse_utils.core.io import atomic_write_text
 
 __all__ = ["write_report"]
 
@@ -39,7 +39,7 @@ def _fmt(v) -> str:
 def write_report(results: str | Path, *, preset: str, dataset: str | None, device: str,
                  timings: dict[str, float], wall_seconds: float) -> Path:
     """Write the HTML report and print the claims table; returns the report's path."""
-    from reuse_utils.device import describe_device, get_device
+    from reuse_utils.core.device import describe_device, get_device
 
     root = Path(results)
     claims = load_claims(root)

@@ -19,8 +19,10 @@ class Preset:
     n_alice / n_bob: training pairs for Alice / Bob; n_test: test pairs (each from the base
     test split). Epochs are passes over those pairs. ``cnn_width``: channels of the first conv block
     (then ×2, ×4). ``ks=None`` means every depth 1..L. ``case_*``: the real case studies (image
-    size in px, architecture, images per class for Alice's dog-vs-cat and Bob's tasks, epochs). The feature-correlation axis is swept at
-    ``task_corr = feature_task_corr`` over the ``feature_corrs`` not above it.
+    size in px, architecture, images per class for Alice's dog-vs-cat and Bob's tasks, epochs). The
+    feature-correlation axis is swept at ``task_corr = feature_task_corr`` over the ``feature_corrs``
+    not above it. ``linear_*``: the shallow linear model of notebook 01; ``calibration_n``: the
+    generator's calibration (02); ``attribution_*``: Integrated Gradients (06).
     """
 
     name: str
@@ -47,6 +49,13 @@ class Preset:
     case_bob_epochs: int = 10
     alice_lr: float = 1e-3  # Adam lr of the case studies' Alice (the synthetic study uses ALICE_OPTIMIZERS)
     bob_lr: float = 1e-3
+    linear_noise: float = 0.5  # observation-noise standard deviation σ of the linear model (01)
+    linear_n_fit: int = 50_000  # samples per logistic fit of Alice's weights (01)
+    linear_n_alphas: int = 13  # α values of the linear model's Bob curves (01)
+    linear_n_test: int = 5000  # test samples per simulated Bob accuracy (01)
+    calibration_n: int = 20_000  # pairs per dial setting in the generator's calibration (02)
+    attribution_n: int = 500  # test samples attributed per model (06); layer conductance uses half
+    attribution_steps: int = 32  # Integrated-Gradients steps (06)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -61,13 +70,14 @@ PRESETS: dict[str, Preset] = {
         alice_epochs=2, bob_epochs=5, batch_size=32, seeds=(0, 1),
         task_corrs=(0.0, 0.5, 1.0), feature_corrs=(0.0, 0.25, 0.5), feature_task_corr=0.5,
         ks=None, cnn_width=8, mlp_width=32, case_alice_per_class=300, case_bob_per_class=100,
-        case_alice_epochs=2, case_bob_epochs=5,
+        case_alice_epochs=2, case_bob_epochs=5, linear_n_fit=4000, linear_n_alphas=7, linear_n_test=2000,
+        calibration_n=4000, attribution_n=48, attribution_steps=8,
     ),
     "quick": Preset(
         name="quick", dataset="mnist5k", n_alice=4000, n_bob=1000, n_test=2000,
         alice_epochs=4, bob_epochs=8, batch_size=64, seeds=(0, 1, 2),
         task_corrs=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0), feature_corrs=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6),
-        feature_task_corr=0.6, cnn_width=8,
+        feature_task_corr=0.6, cnn_width=8, linear_n_fit=20_000, attribution_n=200,
     ),
     "paper": Preset(
         name="paper", dataset="fashion_mnist", n_alice=60_000, n_bob=2000, n_test=10_000,

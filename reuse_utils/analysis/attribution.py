@@ -17,12 +17,11 @@ import math
 import numpy as np
 import torch
 
-from reuse_utils.mechanism import panel_columns
-from reuse_utils.models import LayeredNet
-from reuse_utils.pairs import Pairs
-from reuse_utils.transfer import evaluate
+from reuse_utils.analysis.panel_weights import panel_columns
+from reuse_utils.generator import Pairs
+from reuse_utils.training import LayeredNet, evaluate
 
-__all__ = ["panel_shares", "layer_panel_shares", "randomised_reliance", "attribution_maps"]
+__all__ = ["panel_shares", "layer_panel_shares", "randomised_reliance", "attribution_maps", "attribution_rows"]
 
 
 def _inputs(model: LayeredNet, pairs: Pairs, target: str, n: int):
@@ -93,26 +92,20 @@ def randomised_reliance(model: LayeredNet, pairs: Pairs, target: str = "bob", se
             "bob_reliance": db / (da + db) if da + db > 0 else float(np.nan)}
 
 
-def attribution_study(setup, task_corrs, ks, *, n: int = 200, n_steps: int = 32, n_layer: int = 100):
-    """Attribution table over task correlations × seeds: Alice, and Bob for each k.
+def attribution_rows(models, test_pairs: Pairs, *, n: int = 200, n_steps: int = 32, n_layer: int = 100,
+                     seed: int = 0) -> list[dict]:
+    """Attribution measurements of each ``(name, k, model, target)`` in ``models`` on ``test_pairs``.
 
-    Columns: task_corr, seed, model ("alice" or "bob k=K"), k, target, alice_share, bob_share,
-    per-layer Bob-side conductance shares (``layer:<name>``), accuracies with each panel
-    randomised and ``bob_reliance``.
+    One row per model: model, k, target, alice_share, bob_share (Integrated Gradients), per-layer
+    Bob-side conductance shares (``layer:<name>``), accuracies with each panel randomised and
+    ``bob_reliance``.
     """
-    import pandas as pd
-
     rows = []
-    for t in task_corrs:
-        for seed in setup.seeds:
-            alice, _, world = setup.alice(t, 0.0, seed)
-            models = [("alice", 0, alice, "alice")]
-            models += [(f"bob k={k}", k, setup.bob(alice, world, k, "reinit", seed), "bob") for k in ks]
-            for name, k, model, target in models:
-                row = {"task_corr": float(t), "seed": seed, "model": name, "k": k, "target": target}
-                row.update(panel_shares(model, world.test, target, n, n_steps))
-                row.update({f"layer:{ln}": v for ln, v in
-                            layer_panel_shares(model, world.test, target, n_layer, max(8, n_steps // 2)).items()})
-                row.update(randomised_reliance(model, world.test, target, seed))
-                rows.append(row)
-    return pd.DataFrame(rows)
+    for name, k, model, target in models:
+        row = {"model": name, "k": k, "target": target}
+        row.update(panel_shares(model, test_pairs, target, n, n_steps))
+        row.update({f"layer:{ln}": v for ln, v in
+                    layer_panel_shares(model, test_pairs, target, n_layer, max(8, n_steps // 2)).items()})
+        row.update(randomised_reliance(model, test_pairs, target, seed))
+        rows.append(row)
+    return rows

@@ -12,7 +12,7 @@ import json
 import math
 from pathlib import Path
 
-from reuse_utils.io import atomic_write_json
+from reuse_utils.core.io import atomic_write_json
 
 __all__ = ["record_claim", "load_claims", "claims_table", "CLAIM_IDS", "reset_claims"]
 

@@ -20,7 +20,7 @@ import math
 
 import torch
 
-from reuse_utils.models import LayeredNet
+from reuse_utils.training.models import LayeredNet
 
 __all__ = ["panel_weight_norms", "panel_columns"]
 

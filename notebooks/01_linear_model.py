@@ -1,0 +1,153 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 01 — The mechanism in a shallow linear model
+#
+# Before any deep network: a model small enough to solve by hand shows *why* Bob can profit from
+# Alice's model even though her label ignores his features.
+#
+# **Model.** Features $x = [x_A, x_B]$ are Gaussian with unit variances and a **feature
+# correlation** $\alpha$ between Alice's and Bob's features. Alice's label is
+# $y_A = \mathrm{sign}(\beta^\top x_A)$, Bob's $y_B = \mathrm{sign}(\beta^\top x_B)$. Both see noisy
+# observations $\tilde x = x + \varepsilon$, $\varepsilon \sim \mathcal N(0, \sigma^2 I)$.
+#
+# **Why the noise.** With noiseless labels and no regularisation, Alice's best weights ignore
+# $x_B$ for every $\alpha$ — she already knows her label exactly. With noisy observations, $x_B$
+# carries information about $x_A$ whenever $\alpha \neq 0$, and she uses it:
+#
+# $$w^* = (\Sigma + \sigma^2 I)^{-1}\,\Sigma\,[\beta;\,0], \qquad
+# k=1:\ \ w^* \propto [\,1 + \sigma^2 - \alpha^2,\ \alpha\sigma^2\,].$$
+#
+# So $w^* \propto [1, 0]$ at $\alpha = 0$ and $w^* \to [1, \pm 1]$ as $\alpha \to \pm 1$.
+# Bob either uses Alice's model **unchanged** or **refits only its last layer** (scale, sign and bias
+# of her score $s = w^{*\top}\tilde x$). With $\rho = \mathrm{corr}(s, \beta^\top x_B)$, his accuracy
+# is $\tfrac12 + \arcsin(\rho)/\pi$ unchanged and $\tfrac12 + |\arcsin\rho|/\pi$ refit.
+# Full statement: `reuse_utils.analysis.linear`.
+
+# %% tags=["parameters"]
+preset = "quick"          # smoke | quick | paper
+dataset = None            # None → the preset's dataset (mnist5k at quick, fashion_mnist at paper)
+device = "auto"           # auto | cpu | cuda | mps
+seeds = None              # None → the preset's seeds
+interactive = False       # True builds the sliders (JupyterLab); papermill runs keep False
+results_dir = "../results"
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+import reuse_utils as ru
+
+s = ru.setup(preset, dataset, device, seeds, results_dir)
+NOISE = s.preset.linear_noise  # observation-noise standard deviation σ
+N_FIT = s.preset.linear_n_fit  # samples per logistic fit
+
+# %% [markdown]
+# ## Valid correlations
+#
+# Both covariance scenarios are positive definite only for $-1 < \alpha < 1$; anything else is refused
+# with an error naming the allowed range (never silently clipped).
+
+# %%
+for bad in (1.2, -1.0):
+    try:
+        ru.linear.covariance(bad, k=4, scenario="global")
+    except ValueError as err:
+        print("ValueError:", err)
+print(ru.linear.covariance(0.5, k=2, scenario="pairwise"))
+
+# %% [markdown]
+# ## Alice's optimal weights $w^*(\alpha)$
+#
+# Closed form (lines) against logistic regression fitted on simulated data (points), for $k = 1$.
+
+# %%
+alphas = np.round(np.linspace(-0.99, 0.99, 23), 3)
+rows = []
+for a in alphas:
+    closed = ru.linear.alice_optimal_weights(a, 1, "pairwise", NOISE)
+    fitted = ru.linear.fit_alice_weights(a, 1, "pairwise", NOISE, n=N_FIT, seed=s.seeds[0])
+    rows.append({"alpha": a, "w_A": closed[0], "w_B": closed[1], "fit_w_A": fitted[0], "fit_w_B": fitted[1],
+                 "cosine_fit_vs_closed": ru.linear.cosine(closed, fitted)})
+weights = pd.DataFrame(rows)
+weights.iloc[::4].round(3)
+
+# %%
+fig, ax = plt.subplots(figsize=(6.4, 4))
+for col, color in (("w_A", "tab:blue"), ("w_B", "tab:orange")):
+    ax.plot(weights.alpha, weights[col], color=color, label=f"{col} closed form")
+    ax.scatter(weights.alpha, weights["fit_" + col], color=color, s=14, label=f"{col} logistic fit")
+ax.set_xlabel("feature correlation α")
+ax.set_ylabel("unit-norm weight of Alice's model")
+ax.set_title(f"Alice's weights w*(α), σ = {NOISE}")
+ax.legend(fontsize=8)
+s.save(fig, "01_alice_weights");
+
+# %% [markdown]
+# ## Bob's accuracy against $\alpha$
+#
+# Four features per task ($k = 4$), two covariance scenarios: **pairwise** (Alice's feature $i$
+# correlated with Bob's feature $i$) and **global** (pixel-like: all $2k$ features on a line with
+# correlation $\alpha^{|i-j|}$). Lines: closed form; points: simulation, mean and 95% CI over seeds
+# (Alice fits on 5,000 samples, Bob refits her output layer on 500).
+
+# %%
+alpha_grid = np.round(np.linspace(-0.9, 0.9, s.preset.linear_n_alphas), 3)
+n_test = s.preset.linear_n_test
+bob = ru.linear.alpha_sweep(alpha_grid, s.seeds, k=4, noise=NOISE, n_test=n_test)
+g = sns.relplot(data=bob, x="alpha", y="accuracy", hue="mode", col="scenario", kind="line",
+                errorbar=("ci", 95), marker="o", linestyle="", height=3.6, aspect=1.2)
+for ax, scen in zip(g.axes.flat, g.col_names, strict=True):
+    for mode, ls in (("unchanged", "-"), ("refit", "--")):
+        cf = bob[(bob.scenario == scen) & (bob["mode"] == mode)].groupby("alpha").closed_form.first()
+        ax.plot(cf.index, cf.values, ls=ls, color="k", lw=1)
+    ax.axhline(0.5, color="grey", ls=":")
+g.set_axis_labels("feature correlation α", "Bob's test accuracy (fraction)")
+s.save(g.figure, "01_bob_accuracy_vs_alpha");
+
+# %% [markdown]
+# Reading the figure: accuracy rises with $|\alpha|$; at $\alpha = 0$ Bob is at chance (Alice gives his
+# features zero weight); for $\alpha < 0$ the **unchanged** model is *worse* than chance, while refitting
+# the last layer flips the sign and recovers the mirror image.
+#
+# ## Claim C6 — the limits of $w^*$
+
+# %%
+fit_cos = dict(zip(weights.alpha.astype(str), weights.cosine_fit_vs_closed, strict=True))
+neg = bob[(bob.alpha < 0) & (bob["mode"] == "unchanged")].accuracy.mean()
+neg_refit = bob[(bob.alpha < 0) & (bob["mode"] == "refit")].accuracy.mean()
+print(f"mean accuracy for α < 0: unchanged {neg:.3f}, last layer refit {neg_refit:.3f}")
+result = ru.evaluators.claim_linear_limits(NOISE, fit_cos, N_FIT)
+s.record("C6_linear_model_limits", result, "01_linear_model.ipynb");
+
+# %% [markdown]
+# ## Explore
+#
+# With `interactive = True` (JupyterLab) the sliders redraw this figure; below is the static version
+# at α = 0.5, drawn by the same function.
+
+# %%
+if interactive:
+    import ipywidgets as w
+    w.interact(lambda alpha, noise: ru.linear.explorer_figure(alpha, noise) and None,
+               alpha=w.FloatSlider(value=0.5, min=-0.98, max=0.98, step=0.02),
+               noise=w.FloatSlider(value=NOISE, min=0.05, max=2.0, step=0.05))
+else:
+    s.save(ru.linear.explorer_figure(0.5, NOISE), "01_explorer_alpha0.5");

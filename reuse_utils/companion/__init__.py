@@ -1,0 +1,11 @@
+"""Floor 7 — ``companion``: what the notebooks and the command line use.
+
+The notebook set-up object that resolves a notebook's parameters cell (:mod:`.notebook`), plots
+(:mod:`.plots`), the reproduction report (:mod:`.report`) and the papermill runner behind
+``make reproduce`` (:mod:`.runner`). The only floor that knows about notebooks; imports every other.
+"""
+
+from reuse_utils.companion import plots
+from reuse_utils.companion.notebook import Setup, setup
+
+__all__ = ["plots", "Setup", "setup"]

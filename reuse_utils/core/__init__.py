@@ -1,0 +1,19 @@
+"""Floor 1 — ``core``: what every other floor may use and which imports nothing of the package.
+
+Device choice, seeding and mixed precision (:mod:`.device`), atomic file writes (:mod:`.io`),
+seeds and config identities (:mod:`.ids`), a small LRU map (:mod:`.lru`).
+"""
+
+from reuse_utils.core.device import Accel, autocast, describe_device, get_device, seed_everything
+from reuse_utils.core.ids import check_seed, derive_seed, stable_hash
+from reuse_utils.core.io import (
+           atomic_torch_save,
+           atomic_write_bytes,
+           atomic_write_json,
+           atomic_write_text,
+)
+from reuse_utils.core.lru import LRU
+
+__all__ = ["Accel", "autocast", "describe_device", "get_device", "seed_everything", "check_seed",
+           "derive_seed", "stable_hash", "atomic_torch_save", "atomic_write_bytes", "atomic_write_json",
+           "atomic_write_text", "LRU"]

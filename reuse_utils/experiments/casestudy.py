@@ -1,0 +1,156 @@
+"""Real case studies: Alice learns dog-vs-cat (Oxford-IIIT Pet); Bob reuses her network for binary
+Open Images tasks that range from the same task in a new domain to unrelated ones.
+
+Data come from :mod:`reuse_utils.datasets.casedata` (real photos, or the labelled stand-in).
+Measured task correlation of a Bob task: bias-corrected Cramér's V (|phi| for two binary tasks;
+label order is arbitrary) between Alice's predicted label and Bob's true label on Bob's test
+images — the real-data counterpart of the generator's dial.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from reuse_utils.core.device import get_device
+from reuse_utils.core.ids import check_seed, derive_seed, stable_hash
+from reuse_utils.datasets import CaseData, ImageDataset, load_dataset, per_class
+from reuse_utils.experiments.alices import AliceStore
+from reuse_utils.experiments.grid import CODE_VERSION
+from reuse_utils.experiments.presets import Preset, get_preset
+from reuse_utils.experiments.records import RecordStore
+from reuse_utils.generator import World, measured_task_correlation, task_pairs
+from reuse_utils.training import (
+    PrefixCache,
+    TrainConfig,
+    bob_accuracy,
+    build_model,
+    frozen_features,
+    make_bob,
+    predict,
+    random_source,
+    train_bob,
+)
+
+__all__ = ["run_case_study", "case_gains", "case_preset_config", "RELATEDNESS"]
+
+
+def case_preset_config(preset: Preset) -> tuple[str, int | None, int]:
+    """(architecture, width, image size in px) of the case studies at ``preset``."""
+    width = {"cnn": preset.cnn_width, "mlp": preset.mlp_width}.get(preset.case_arch)
+    return preset.case_arch, width, preset.case_size
+
+
+def valid_case_result(res: dict) -> bool:
+    acc = res.get("bob_test_acc")
+    return isinstance(acc, (int, float)) and not isinstance(acc, bool) and 0.0 <= acc <= 1.0
+
+
+def run_case_study(data: CaseData, *, preset: str | Preset, seeds: Sequence[int], cache_dir: str | Path,
+                   device: str | torch.device = "auto", tasks: Sequence[str] | None = None,
+                   ks: Sequence[int] | None = None, modes: Sequence[str] = ("reinit", "finetune"),
+                   controls: bool = True) -> pd.DataFrame:
+    """Alice learns dog-vs-cat; Bob reuses her network for each task: one row per Bob run.
+
+    Per seed: Alice (checkpointed in ``<cache_dir>/alice``), then for each Bob task and k (all depths
+    by default) and mode, Bob's accuracy (a record in ``<cache_dir>/case``, the same
+    :class:`RecordStore` as the sweeps); with ``controls`` also the random-init control (reinit).
+    Sizes come from ``preset`` (``case_*``). Columns: task, group, seed, k, n_layers, mode, source,
+    bob_test_acc, chance, measured_corr (Cramér's V of Alice's predictions vs Bob's labels on Bob's
+    test images), alice_test_acc, n_bob_train, data_label, from_cache.
+    """
+    p = get_preset(preset)
+    dev = get_device(device)
+    seeds = [check_seed(s, "seeds") for s in seeds]
+    arch, width, size = case_preset_config(p)
+    names = list(tasks) if tasks is not None else list(data.tasks)
+    unknown = [t for t in names if t not in data.tasks]
+    if unknown:
+        raise ValueError(f"tasks must be among {list(data.tasks)}; got {unknown}")
+
+    def load(name: str, split: str) -> ImageDataset:
+        return load_dataset(name, split, root=data.root)
+
+    pets_tr = per_class(load(f"pets@{size}", "train"), p.case_alice_per_class)
+    pets_te = load(f"pets@{size}", "test")
+    alice_pairs, alice_test = task_pairs(pets_tr), task_pairs(pets_te)
+    bob_sets = {}
+    for t in names:
+        a, b, _ = data.tasks[t]
+        bob_sets[t] = (task_pairs(per_class(load(f"open_images:{a},{b}@{size}", "train"), p.case_bob_per_class)),
+                       task_pairs(load(f"open_images:{a},{b}@{size}", "test")))
+    alices = AliceStore(Path(cache_dir), dev)
+    store = RecordStore(Path(cache_dir) / "case", CODE_VERSION, valid_case_result)
+    bob_cfg = TrainConfig("adam", p.bob_lr, epochs=p.case_bob_epochs, batch_size=p.batch_size)
+    prefixes = PrefixCache(dev)
+    L = build_model(arch, alice_pairs.input_shape, 2, width=width).n_layers
+    depths = list(ks) if ks is not None else list(range(1, L + 1))
+    rows = []
+    for seed in seeds:
+        acfg = {"version": CODE_VERSION, "case": "pets", "dataset": f"pets@{size}", "root": str(data.root),
+                "label": data.label, "arch": arch, "width": width, "seed": int(seed),
+                "n_per_class": p.case_alice_per_class, "n_test": len(pets_te),
+                "train": TrainConfig("adam", p.alice_lr, epochs=p.case_alice_epochs, batch_size=p.batch_size).to_dict()}
+        alice, meta = alices.get(acfg, World("pets", float("nan"), 0.0, seed, alice_pairs, alice_pairs, alice_test))
+        alice_key = stable_hash(acfg)
+        rand = random_source(arch, alice_pairs.input_shape, 2, derive_seed("case-random", seed), width=width).to(dev)
+        for t in names:
+            train, test = bob_sets[t]
+            corr = measured_task_correlation(predict(alice, test.x), test.y_bob)
+            chance = float(torch.bincount(test.y_bob).max()) / len(test)
+            combos = [("alice", k, m) for k in depths for m in (modes if k > 1 else modes[:1])]
+            combos += [("random", k, "reinit") for k in depths] if controls else []
+            for source_name, k, mode in combos:
+                source = alice if source_name == "alice" else rand
+                cfg = {"version": CODE_VERSION, "alice": acfg, "source": source_name, "task": t,
+                       "classes": data.tasks[t][:2], "k": k, "mode": mode, "n_bob": len(train), "train": bob_cfg.to_dict()}
+                found = store.lookup(cfg)
+                if found.corrupt:
+                    warnings.warn(f"Corrupt or incompatible case-study record {store.path(found.key)}; recomputing.",
+                                  stacklevel=2)
+                rec = found.result
+                if rec is None:
+                    start = L - k
+                    fkey = (alice_key, source_name, t, start)
+                    ftr = fte = None
+                    if start:
+                        ftr = prefixes.get(fkey + ("train",), lambda s=source, x=train.x, d=start: frozen_features(s, x, d))
+                        fte = prefixes.get(fkey + ("test",), lambda s=source, x=test.x, d=start: frozen_features(s, x, d))
+                    bob = make_bob(source, k, mode, 2, derive_seed("case-bob", seed, k, mode))
+                    bob = train_bob(bob, train, bob_cfg, derive_seed("case-bob-train", seed), device=dev, features=ftr)
+                    rec = {"bob_test_acc": bob_accuracy(bob, test, fte, start)}
+                    store.write(cfg, rec)
+                rows.append({"task": t, "group": data.tasks[t][2], "seed": seed, "k": k, "n_layers": L, "mode": mode,
+                             "source": source_name, "bob_test_acc": rec["bob_test_acc"], "chance": chance,
+                             "measured_corr": corr, "alice_test_acc": meta["alice_test_acc"],
+                             "n_bob_train": len(train), "data_label": data.label or "real",
+                             "from_cache": found.result is not None})
+    return pd.DataFrame(rows)
+
+
+RELATEDNESS = {"related": 2, "other": 1, "unrelated": 0}
+
+
+def case_gains(df: pd.DataFrame) -> pd.DataFrame:
+    """Per task and seed: scratch accuracy (k = L, reinit), Bob's best accuracy over the runs that
+    reuse Alice (every k and mode except k = L reinit; best chosen on seed means), the gain
+    (best − scratch, may be negative), the optimal k, and the measured task correlation."""
+    rows = []
+    alice = df[df.source == "alice"]
+    for task, grp in alice.groupby("task"):
+        L = int(grp.n_layers.iloc[0])
+        reuse = grp[~((grp.k == L) & (grp["mode"] == "reinit"))]  # every run that keeps something of Alice
+        means = reuse.groupby(["k", "mode"]).bob_test_acc.mean()
+        best_k, best_mode = means.idxmax()
+        for seed, g in grp.groupby("seed"):
+            scratch = float(g[(g.k == L) & (g["mode"] == "reinit")].bob_test_acc.iloc[0])
+            best = float(g[(g.k == best_k) & (g["mode"] == best_mode)].bob_test_acc.iloc[0])
+            rows.append({"task": task, "group": g.group.iloc[0], "seed": seed, "scratch_acc": scratch,
+                         "best_acc": best, "gain": best - scratch, "best_k": int(best_k), "best_mode": best_mode,
+                         "measured_corr": float(g.measured_corr.iloc[0]),
+                         "relatedness": RELATEDNESS.get(g.group.iloc[0], 1)})
+    return pd.DataFrame(rows)

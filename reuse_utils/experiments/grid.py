@@ -1,0 +1,173 @@
+"""The sweep's grid: its axes, their validation and expansion, and the configurations that identify
+each Alice and each Bob run in the cache.
+
+Axes: ``dataset``, ``arch``, ``alice_optimizer`` (:data:`ALICE_OPTIMIZERS`), ``alice_world``
+(``"same"``: Alice trains on pairs with Bob's dials; ``"independent"``: on (0, 0) pairs),
+``task_corr``, ``feature_corr`` (combinations with feature_corr > task_corr are skipped),
+``k`` (integers, or ``"all"`` for 1..L, ``"L"`` for the full depth), ``mode`` (``reinit`` /
+``finetune``; identical for k = 1, computed once), ``source`` (``"alice"`` or ``"random"``:
+an untrained network of the same architecture), ``seed``, ``n_alice``, ``n_bob``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+
+from reuse_utils.core.ids import check_seed
+from reuse_utils.datasets import available_datasets
+from reuse_utils.experiments.presets import Preset, get_preset
+from reuse_utils.generator import base_data
+from reuse_utils.training import ARCHS, MODES, TrainConfig, build_model
+
+__all__ = ["CODE_VERSION", "AXES", "WORLDS", "SOURCES", "ALICE_OPTIMIZERS", "arch_width", "default_grid",
+           "expand_grid", "alice_config", "bob_config", "bob_train_config", "group_key", "run_order"]
+
+CODE_VERSION = "2026.11-1"
+AXES = ("dataset", "arch", "alice_optimizer", "alice_world", "task_corr", "feature_corr", "k",
+        "mode", "source", "seed", "n_alice", "n_bob")
+WORLDS = ("same", "independent")
+SOURCES = ("alice", "random")
+
+#: Alice's optimizers. Weight decay strengths are chosen so that, over the number of steps of the
+#: presets, decay visibly shrinks weights that receive no consistent gradient (notebook 05 measures it).
+ALICE_OPTIMIZERS: dict[str, dict] = {
+    "sgd": {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "weight_decay": 0.0},
+    "sgd_wd": {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "weight_decay": 5e-3},
+    "adam": {"optimizer": "adam", "lr": 1e-3, "weight_decay": 0.0},
+    "adamw": {"optimizer": "adamw", "lr": 1e-3, "weight_decay": 0.5},
+}
+
+def arch_width(arch: str, preset: Preset) -> int | None:
+    """The preset's width for ``arch`` (None: the architecture's own default)."""
+    return {"cnn": preset.cnn_width, "mlp": preset.mlp_width}.get(arch)
+
+
+def default_grid(preset: str | Preset = "quick") -> dict[str, list]:
+    """The preset's default value of every axis."""
+    p = get_preset(preset)
+    return {"dataset": [p.dataset], "arch": ["cnn"], "alice_optimizer": ["adam"],
+            "alice_world": ["same"], "task_corr": list(p.task_corrs), "feature_corr": [0.0],
+            "k": ["all"] if p.ks is None else list(p.ks), "mode": list(p.modes), "source": ["alice"],
+            "seed": list(p.seeds), "n_alice": [p.n_alice], "n_bob": [p.n_bob]}
+
+
+def _as_list(name: str, value) -> list:
+    if isinstance(value, (list, tuple)):
+        if not value:
+            raise ValueError(f"grid axis {name!r} must be a non-empty list")
+        return list(value)
+    return [value]
+
+
+def _check_values(name: str, values: list) -> None:
+    def bad(allowed: str, v):
+        raise ValueError(f"grid axis {name!r}: values must be {allowed}; got {v!r}")
+
+    for v in values:
+        if name == "dataset" and (not isinstance(v, str) or (v not in available_datasets() and ":" not in v)):
+            bad(f"one of {available_datasets()}", v)
+        elif name == "arch" and v not in ARCHS:
+            bad(f"one of {list(ARCHS)}", v)
+        elif name == "alice_optimizer" and v not in ALICE_OPTIMIZERS:
+            bad(f"one of {list(ALICE_OPTIMIZERS)}", v)
+        elif name == "alice_world" and v not in WORLDS:
+            bad(f"one of {list(WORLDS)}", v)
+        elif name == "mode" and v not in MODES:
+            bad(f"one of {list(MODES)}", v)
+        elif name == "source" and v not in SOURCES:
+            bad(f"one of {list(SOURCES)}", v)
+        elif name in ("task_corr", "feature_corr"):
+            lo = -1.0 if name == "task_corr" else 0.0
+            if not isinstance(v, numbers.Real) or isinstance(v, bool) or not lo <= float(v) <= 1.0:
+                bad(f"numbers in [{lo}, 1]", v)
+        elif name == "k" and not (v in ("all", "L") or (isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 0)):
+            bad("integers ≥ 0, 'all' (1..L) or 'L'", v)
+        elif name == "seed":
+            check_seed(v, "grid axis 'seed' values")
+        elif name in ("n_alice", "n_bob") and not (isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1):
+            bad("integers ≥ 1", v)
+
+
+def _n_layers(arch: str, dataset: str, preset: Preset) -> int:
+    c, h, w = base_data(dataset, "train").image_shape
+    return build_model(arch, (c, h, 2 * w), 2, width=arch_width(arch, preset)).n_layers
+
+
+def expand_grid(grid: dict | None, preset: str | Preset = "quick") -> tuple[list[dict], int]:
+    """Validated run configurations and the number of (task_corr, feature_corr) combinations skipped
+    because feature_corr > task_corr."""
+    p = get_preset(preset)
+    grid = dict(grid or {})
+    unknown = sorted(set(grid) - set(AXES))
+    if unknown:
+        raise ValueError(f"unknown grid axis {unknown}; allowed axes: {list(AXES)}")
+    full = default_grid(p)
+    for name, value in grid.items():
+        full[name] = _as_list(name, value)
+    for name in AXES:
+        _check_values(name, full[name])
+    runs, seen, skipped_dials = [], set(), set()
+    depth_cache: dict[tuple, int] = {}
+    for combo in itertools.product(*(full[a] for a in AXES)):
+        run = dict(zip(AXES, combo, strict=True))
+        run["task_corr"], run["feature_corr"] = float(run["task_corr"]), float(run["feature_corr"])
+        if run["feature_corr"] > max(run["task_corr"], 0.0):
+            skipped_dials.add((run["task_corr"], run["feature_corr"]))
+            continue
+        dk = (run["arch"], run["dataset"])
+        if dk not in depth_cache:
+            depth_cache[dk] = _n_layers(run["arch"], run["dataset"], p)
+        L = depth_cache[dk]
+        ks = range(1, L + 1) if run["k"] == "all" else [L] if run["k"] == "L" else [run["k"]]
+        for k in ks:
+            if k > L:
+                raise ValueError(f"grid axis 'k': {k} exceeds the {L} layers of {run['arch']!r}; allowed [0, {L}]")
+            r = {**run, "k": int(k), "n_layers": L}
+            sig = tuple(r[a] for a in AXES)
+            if sig not in seen:
+                seen.add(sig)
+                runs.append(r)
+    return runs, len(skipped_dials)
+
+
+# ----------------------------------------------------------------------------- configs
+
+
+def alice_config(run: dict, preset: Preset) -> dict:
+    """Everything that determines Alice's trained weights."""
+    world_t, world_f = ((run["task_corr"], run["feature_corr"]) if run["alice_world"] == "same" else (0.0, 0.0))
+    cfg = TrainConfig(**ALICE_OPTIMIZERS[run["alice_optimizer"]], epochs=preset.alice_epochs,
+                      batch_size=preset.batch_size)
+    return {"version": CODE_VERSION, "dataset": run["dataset"], "arch": run["arch"],
+            "width": arch_width(run["arch"], preset), "alice_optimizer": run["alice_optimizer"],
+            "train": cfg.to_dict(), "task_corr": world_t, "feature_corr": world_f,
+            "seed": run["seed"], "n_alice": run["n_alice"], "n_test": preset.n_test}
+
+
+def bob_config(run: dict, preset: Preset) -> dict:
+    """Everything that determines one Bob result (canonical: k = 1 ignores the mode)."""
+    cfg = bob_train_config(preset)
+    mode = "reinit" if run["k"] <= 1 else run["mode"]
+    src = alice_config(run, preset) if run["source"] == "alice" else {
+        "random": True, "arch": run["arch"], "width": arch_width(run["arch"], preset),
+        "dataset": run["dataset"], "seed": run["seed"]}
+    return {"version": CODE_VERSION, "source": src, "k": run["k"], "mode": mode,
+            "task_corr": run["task_corr"], "feature_corr": run["feature_corr"], "seed": run["seed"],
+            "n_bob": run["n_bob"], "n_test": preset.n_test, "train": cfg.to_dict()}
+
+
+def bob_train_config(preset: Preset) -> TrainConfig:
+    """How every Bob of the synthetic study is trained (Adam, the preset's lr, epochs, batch)."""
+    return TrainConfig("adam", preset.bob_lr, epochs=preset.bob_epochs, batch_size=preset.batch_size)
+
+
+def group_key(run: dict) -> tuple:
+    """Runs that share everything but the mode (same world, source and k) train together."""
+    return tuple(run[a] for a in AXES if a != "mode")
+
+
+def run_order(run: dict) -> tuple:
+    """Sort key grouping runs by world, then Alice, so each is built once and memory stays bounded."""
+    return (run["dataset"], run["task_corr"], run["feature_corr"], run["seed"], run["n_alice"], run["n_bob"],
+            run["arch"], run["alice_optimizer"], run["alice_world"], run["source"], run["k"], run["mode"])

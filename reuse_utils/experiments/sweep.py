@@ -1,0 +1,258 @@
+"""Cached, resumable experiment grids: one row per Bob run.
+
+``run_sweep(grid, preset="quick")`` expands the grid (axes below; an omitted axis takes the
+preset's default), trains each distinct Alice once (checkpointed), trains every Bob and stores
+each result as its own JSON record keyed by a hash of its full configuration and
+:data:`CODE_VERSION`. Re-running a finished sweep trains nothing; a sweep killed midway resumes
+and loses no finished run; every write is atomic; a corrupt or incompatible cache entry is
+reported (``UserWarning``), recomputed and overwritten — never used.
+
+Axes: see :mod:`reuse_utils.experiments.grid`. The orchestration is four named steps:
+:func:`plan_runs` (expand the grid, look every run up in the :class:`RecordStore`),
+:func:`pending_groups` (which pending runs train together), :func:`train_group` (one group of
+Bobs on one world and source, via :class:`SweepContext`), and the rows.
+
+Columns: every axis, plus ``n_layers``, ``bob_test_acc``, ``bob_train_acc``, ``alice_test_acc``
+(the source network's accuracy on Alice's test labels), ``chance`` (accuracy of the best constant
+prediction on Bob's test labels), ``task_corr_measured`` / ``feature_corr_measured`` (measured on
+the test pairs, see :func:`reuse_utils.pairs.measure_correlations`), ``n_test``, ``seconds``
+(Bob's training time), ``from_cache``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from reuse_utils.core.device import Accel, get_device
+from reuse_utils.core.ids import derive_seed, stable_hash
+from reuse_utils.core.lru import LRU
+from reuse_utils.experiments.alices import AliceStore
+from reuse_utils.experiments.grid import (
+    CODE_VERSION,
+    alice_config,
+    arch_width,
+    bob_config,
+    bob_train_config,
+    expand_grid,
+    group_key,
+    run_order,
+)
+from reuse_utils.experiments.presets import Preset, get_preset
+from reuse_utils.experiments.records import Lookup, RecordStore
+from reuse_utils.generator import World, make_world, measure_correlations
+from reuse_utils.training import (
+    LayeredNet,
+    PrefixCache,
+    bob_accuracy,
+    can_batch,
+    evaluate,
+    frozen_features,
+    make_bob,
+    random_source,
+    train_bob,
+    train_bobs_batched,
+)
+
+__all__ = ["run_sweep", "plan_runs", "pending_groups", "train_group", "SweepContext", "PlannedRun",
+           "RESULT_KEYS", "valid_result"]
+
+RESULT_KEYS = ("bob_test_acc", "bob_train_acc", "alice_test_acc", "chance", "task_corr_measured",
+               "feature_corr_measured", "seconds", "n_layers")
+
+
+def valid_result(res: dict) -> bool:
+    """A sweep result is usable when every result key is a number (only ``alice_test_acc`` may be
+    NaN) and the accuracies and chance lie in [0, 1]."""
+    for key in RESULT_KEYS:
+        v = res.get(key)
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            return False
+        if isinstance(v, float) and math.isnan(v) and key != "alice_test_acc":
+            return False
+    return all(0.0 <= res[k] <= 1.0 for k in ("bob_test_acc", "bob_train_acc", "chance"))
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One Bob run of the grid with its config and what the record store holds for it."""
+
+    run: dict
+    config: dict
+    lookup: Lookup
+
+    @property
+    def key(self) -> str:
+        return self.lookup.key
+
+
+def plan_runs(grid: dict | None, preset: Preset, store: RecordStore) -> tuple[list[PlannedRun], int]:
+    """Every run of ``grid`` in :func:`run_order`, each looked up once; and the number of dial
+    combinations skipped."""
+    runs, skipped = expand_grid(grid, preset)
+    runs.sort(key=run_order)
+    plan = []
+    for run in runs:
+        config = bob_config(run, preset)
+        plan.append(PlannedRun(run, config, store.lookup(config)))
+    return plan, skipped
+
+
+def pending_groups(plan: list[PlannedRun]) -> dict[tuple, list[PlannedRun]]:
+    """Runs still to train, grouped by :func:`group_key` (one entry per distinct record key)."""
+    groups: dict[tuple, dict[str, PlannedRun]] = {}
+    for item in plan:
+        if item.lookup.result is None:
+            groups.setdefault(group_key(item.run), {}).setdefault(item.key, item)
+    return {g: list(members.values()) for g, members in groups.items()}
+
+
+class SweepContext:
+    """What the runs of one sweep share: device, worlds, sources (Alices, random nets), measured
+    correlations and the frozen-prefix cache — each built once and kept within bounded memory."""
+
+    def __init__(self, preset: Preset, device: torch.device, cache_dir: Path, *, feature_cache: bool,
+                 memory_budget: int | None, accel: Accel | None):
+        self.preset, self.device, self.accel = preset, device, accel
+        self.bf16 = (accel or Accel()).resolve(device).bf16
+        self.prefixes = PrefixCache(device, memory_budget) if feature_cache else None
+        self.alices = AliceStore(cache_dir, device, progress=False, accel=accel)
+        self.worlds: LRU[World] = LRU(3)
+        self.randoms: LRU[LayeredNet] = LRU(4)
+        self.measured: dict[tuple, dict] = {}
+
+    def world(self, run: dict, task_corr: float | None = None, feature_corr: float | None = None) -> World:
+        t = run["task_corr"] if task_corr is None else task_corr
+        f = run["feature_corr"] if feature_corr is None else feature_corr
+        key = (run["dataset"], t, f, run["seed"], run["n_alice"], run["n_bob"])
+        return self.worlds.get_or_build(key, lambda: make_world(
+            run["dataset"], t, f, run["seed"], n_alice=run["n_alice"], n_bob=run["n_bob"], n_test=self.preset.n_test))
+
+    def source(self, run: dict, config: dict, world: World) -> tuple[LayeredNet, str, float]:
+        """The network Bob reuses, its cache identity and its accuracy on Alice's test labels."""
+        if run["source"] == "alice":
+            acfg = alice_config(run, self.preset)
+            alice_world = world if run["alice_world"] == "same" else self.world(run, 0.0, 0.0)
+            model, meta = self.alices.get(acfg, alice_world)
+            acc = meta["alice_test_acc"] if run["alice_world"] == "same" else evaluate(model, world.test, "alice")
+            return model, stable_hash(acfg), float(acc)
+        shape = world.test.input_shape
+        model = self.randoms.get_or_build((run["arch"], run["seed"], shape), lambda: random_source(
+            run["arch"], shape, world.test.num_classes_alice, derive_seed("random-source", run["seed"]),
+            width=arch_width(run["arch"], self.preset)).to(self.device))
+        return model, stable_hash(config["source"]), float(evaluate(model, world.test, "alice"))
+
+    def measures(self, run: dict, world: World) -> dict:
+        key = (run["dataset"], run["task_corr"], run["feature_corr"], run["seed"], self.preset.n_test)
+        if key not in self.measured:
+            self.measured[key] = measure_correlations(world.test)
+        return self.measured[key]
+
+    def features(self, source: LayeredNet, source_key: str, start: int, run: dict,
+                 world: World) -> dict[str, torch.Tensor]:
+        """Frozen-prefix activations of Bob's training and test inputs (shared across runs)."""
+        feats: dict[str, torch.Tensor] = {}
+        if self.prefixes is None or start == 0:
+            return feats
+        wkey = (run["dataset"], run["task_corr"], run["feature_corr"], run["seed"], run["n_bob"], self.preset.n_test)
+        for role, pairs in (("train", world.bob_train), ("test", world.test)):
+            value = self.prefixes.get((source_key, start, role, wkey), lambda pairs=pairs: frozen_features(
+                source, pairs.x, start, self.device, bf16=self.bf16))
+            if value is not None:
+                feats[role] = value
+        return feats
+
+
+def train_group(ctx: SweepContext, lead: PlannedRun, members: list[PlannedRun],
+                store: RecordStore) -> dict[str, dict]:
+    """Train ``lead`` and the other pending ``members`` of its group (batched with ``vmap`` when
+    they can be), store each record and return the results by record key."""
+    run, p, dev = lead.run, ctx.preset, ctx.device
+    world = ctx.world(run)
+    source, source_key, alice_acc = ctx.source(run, lead.config, world)
+    m = ctx.measures(run, world)
+    start = run["n_layers"] - run["k"]
+    feats = ctx.features(source, source_key, start, run, world)
+    y = world.test.y_bob
+    common = {"n_layers": run["n_layers"], "alice_test_acc": alice_acc,
+              "chance": float(torch.bincount(y).max()) / len(y), "task_corr_measured": m["task_corr"],
+              "feature_corr_measured": m["feature_corr"], "n_test": p.n_test}
+    members = sorted(members, key=lambda item: item.key != lead.key)  # the lead first
+
+    def new_bob(item: PlannedRun) -> LayeredNet:
+        r, mode = item.run, item.config["mode"]
+        return make_bob(source, r["k"], mode, world.bob_train.num_classes_bob, derive_seed("bob", r["seed"], r["k"], mode))
+
+    bobs = [new_bob(item) for item in members]
+    t0 = time.perf_counter()
+    if len(bobs) >= 2 and can_batch(bobs):
+        inputs = feats.get("train")
+        if inputs is None:
+            inputs = frozen_features(source, world.bob_train.x, start, dev, bf16=ctx.bf16) if start else world.bob_train.x
+        train_bobs_batched(bobs, inputs, world.bob_train.y_bob, bob_train_config(p),
+                           derive_seed("bob-train", run["seed"]), dev, ctx.accel)
+    else:
+        members = [lead]
+        bobs = [train_bob(new_bob(lead), world.bob_train, bob_train_config(p), derive_seed("bob-train", run["seed"]),
+                          device=dev, features=feats.get("train"), accel=ctx.accel)]
+    seconds = (time.perf_counter() - t0) / len(bobs)
+    results = {}
+    for item, bob in zip(members, bobs, strict=True):
+        result = {**common, "seconds": seconds,
+                  "bob_test_acc": bob_accuracy(bob, world.test, feats.get("test"), start),
+                  "bob_train_acc": bob_accuracy(bob, world.bob_train, feats.get("train"), start)}
+        store.write(item.config, result, run=item.run)
+        results[item.key] = result
+    return results
+
+
+def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
+              cache_dir: str | Path = "results/cache", progress: bool = True,
+              device: str | torch.device = "auto", feature_cache: bool = True,
+              memory_budget: int | None = None, batch_runs: bool = True,
+              accel: Accel | None = None) -> pd.DataFrame:
+    """Run (or load from cache) every Bob run of ``grid``; see the module docstring.
+
+    ``feature_cache``: share frozen-prefix activations (Bob's training and test inputs) across the
+    runs that use the same source and depth (:class:`reuse_utils.training.PrefixCache`), within
+    ``memory_budget`` bytes (None → 25% of free memory); results are identical either way.
+    ``batch_runs``: train the runs that share world, source and k (the modes) together with
+    ``vmap`` (:mod:`reuse_utils.training.batched`); equal to sequential training up to float rounding.
+    ``accel``: channels_last / bf16 / torch.compile switches (:class:`reuse_utils.core.Accel`;
+    default: channels_last and bf16 on CUDA only, compile off).
+    """
+    from tqdm.auto import tqdm
+
+    p = get_preset(preset)
+    dev = get_device(device)
+    cache = Path(cache_dir)
+    store = RecordStore(cache / "bob", CODE_VERSION, valid_result)
+    plan, skipped = plan_runs(grid, p, store)
+    groups = pending_groups(plan) if batch_runs else {}
+    ctx = SweepContext(p, dev, cache, feature_cache=feature_cache, memory_budget=memory_budget, accel=accel)
+    rows, done, emitted, trained = [], {}, set(), 0
+    for item in tqdm(plan, desc="Bob runs", disable=not progress):
+        if item.lookup.result is not None:
+            rows.append({**item.run, **item.lookup.result, "from_cache": True})
+            continue
+        if item.key not in done:
+            if item.lookup.corrupt:
+                warnings.warn(f"Corrupt or incompatible sweep record {store.path(item.key)}; recomputing.",
+                              stacklevel=2)
+            members = [m for m in groups.get(group_key(item.run), [item]) if m.key not in done]
+            done.update(train_group(ctx, item, members, store))
+        repeat = item.key in emitted  # a repeated configuration (k = 1 finetune) reads the first back
+        trained += not repeat
+        emitted.add(item.key)
+        rows.append({**item.run, **done[item.key], "from_cache": repeat})
+    df = pd.DataFrame(rows)
+    df.attrs.update({"skipped": skipped, "alices_trained": ctx.alices.trained, "bobs_trained": trained,
+                     "preset": p.name, "device": str(dev),
+                     "prefix_cache": ctx.prefixes.stats() if ctx.prefixes is not None else None})
+    return df

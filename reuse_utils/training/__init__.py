@@ -1,0 +1,28 @@
+"""Floor 4 — ``training``: networks and how they are trained.
+
+Architectures with countable retrainable layers (:mod:`.models`), Alice's pre-training and Bob's
+top-k retraining (:mod:`.transfer`), many Bobs trained together with ``torch.func.vmap``
+(:mod:`.batched`), and the shared frozen-prefix activation cache (:mod:`.prefix_cache`). Imports
+``core``, ``datasets`` and ``generator``.
+"""
+
+from reuse_utils.training.batched import can_batch, train_bobs_batched
+from reuse_utils.training.models import ARCHS, LayeredNet, build_model
+from reuse_utils.training.prefix_cache import PrefixCache
+from reuse_utils.training.transfer import (
+    MODES,
+    TrainConfig,
+    bob_accuracy,
+    evaluate,
+    evaluate_features,
+    frozen_features,
+    make_bob,
+    predict,
+    random_source,
+    train_alice,
+    train_bob,
+)
+
+__all__ = ["can_batch", "train_bobs_batched", "ARCHS", "LayeredNet", "build_model", "PrefixCache", "MODES",
+           "TrainConfig", "bob_accuracy", "evaluate", "evaluate_features", "frozen_features", "make_bob",
+           "predict", "random_source", "train_alice", "train_bob"]
