@@ -34,6 +34,8 @@
 # k=1:\ \ w^* \propto [\,1 + \sigma^2 - \alpha^2,\ \alpha\sigma^2\,].$$
 #
 # So $w^* \propto [1, 0]$ at $\alpha = 0$ and $w^* \to [1, \pm 1]$ as $\alpha \to \pm 1$.
+# That limit comes **only from the observation noise** $\sigma$: with $\sigma = 0$,
+# $w^* = [\beta; 0]$ for every $\alpha$.
 # Bob either uses Alice's model **unchanged** or **refits only its last layer** (scale, sign and bias
 # of her score $s = w^{*\top}\tilde x$). With $\rho = \mathrm{corr}(s, \beta^\top x_B)$, his accuracy
 # is $\tfrac12 + \arcsin(\rho)/\pi$ unchanged and $\tfrac12 + |\arcsin\rho|/\pi$ refit.
@@ -105,27 +107,70 @@ s.save(fig, "01_alice_weights");
 #
 # Four features per task ($k = 4$), two covariance scenarios: **pairwise** (Alice's feature $i$
 # correlated with Bob's feature $i$) and **global** (pixel-like: all $2k$ features on a line with
-# correlation $\alpha^{|i-j|}$). Lines: closed form; points: simulation, mean and 95% CI over seeds
-# (Alice fits on 5,000 samples, Bob refits her output layer on 500).
+# correlation $\alpha^{|i-j|}$). The two scenarios' $\alpha$ are different quantities, so both are
+# plotted against the one that drives Bob: the correlation $\rho_{AB}$ of the two **label
+# features** $\beta^\top x_A$ and $\beta^\top x_B$ (`ru.linear.label_corr`). Pairwise,
+# $\rho_{AB} = \alpha$; globally it is much smaller (at $k = 4$: 0.21 at $\alpha = 0.5$, −0.08 at
+# $\alpha = -0.9$). Lines: closed form; points: simulation, mean and 95% CI over seeds (Alice fits
+# on 5,000 samples, Bob refits her output layer on 500).
 
 # %%
 alpha_grid = np.round(np.linspace(-0.9, 0.9, s.preset.linear_n_alphas), 3)
 n_test = s.preset.linear_n_test
 bob = ru.linear.alpha_sweep(alpha_grid, s.seeds, k=4, noise=NOISE, n_test=n_test)
-g = sns.relplot(data=bob, x="alpha", y="accuracy", hue="mode", col="scenario", kind="line",
+g = sns.relplot(data=bob, x="label_corr", y="accuracy", hue="mode", col="scenario", kind="line",
                 errorbar=("ci", 95), marker="o", linestyle="", height=3.6, aspect=1.2)
 for ax, scen in zip(g.axes.flat, g.col_names, strict=True):
     for mode, ls in (("unchanged", "-"), ("refit", "--")):
-        cf = bob[(bob.scenario == scen) & (bob["mode"] == mode)].groupby("alpha").closed_form.first()
+        cf = bob[(bob.scenario == scen) & (bob["mode"] == mode)].groupby("label_corr").closed_form.first()
         ax.plot(cf.index, cf.values, ls=ls, color="k", lw=1)
     ax.axhline(0.5, color="grey", ls=":")
-g.set_axis_labels("feature correlation α", "Bob's test accuracy (fraction)")
+g.set_axis_labels("label-feature correlation ρ_AB", "Bob's test accuracy (fraction)")
 s.save(g.figure, "01_bob_accuracy_vs_alpha");
 
 # %% [markdown]
-# Reading the figure: accuracy rises with $|\alpha|$; at $\alpha = 0$ Bob is at chance (Alice gives his
-# features zero weight); for $\alpha < 0$ the **unchanged** model is *worse* than chance, while refitting
-# the last layer flips the sign and recovers the mirror image.
+# Reading the figure: on the common axis, accuracy rises with $|\rho_{AB}|$ in both scenarios; at
+# $\rho_{AB} = 0$ Bob is at chance (Alice gives his features zero weight); for $\rho_{AB} < 0$ the
+# **unchanged** model is *worse* than chance, while refitting the last layer flips the sign and
+# recovers the mirror image (in closed form exactly: refit accuracy is $\tfrac12 + |\arcsin\rho|/\pi$).
+# The global scenario never reaches a large $|\rho_{AB}|$ for negative $\alpha$: its alternating signs
+# cancel.
+#
+# ## The bridge: deep networks in the GLM world
+#
+# The same question with Alice's and Bob's deep protocol: a **GLM world** (`ru.make_glm_pairs`) draws
+# $z_A, z_B \in \mathbb R^d$ with cross-covariance $\alpha I$, labels $y_A = 1[\beta_A^\top z_A > 0]$,
+# $y_B = 1[\beta_B^\top z_B > 0]$ with $\cos\theta = \beta_A^\top\beta_B$, so the task correlation is
+# $\phi = \tfrac2\pi\arcsin(\alpha\cos\theta)$ in closed form. With $d = k = 4$, $\theta = 0$ and
+# the same observation noise σ it *is* the pairwise scenario. Alice (an MLP) trains on $y_A$, Bob
+# retrains her top layer ($k = 1$) or the whole network from scratch ($k = L$) on $y_B$: points are
+# the deep runs (mean and 95% CI over seeds), lines the linear model's closed forms.
+
+# %%
+P = s.preset
+glm = f"glm:d={P.glm_dim},noise={NOISE}"
+deep = pd.concat([s.sweep(dataset=[glm], arch=["mlp"], feature_corr=[a], k=[1, "L"], mode=["reinit"],
+                          task_corr=[2 / np.pi * np.arcsin(a)]) for a in P.glm_alphas], ignore_index=True)
+deep["who"] = np.where(deep.k == 1, "deep Bob, k = 1", "deep Bob, scratch (k = L)")
+fig, ax = plt.subplots(figsize=(6.4, 4))
+sns.pointplot(data=deep, x="feature_corr", y="bob_test_acc", hue="who", native_scale=True,
+              errorbar=("ci", 95), linestyle="none", ax=ax)
+grid = np.linspace(-0.95, 0.95, 77)
+for mode, ls in (("unchanged", "-"), ("refit", "--")):
+    ax.plot(grid, [ru.linear.bob_accuracy(a, P.glm_dim, "pairwise", NOISE, mode) for a in grid], ls=ls,
+            color="k", lw=1, label=f"linear model, {mode} (closed form)")
+ax.set(xlabel="feature correlation α (GLM world, θ = 0)", ylabel="Bob's test accuracy (fraction)")
+ax.legend(fontsize=7)
+s.save(fig, "01_deep_glm_vs_closed_form");
+
+# %%
+deep.groupby(["who", "feature_corr"])[["task_corr_measured", "feature_corr_measured", "bob_test_acc"]].mean().round(3)
+
+# %% [markdown]
+# Reading it: the deep Bob who keeps Alice's features follows the linear model's **refit** curve —
+# he gains with $|\alpha|$ and is indifferent to its sign, because retraining the top layer flips it —
+# while training from scratch on his own samples does not depend on $\alpha$. The deep head sees
+# Alice's whole hidden layer, not a single score, so it may sit above the one-dimensional refit.
 #
 # ## Claim C6 — the limits of $w^*$
 

@@ -18,16 +18,19 @@
 # %% [markdown]
 # # 03 — Alice's pre-training
 #
-# Alice trains on her label only, on composite images of the world she lives in. Here she lives in
-# the **zero-correlation world** ($t = f = 0$): Bob's panel is pure distraction for her. We train
-# each architecture with each optimizer and seed, and store every network as a checkpoint
-# (`<results_dir>/cache/alice/`, state dict + config JSON) that notebooks 04–06 reuse.
+# Alice trains on her label only, on composite images of the world she lives in. In this notebook
+# she lives in the **zero-correlation world** ($t = \alpha = 0$): Bob's panel is pure distraction for
+# her. (The sweeps of notebook 04 default to `alice_world="same"`: there Alice trains on pairs with
+# Bob's dials, so at $\alpha \neq 0$ her own image also shows, faintly, in Bob's panel; notebook 05's
+# zero-correlation Alices are exactly the ones trained here.) We train each architecture with each
+# optimizer and seed, and store every network as a checkpoint (`<results_dir>/cache/alice/`, state
+# dict + config JSON) that notebooks 04–06 reuse.
 #
 # * `cnn`: small VGG-style network (3 conv blocks + 2 linear layers); convolution shares weights
 #   across the two panels.
 # * `mlp`: 3 hidden layers + output; no weight sharing across panels.
 #
-# Optimizers (`reuse_utils.sweep.ALICE_OPTIMIZERS`): SGD with momentum, SGD + weight decay, Adam,
+# Optimizers (`ru.ALICE_OPTIMIZERS`): SGD with momentum, SGD + weight decay, Adam,
 # AdamW (decoupled weight decay).
 
 # %% tags=["parameters"]

@@ -16,6 +16,7 @@ it (an import-linter ``layers`` contract in ``pyproject.toml`` enforces this in 
 """
 
 from reuse_utils.analysis import attribution, evaluators, linear, stats
+from reuse_utils.analysis.gains import transfer_gains
 from reuse_utils.analysis.ledger import load_claims, record_claim
 from reuse_utils.analysis.panel_weights import panel_weight_norms
 from reuse_utils.companion import plots
@@ -47,6 +48,8 @@ from reuse_utils.generator import (
     base_data,
     calibration_table,
     cramers_v,
+    glm_theta,
+    make_glm_pairs,
     make_pairs,
     make_world,
     measure_correlations,
@@ -64,11 +67,11 @@ from reuse_utils.training import (
 __version__ = "0.2.0"
 
 __all__ = [
-    "attribution", "evaluators", "linear", "stats", "panel_weight_norms", "plots", "ALICE_OPTIMIZERS",
+    "attribution", "evaluators", "linear", "stats", "panel_weight_norms", "transfer_gains", "plots", "ALICE_OPTIMIZERS",
     "base_data", "load_claims", "record_claim", "setup", "get_device", "seed_everything", "DatasetCorrupt",
     "DatasetUnavailable", "ImageDataset", "available_datasets", "build_standin", "fetch_open_images",
     "load_dataset", "resolve_case_data", "PRESETS", "Preset", "case_gains", "default_grid", "expand_grid",
     "get_preset", "run_case_study", "run_sweep", "Pairs", "calibration_table", "cramers_v", "make_pairs",
-    "make_world", "measure_correlations", "TrainConfig", "build_model", "evaluate", "make_bob",
+    "make_world", "measure_correlations", "make_glm_pairs", "glm_theta", "TrainConfig", "build_model", "evaluate", "make_bob",
     "random_source", "train_alice", "train_bob",
 ]

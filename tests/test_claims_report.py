@@ -73,11 +73,11 @@ def test_claim_monotonic_and_optimal_depth():
 
 
 def test_claim_generator_detects_miscalibration():
-    good = pd.DataFrame({"task_corr": [0.01, 0.5], "task_corr_dial": [0.0, 0.5], "feature_corr_dial": [0.0, 0.0],
-                         "task_corr_p_value": [0.5, 0.0]})
+    good = pd.DataFrame({"task_corr": [0.01, 0.5], "task_corr_dial": [0.0, 0.5], "feature_corr_dial": [0.0, 0.4],
+                         "feature_corr": [0.003, 0.42], "task_corr_p_value": [0.5, 0.0]})
     assert analysis.claim_generator(good)["passed"]
-    bad = good.assign(task_corr=[0.01, 0.6])
-    assert not analysis.claim_generator(bad)["passed"]
+    assert not analysis.claim_generator(good.assign(task_corr=[0.01, 0.6]))["passed"]
+    assert not analysis.claim_generator(good.assign(feature_corr=[0.003, 0.3]))["passed"]
 
 
 def test_claim_linear_limits():

@@ -60,3 +60,20 @@ def test_alpha_sweep_table():
     df = linear.alpha_sweep([-0.5, 0.5], [0], k=2, n_alice=500, n_bob=100, n_test=500)
     assert set(df.columns) >= {"scenario", "alpha", "seed", "mode", "accuracy", "closed_form"}
     assert len(df) == 2 * 2 * 2
+
+
+def test_label_corr_is_the_common_axis():
+    from reuse_utils.analysis.linear import label_corr
+
+    assert label_corr(0.5, 4, "pairwise") == pytest.approx(0.5)
+    assert label_corr(0.5, 4, "global") == pytest.approx(0.213, abs=1e-3)
+    assert label_corr(-0.9, 4, "global") == pytest.approx(-0.077, abs=1e-3)
+    assert label_corr(0.3, 1, "global") == pytest.approx(0.3)  # k = 1: the scenarios coincide
+
+
+def test_w_star_limit_needs_observation_noise():
+    from reuse_utils.analysis.linear import alice_optimal_weights
+
+    for a in (-0.9, 0.0, 0.5, 0.99):
+        assert alice_optimal_weights(a, 1, "pairwise", 0.0) == pytest.approx([1.0, 0.0], abs=1e-9)
+    assert alice_optimal_weights(0.99, 1, "pairwise", 0.5)[1] > 0.6

@@ -102,8 +102,8 @@ def test_controls_modes_and_skips(tmp_path):
     grid = {"dataset": ["mnist5k"], "task_corr": [0.0, 0.5], "feature_corr": [0.0, 0.25], "k": [1, 2],
             "mode": ["reinit", "finetune"], "source": ["alice", "random"], "alice_world": ["independent"]}
     df = _sweep(tmp_path, grid)
-    assert df.attrs["skipped"] == 1  # (0.0, 0.25) is invalid
-    assert len(df) == 3 * 2 * 2 * 2
+    assert df.attrs["skipped"] == 0  # the dials are independent: every (t, α) is reachable on images
+    assert len(df) == 4 * 2 * 2 * 2
     assert df.attrs["alices_trained"] == 1  # one independent-world Alice serves every world
     k1 = df[df.k == 1].groupby(["task_corr", "feature_corr", "source", "mode"]).bob_test_acc.first().unstack("mode")
     assert (k1["reinit"] == k1["finetune"]).all()  # modes coincide at k = 1
@@ -122,6 +122,34 @@ def test_expand_grid_all_depths_and_errors():
         expand_grid({"task_corr": [1.5]}, TINY)
     with pytest.raises(ValueError, match="preset must be one of"):
         run_sweep(GRID, preset="huge")
+    with pytest.raises(ValueError, match="grid axis 'feature_corr': 0.8 is outside"):
+        expand_grid({"feature_corr": [0.8]}, TINY)
+    with pytest.raises(ValueError, match="grid axis 'feature_corr'"):
+        expand_grid({"feature_corr": [1.0]}, TINY)
+
+
+def test_glm_world_sweep(tmp_path):
+    """The same protocol on flat Gaussian features: mlp only; unreachable (t, α) pairs are skipped."""
+    grid = {"dataset": ["glm:d=2,noise=0.5"], "arch": ["mlp"], "task_corr": [0.0, 0.3], "feature_corr": [0.0, 0.6],
+            "k": [1, "L"], "mode": ["reinit"]}
+    df = _sweep(tmp_path, grid)
+    assert df.attrs["skipped"] == 1  # (t=0.3, α=0) cannot be reached
+    assert len(df) == 3 * 2 and set(df.n_layers) == {4}
+    row = df[(df.task_corr == 0.3) & (df.k == 1)].iloc[0]
+    assert row.task_corr_measured == pytest.approx(0.3, abs=0.1) and row.chance < 0.6
+    assert df.bob_test_acc_linked.isna().all()  # no label is copied in a GLM world
+    with pytest.raises(ValueError, match="every \\(task_corr, feature_corr\\) pair"):
+        expand_grid({**grid, "task_corr": [0.5], "feature_corr": [0.0]}, TINY)
+    with pytest.raises(ValueError, match="grid axis 'arch'.*needs 'mlp'"):
+        expand_grid({**grid, "arch": ["cnn"]}, TINY)
+
+
+def test_linked_and_unlinked_accuracy(tmp_path):
+    df = _sweep(tmp_path, {"dataset": ["mnist5k"], "task_corr": [0.5], "k": [1], "mode": ["reinit"]})
+    row = df.iloc[0]
+    assert 0 <= row.bob_test_acc_unlinked <= 1 and 0 <= row.bob_test_acc_linked <= 1
+    share = row.bob_test_acc_linked * 0.5 + row.bob_test_acc_unlinked * 0.5
+    assert row.bob_test_acc == pytest.approx(share, abs=0.06)  # about half the test samples are linked
 
 
 def test_smoke_sweep_shows_the_effects(tmp_path):

@@ -1,13 +1,14 @@
 """Floor 6 — ``analysis``: what the results mean.
 
 Statistics over seeds (:mod:`.stats`), the shallow linear model (:mod:`.linear`), panel weight
-norms (:mod:`.panel_weights`), captum attribution (:mod:`.attribution`), the claim evaluators
+norms (:mod:`.panel_weights`), gains over scratch and control (:mod:`.gains`), captum attribution (:mod:`.attribution`), the claim evaluators
 (:mod:`.evaluators`) and the claims ledger that records every verdict, failures included
 (:mod:`.ledger`). Imports ``core`` … ``experiments``.
 """
 
 from reuse_utils.analysis import evaluators, linear, stats
 from reuse_utils.analysis.attribution import attribution_rows, layer_panel_shares, panel_shares
+from reuse_utils.analysis.gains import transfer_gains
 from reuse_utils.analysis.ledger import (
            CLAIM_IDS,
            claims_table,
@@ -18,4 +19,4 @@ from reuse_utils.analysis.ledger import (
 from reuse_utils.analysis.panel_weights import panel_weight_norms
 
 __all__ = ["evaluators", "linear", "stats", "attribution_rows", "layer_panel_shares", "panel_shares",
-           "CLAIM_IDS", "claims_table", "load_claims", "record_claim", "reset_claims", "panel_weight_norms"]
+           "CLAIM_IDS", "claims_table", "load_claims", "record_claim", "reset_claims", "panel_weight_norms", "transfer_gains"]

@@ -30,6 +30,16 @@ correlated with Bob's feature i), positive definite iff :math:`|\alpha| < 1`. ``
 pixel-like structure over all 2k features on a line (Alice's k, then Bob's k),
 :math:`\Sigma_{ij} = \alpha^{|i-j|}`, positive definite iff :math:`|\alpha| < 1`. At k = 1 the two
 coincide. Any other α raises ``ValueError``.
+
+**One axis for both.** The scenarios' α are not the same quantity: what drives Bob's accuracy is
+the correlation between the two *label features* :math:`\beta_A^\top x_A` and
+:math:`\beta_B^\top x_B`, :math:`\rho_{AB}` (:func:`label_corr`). Pairwise, :math:`\rho_{AB} = \alpha`; globally (AR(1) on a line)
+it is much smaller and, for α < 0, alternates in sign (k = 4: 0.21 at α = 0.5, −0.08 at α = −0.9).
+Curves of both scenarios are therefore compared against :math:`\rho_{AB}`.
+
+**Where w* → [1, ±1] comes from.** Only from the observation noise σ: with σ = 0,
+:math:`w^* = \Sigma^{-1}\Sigma[\beta_A; 0] = [\beta_A; 0]` for every α — Alice already knows her
+label exactly and gives Bob's features no weight.
 """
 
 from __future__ import annotations
@@ -41,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["SCENARIOS", "covariance", "alice_optimal_weights", "fit_alice_weights", "bob_accuracy",
-           "simulate_bob_accuracy", "alpha_sweep", "cosine"]
+           "simulate_bob_accuracy", "alpha_sweep", "cosine", "label_corr"]
 
 SCENARIOS = ("pairwise", "global")
 
@@ -78,6 +88,15 @@ def _betas(k: int) -> tuple[np.ndarray, np.ndarray]:
     b = np.ones(k) / math.sqrt(k)
     z = np.zeros(k)
     return np.concatenate([b, z]), np.concatenate([z, b])
+
+
+def label_corr(alpha: float, k: int = 1, scenario: str = "pairwise") -> float:
+    """Correlation of the two label features β_Aᵀx_A and β_Bᵀx_B: the common axis of both scenarios
+    (module docstring), ``β_AᵀΣβ_B / sqrt(β_AᵀΣβ_A · β_BᵀΣβ_B)``."""
+    alpha, k, _ = _check(alpha, k, scenario, 0.0)
+    beta_a, beta_b = _betas(k)
+    sigma = covariance(alpha, k, scenario)
+    return float(beta_a @ sigma @ beta_b / math.sqrt((beta_a @ sigma @ beta_a) * (beta_b @ sigma @ beta_b)))
 
 
 def alice_optimal_weights(alpha: float, k: int = 1, scenario: str = "pairwise", noise: float = 0.5) -> np.ndarray:
@@ -149,16 +168,18 @@ def simulate_bob_accuracy(alpha: float, k: int = 1, scenario: str = "pairwise", 
 
 def alpha_sweep(alphas, seeds, *, k: int = 4, scenarios=SCENARIOS, noise: float = 0.5,
                 n_alice: int = 5000, n_bob: int = 500, n_test: int = 5000) -> pd.DataFrame:
-    """Long table of simulated and closed-form Bob accuracy per (scenario, α, seed, mode)."""
+    """Long table of simulated and closed-form Bob accuracy per (scenario, α, seed, mode), with the
+    label-feature correlation ``label_corr`` each (scenario, α) implies."""
     rows = []
     for scenario in scenarios:
         for a in alphas:
             exact = {m: bob_accuracy(a, k, scenario, noise, m) for m in ("unchanged", "refit")}
+            rho = label_corr(a, k, scenario)
             for seed in seeds:
                 sim = simulate_bob_accuracy(a, k, scenario, noise, n_alice, n_bob, n_test, seed)
                 for m in ("unchanged", "refit"):
-                    rows.append({"scenario": scenario, "alpha": float(a), "seed": seed, "mode": m,
-                                 "accuracy": sim[m], "closed_form": exact[m]})
+                    rows.append({"scenario": scenario, "alpha": float(a), "label_corr": rho, "seed": seed,
+                                 "mode": m, "accuracy": sim[m], "closed_form": exact[m]})
     return pd.DataFrame(rows)
 
 

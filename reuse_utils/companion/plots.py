@@ -41,8 +41,8 @@ def save_figure(fig: plt.Figure, results_dir: str | Path, name: str,
 def show_pairs(pairs, n: int = 16, ncols: int = 4, title: str | None = None) -> plt.Figure:
     """Grid of the first ``n`` composite images, each titled with Alice's and Bob's labels.
 
-    A dashed line marks the panel boundary; "shared" marks samples whose panels are the same
-    instance.
+    A dashed line marks the panel boundary; "linked" marks samples whose Bob class the task dial
+    tied to Alice's, "shared" those whose Bob base image is Alice's instance (the control).
     """
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive integer; got {n!r}")
@@ -70,9 +70,10 @@ def show_pairs(pairs, n: int = 16, ncols: int = 4, title: str | None = None) -> 
         ya, yb = int(pairs.y_alice[i]), int(pairs.y_bob[i])
         na = pairs.alice_classes[ya] if pairs.alice_classes else ya
         nb = pairs.bob_classes[yb] if pairs.bob_classes else yb
-        tag = " (shared)" if bool(pairs.shared[i]) else ""
+        tag = " (shared)" if bool(pairs.shared[i]) else " (linked)" if bool(pairs.linked[i]) else ""
         ax.set_title(f"A: {na} | B: {nb}{tag}", fontsize=9)
-    fig.suptitle(title or f"task_corr={pairs.task_corr:g}, feature_corr={pairs.feature_corr:g}", fontsize=11)
+    fig.suptitle(title or f"task correlation t = {pairs.task_corr:g}, feature correlation α = {pairs.feature_corr:g}",
+                 fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -120,8 +121,8 @@ def pairs_explorer(data, task_corr: float, feature_corr: float, n: int = 8, seed
     from reuse_utils.generator import make_pairs, measure_correlations
 
     m = measure_correlations(make_pairs(data, n_measure, task_corr, feature_corr, seed=seed))
-    title = (f"dials: task={task_corr:.2f}, feature={feature_corr:.2f}  |  measured: "
-             f"task V={m['task_corr']:.2f}, pixel r={m['feature_corr']:.2f}, shared={m['shared_fraction']:.2f}")
+    title = (f"dials: t={task_corr:.2f}, α={feature_corr:.2f}  |  measured: task V={m['task_corr']:.2f}, "
+             f"feature r={m['feature_corr']:.2f} (raw pixel r={m['pixel_corr']:.2f}), linked={m['linked_fraction']:.2f}")
     return show_pairs(make_pairs(data, n, task_corr, feature_corr, seed=seed), n=n, title=title)
 
 

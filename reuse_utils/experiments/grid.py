@@ -3,7 +3,8 @@ each Alice and each Bob run in the cache.
 
 Axes: ``dataset``, ``arch``, ``alice_optimizer`` (:data:`ALICE_OPTIMIZERS`), ``alice_world``
 (``"same"``: Alice trains on pairs with Bob's dials; ``"independent"``: on (0, 0) pairs),
-``task_corr``, ``feature_corr`` (combinations with feature_corr > task_corr are skipped),
+``task_corr`` (t), ``feature_corr`` (α, the overlay dial: |α| ≤ 0.7 on images; in a GLM world
+``"glm[:d=D,noise=S]"`` any |α| < 1, and (t, α) pairs it cannot reach are skipped),
 ``k`` (integers, or ``"all"`` for 1..L, ``"L"`` for the full depth), ``mode`` (``reinit`` /
 ``finetune``; identical for k = 1, computed once), ``source`` (``"alice"`` or ``"random"``:
 an untrained network of the same architecture), ``seed``, ``n_alice``, ``n_bob``.
@@ -17,13 +18,13 @@ import numbers
 from reuse_utils.core.ids import check_seed
 from reuse_utils.datasets import available_datasets
 from reuse_utils.experiments.presets import Preset, get_preset
-from reuse_utils.generator import base_data
+from reuse_utils.generator import ALPHA_MAX, glm_theta, input_shape, is_glm
 from reuse_utils.training import ARCHS, MODES, TrainConfig, build_model
 
 __all__ = ["CODE_VERSION", "AXES", "WORLDS", "SOURCES", "ALICE_OPTIMIZERS", "arch_width", "default_grid",
            "expand_grid", "alice_config", "bob_config", "bob_train_config", "group_key", "run_order"]
 
-CODE_VERSION = "2026.11-1"
+CODE_VERSION = "2026.11-2"  # 2: overlay feature dial, linked/unlinked accuracy
 AXES = ("dataset", "arch", "alice_optimizer", "alice_world", "task_corr", "feature_corr", "k",
         "mode", "source", "seed", "n_alice", "n_bob")
 WORLDS = ("same", "independent")
@@ -65,8 +66,9 @@ def _check_values(name: str, values: list) -> None:
         raise ValueError(f"grid axis {name!r}: values must be {allowed}; got {v!r}")
 
     for v in values:
-        if name == "dataset" and (not isinstance(v, str) or (v not in available_datasets() and ":" not in v)):
-            bad(f"one of {available_datasets()}", v)
+        if name == "dataset" and (not isinstance(v, str) or (v not in available_datasets() and ":" not in v
+                                                             and not is_glm(v))):
+            bad(f"one of {available_datasets()}, a case-study name or 'glm[:d=D,noise=S]'", v)
         elif name == "arch" and v not in ARCHS:
             bad(f"one of {list(ARCHS)}", v)
         elif name == "alice_optimizer" and v not in ALICE_OPTIMIZERS:
@@ -77,10 +79,12 @@ def _check_values(name: str, values: list) -> None:
             bad(f"one of {list(MODES)}", v)
         elif name == "source" and v not in SOURCES:
             bad(f"one of {list(SOURCES)}", v)
-        elif name in ("task_corr", "feature_corr"):
-            lo = -1.0 if name == "task_corr" else 0.0
-            if not isinstance(v, numbers.Real) or isinstance(v, bool) or not lo <= float(v) <= 1.0:
-                bad(f"numbers in [{lo}, 1]", v)
+        elif name == "task_corr" and (not isinstance(v, numbers.Real) or isinstance(v, bool)
+                                      or not -1.0 <= float(v) <= 1.0):
+            bad("numbers in [-1, 1]", v)
+        elif name == "feature_corr" and (not isinstance(v, numbers.Real) or isinstance(v, bool)
+                                         or not -1.0 < float(v) < 1.0):
+            bad(f"numbers in [-{ALPHA_MAX}, {ALPHA_MAX}] (images) or (-1, 1) (GLM worlds)", v)
         elif name == "k" and not (v in ("all", "L") or (isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 0)):
             bad("integers ≥ 0, 'all' (1..L) or 'L'", v)
         elif name == "seed":
@@ -90,13 +94,31 @@ def _check_values(name: str, values: list) -> None:
 
 
 def _n_layers(arch: str, dataset: str, preset: Preset) -> int:
-    c, h, w = base_data(dataset, "train").image_shape
-    return build_model(arch, (c, h, 2 * w), 2, width=arch_width(arch, preset)).n_layers
+    if is_glm(dataset) and arch != "mlp":
+        raise ValueError(f"grid axis 'arch': a GLM world ({dataset!r}) has flat features and needs 'mlp'; got {arch!r}")
+    return build_model(arch, input_shape(dataset), 2, width=arch_width(arch, preset)).n_layers
+
+
+def _reachable(run: dict) -> bool:
+    """Whether the run's (task_corr, feature_corr) can be generated; ``ValueError`` for an image
+    dataset's α beyond :data:`ALPHA_MAX` (never silently skipped)."""
+    t, alpha = run["task_corr"], run["feature_corr"]
+    if not is_glm(run["dataset"]):
+        if abs(alpha) > ALPHA_MAX:
+            raise ValueError(f"grid axis 'feature_corr': {alpha} is outside [-{ALPHA_MAX}, {ALPHA_MAX}] for the "
+                             f"image dataset {run['dataset']!r}")
+        return True
+    try:
+        glm_theta(t, alpha)
+    except ValueError:
+        return False
+    return True
 
 
 def expand_grid(grid: dict | None, preset: str | Preset = "quick") -> tuple[list[dict], int]:
     """Validated run configurations and the number of (task_corr, feature_corr) combinations skipped
-    because feature_corr > task_corr."""
+    because a GLM world cannot reach them (|sin(π t / 2)| > |α|). ``ValueError`` when every run is
+    skipped."""
     p = get_preset(preset)
     grid = dict(grid or {})
     unknown = sorted(set(grid) - set(AXES))
@@ -112,7 +134,7 @@ def expand_grid(grid: dict | None, preset: str | Preset = "quick") -> tuple[list
     for combo in itertools.product(*(full[a] for a in AXES)):
         run = dict(zip(AXES, combo, strict=True))
         run["task_corr"], run["feature_corr"] = float(run["task_corr"]), float(run["feature_corr"])
-        if run["feature_corr"] > max(run["task_corr"], 0.0):
+        if not _reachable(run):
             skipped_dials.add((run["task_corr"], run["feature_corr"]))
             continue
         dk = (run["arch"], run["dataset"])
@@ -128,6 +150,9 @@ def expand_grid(grid: dict | None, preset: str | Preset = "quick") -> tuple[list
             if sig not in seen:
                 seen.add(sig)
                 runs.append(r)
+    if not runs:
+        raise ValueError(f"the grid has no run left: every (task_corr, feature_corr) pair {sorted(skipped_dials)} "
+                         f"is unreachable in its GLM world (|sin(π·t/2)| must be ≤ |α|)")
     return runs, len(skipped_dials)
 
 

@@ -20,8 +20,9 @@ class Preset:
     test split). Epochs are passes over those pairs. ``cnn_width``: channels of the first conv block
     (then ×2, ×4). ``ks=None`` means every depth 1..L. ``case_*``: the real case studies (image
     size in px, architecture, images per class for Alice's dog-vs-cat and Bob's tasks, epochs). The
-    feature-correlation axis is swept at ``task_corr = feature_task_corr`` over the ``feature_corrs``
-    not above it. ``linear_*``: the shallow linear model of notebook 01; ``calibration_n``: the
+    feature-correlation (overlay) axis is swept over ``feature_corrs`` (α) at each task correlation of
+    ``feature_task_corrs``. ``glm_*``: the GLM world of notebook 01's deep overlay (block dimension,
+    observation noise σ, the α values, at θ = 0 as in the linear model). ``linear_*``: the shallow linear model of notebook 01; ``calibration_n``: the
     generator's calibration (02); ``attribution_*``: Integrated Gradients (06).
     """
 
@@ -38,7 +39,7 @@ class Preset:
     feature_corrs: tuple[float, ...]
     ks: tuple[int, ...] | None = None
     modes: tuple[str, ...] = ("reinit", "finetune")
-    feature_task_corr: float = 0.6
+    feature_task_corrs: tuple[float, ...] = (0.0, 0.6)
     cnn_width: int = 8
     mlp_width: int = 128
     case_size: int = 32
@@ -56,6 +57,8 @@ class Preset:
     calibration_n: int = 20_000  # pairs per dial setting in the generator's calibration (02)
     attribution_n: int = 500  # test samples attributed per model (06); layer conductance uses half
     attribution_steps: int = 32  # Integrated-Gradients steps (06)
+    glm_dim: int = 4  # features per task block of the GLM world (01), = the linear model's k
+    glm_alphas: tuple[float, ...] = (-0.9, -0.6, -0.3, 0.0, 0.3, 0.6, 0.9)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -68,7 +71,8 @@ PRESETS: dict[str, Preset] = {
     "smoke": Preset(
         name="smoke", dataset="mnist5k", n_alice=1000, n_bob=300, n_test=300,
         alice_epochs=2, bob_epochs=5, batch_size=32, seeds=(0, 1),
-        task_corrs=(0.0, 0.5, 1.0), feature_corrs=(0.0, 0.25, 0.5), feature_task_corr=0.5,
+        task_corrs=(0.0, 0.5, 1.0), feature_corrs=(0.0, 0.3, 0.6), feature_task_corrs=(0.0, 0.6),
+        glm_alphas=(-0.6, 0.0, 0.6),
         ks=None, cnn_width=8, mlp_width=32, case_alice_per_class=300, case_bob_per_class=100,
         case_alice_epochs=2, case_bob_epochs=5, linear_n_fit=4000, linear_n_alphas=7, linear_n_test=2000,
         calibration_n=4000, attribution_n=48, attribution_steps=8,
@@ -76,14 +80,14 @@ PRESETS: dict[str, Preset] = {
     "quick": Preset(
         name="quick", dataset="mnist5k", n_alice=4000, n_bob=1000, n_test=2000,
         alice_epochs=4, bob_epochs=8, batch_size=64, seeds=(0, 1, 2),
-        task_corrs=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0), feature_corrs=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6),
-        feature_task_corr=0.6, cnn_width=8, linear_n_fit=20_000, attribution_n=200,
+        task_corrs=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0), feature_corrs=(0.0, 0.2, 0.4, 0.6),
+        cnn_width=8, linear_n_fit=20_000, attribution_n=200,
     ),
     "paper": Preset(
         name="paper", dataset="fashion_mnist", n_alice=60_000, n_bob=2000, n_test=10_000,
         alice_epochs=10, bob_epochs=20, batch_size=128, seeds=(0, 1, 2, 3, 4),
         task_corrs=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
-        feature_corrs=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6), feature_task_corr=0.6, cnn_width=16,
+        feature_corrs=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6), cnn_width=16,
         mlp_width=256, case_size=96, case_arch="resnet18", case_alice_per_class=2000,
         case_bob_per_class=500, case_alice_epochs=20, case_bob_epochs=30,
     ),

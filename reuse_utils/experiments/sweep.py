@@ -12,11 +12,13 @@ Axes: see :mod:`reuse_utils.experiments.grid`. The orchestration is four named s
 :func:`pending_groups` (which pending runs train together), :func:`train_group` (one group of
 Bobs on one world and source, via :class:`SweepContext`), and the rows.
 
-Columns: every axis, plus ``n_layers``, ``bob_test_acc``, ``bob_train_acc``, ``alice_test_acc``
-(the source network's accuracy on Alice's test labels), ``chance`` (accuracy of the best constant
-prediction on Bob's test labels), ``task_corr_measured`` / ``feature_corr_measured`` (measured on
-the test pairs, see :func:`reuse_utils.pairs.measure_correlations`), ``n_test``, ``seconds``
-(Bob's training time), ``from_cache``.
+Columns: every axis, plus ``n_layers``, ``bob_test_acc``, ``bob_test_acc_linked`` /
+``bob_test_acc_unlinked`` (on the test samples the task dial linked / did not link; NaN where
+empty), ``bob_train_acc``, ``alice_test_acc`` (the source network's accuracy on Alice's test
+labels), ``chance`` (accuracy of the best constant prediction on Bob's test labels),
+``task_corr_measured`` / ``feature_corr_measured`` (measured on the test pairs, see
+:func:`reuse_utils.generator.measure_correlations`), ``n_test``, ``seconds`` (Bob's training
+time), ``from_cache``.
 """
 
 from __future__ import annotations
@@ -51,11 +53,13 @@ from reuse_utils.training import (
     LayeredNet,
     PrefixCache,
     bob_accuracy,
+    bob_predictions,
     can_batch,
     evaluate,
     frozen_features,
     make_bob,
     random_source,
+    split_accuracy,
     train_bob,
     train_bobs_batched,
 )
@@ -63,18 +67,19 @@ from reuse_utils.training import (
 __all__ = ["run_sweep", "plan_runs", "pending_groups", "train_group", "SweepContext", "PlannedRun",
            "RESULT_KEYS", "valid_result"]
 
-RESULT_KEYS = ("bob_test_acc", "bob_train_acc", "alice_test_acc", "chance", "task_corr_measured",
-               "feature_corr_measured", "seconds", "n_layers")
+RESULT_KEYS = ("bob_test_acc", "bob_test_acc_linked", "bob_test_acc_unlinked", "bob_train_acc", "alice_test_acc",
+               "chance", "task_corr_measured", "feature_corr_measured", "seconds", "n_layers")
+MAY_BE_NAN = ("alice_test_acc", "bob_test_acc_linked", "bob_test_acc_unlinked")
 
 
 def valid_result(res: dict) -> bool:
-    """A sweep result is usable when every result key is a number (only ``alice_test_acc`` may be
-    NaN) and the accuracies and chance lie in [0, 1]."""
+    """A sweep result is usable when every result key is a number (only :data:`MAY_BE_NAN` may be
+    NaN: an empty linked or unlinked part) and the accuracies and chance lie in [0, 1]."""
     for key in RESULT_KEYS:
         v = res.get(key)
         if not isinstance(v, (int, float)) or isinstance(v, bool):
             return False
-        if isinstance(v, float) and math.isnan(v) and key != "alice_test_acc":
+        if isinstance(v, float) and math.isnan(v) and key not in MAY_BE_NAN:
             return False
     return all(0.0 <= res[k] <= 1.0 for k in ("bob_test_acc", "bob_train_acc", "chance"))
 
@@ -204,8 +209,9 @@ def train_group(ctx: SweepContext, lead: PlannedRun, members: list[PlannedRun],
     seconds = (time.perf_counter() - t0) / len(bobs)
     results = {}
     for item, bob in zip(members, bobs, strict=True):
-        result = {**common, "seconds": seconds,
-                  "bob_test_acc": bob_accuracy(bob, world.test, feats.get("test"), start),
+        test = split_accuracy(bob_predictions(bob, world.test, feats.get("test"), start), world.test)
+        result = {**common, "seconds": seconds, "bob_test_acc": test["all"],
+                  "bob_test_acc_linked": test["linked"], "bob_test_acc_unlinked": test["unlinked"],
                   "bob_train_acc": bob_accuracy(bob, world.bob_train, feats.get("train"), start)}
         store.write(item.config, result, run=item.run)
         results[item.key] = result

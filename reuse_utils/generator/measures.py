@@ -11,7 +11,8 @@ import torch
 from reuse_utils.datasets.base import ImageDataset
 from reuse_utils.generator.pairs import Pairs, make_pairs
 
-__all__ = ["cramers_v", "measure_correlations", "measured_task_correlation", "calibration_table"]
+__all__ = ["cramers_v", "measure_correlations", "measured_task_correlation", "calibration_table",
+           "residual_correlation"]
 
 
 
@@ -65,6 +66,28 @@ def _pixel_correlation(pa: torch.Tensor, pb: torch.Tensor, eps: float = 1e-12) -
     return float(r.mean()), int(ok.sum())
 
 
+def residual_correlation(pa: torch.Tensor, pb: torch.Tensor, ya: torch.Tensor, yb: torch.Tensor) -> float:
+    """Pooled Pearson correlation of two panels' *label-cell residuals*.
+
+    Each panel minus the mean image of its (Alice class, Bob class) cell, computed from the samples
+    themselves; then ``Σ r_A·r_B / sqrt(Σ r_A² · Σ r_B²)`` over all samples and pixels. Given both
+    labels the generator draws the two base images independently, so this is zero at α = 0 for
+    every t, and equals α (in expectation) when both panels come from the same base data.
+    Returns 0.0 when either residual is constant.
+    """
+    n = len(pa)
+    a = pa.reshape(n, -1).double()
+    b = pb.reshape(n, -1).double()
+    kb = int(yb.max()) + 1 if n else 1
+    cell = (ya.long() * kb + yb.long()).cpu()
+    _, cell = torch.unique(cell, return_inverse=True)
+    counts = torch.bincount(cell).double().unsqueeze(1)
+    ra = a - (torch.zeros(len(counts), a.shape[1], dtype=torch.float64).index_add_(0, cell, a) / counts)[cell]
+    rb = b - (torch.zeros(len(counts), b.shape[1], dtype=torch.float64).index_add_(0, cell, b) / counts)[cell]
+    den = math.sqrt(float((ra * ra).sum()) * float((rb * rb).sum()))
+    return float((ra * rb).sum()) / den if den > 0 else 0.0
+
+
 def measure_correlations(pairs: Pairs) -> dict:
     """Measured relatedness of Alice's and Bob's tasks and inputs in ``pairs``.
 
@@ -72,10 +95,13 @@ def measure_correlations(pairs: Pairs) -> dict:
 
     * ``task_corr``: bias-corrected Cramér's V between ``y_alice`` and ``y_bob`` (signed phi for
       two binary tasks); ``task_corr_p_value``: chi-square test of independence.
-    * ``feature_corr``: mean over pixel positions of the Pearson correlation, across samples,
-      between Alice's and Bob's panel at that position (positions where either panel has zero
-      variance are excluded; ``feature_pixels`` counts those used).
-    * ``shared_fraction``: fraction of samples whose two panels are the same instance.
+    * ``feature_corr``: :func:`residual_correlation` of the two panels — the correlation of the
+      inputs beyond what the labels explain (≈ α; 0 at α = 0 whatever t is).
+    * ``pixel_corr``: mean over pixel positions of the raw Pearson correlation, across samples,
+      between the panels (positions where either panel has zero variance are excluded;
+      ``feature_pixels`` counts those used). Not a feature measure: linked labels alone raise it.
+    * ``linked_fraction``: fraction of samples whose Bob class the task dial linked to Alice's.
+    * ``shared_fraction``: fraction whose Bob base image is Alice's instance (``instance_share``).
     * ``mutual_information``: plug-in mutual information between the labels, in bits.
     * ``task_corr_dial``, ``feature_corr_dial``, ``n``.
     """
@@ -86,15 +112,18 @@ def measure_correlations(pairs: Pairs) -> dict:
     ya, yb = pairs.y_alice.cpu().numpy(), pairs.y_bob.cpu().numpy()
     table = crosstab(ya, yb).count
     p_value = float(chi2_contingency(table, correction=False)[1]) if min(table.shape) > 1 else 1.0
-    feat, used = _pixel_correlation(pairs.panel("alice").cpu(), pairs.panel("bob").cpu())
+    pa, pb = pairs.panel("alice").cpu(), pairs.panel("bob").cpu()
+    pixel, used = _pixel_correlation(pa, pb)
     return {
         "n": len(pairs),
         "task_corr_dial": pairs.task_corr,
         "feature_corr_dial": pairs.feature_corr,
         "task_corr": cramers_v(ya, yb),
         "task_corr_p_value": p_value,
-        "feature_corr": feat,
+        "feature_corr": residual_correlation(pa, pb, pairs.y_alice.cpu(), pairs.y_bob.cpu()),
+        "pixel_corr": pixel,
         "feature_pixels": used,
+        "linked_fraction": float(pairs.linked.float().mean()),
         "shared_fraction": float(pairs.shared.float().mean()),
         "mutual_information": float(mutual_info_score(ya, yb) / math.log(2)),
     }

@@ -1,42 +1,65 @@
-r"""The controllable data generator: two-panel composite images with dialled task and feature correlation.
+r"""The controllable data generator: two-panel composite images with two independent dials.
 
 Each sample concatenates **Alice's panel** and **Bob's panel** (side by side, or stacked). Alice's
 label comes from her panel, Bob's from his. Generative process, for ``n`` samples independently:
 
 1. Draw Alice's class :math:`a` uniformly from her :math:`K` classes and an instance
    :math:`x_A` of class :math:`a` uniformly (with replacement) from the base data.
-2. With probability :math:`f` (``feature_corr``) Bob's panel **is the same instance**
-   (:math:`x_B = x_A`, :math:`b = a`): shared features.
-3. Otherwise, with probability :math:`(t - f)/(1 - f)` (``t = task_corr``), Bob's class is
-   :math:`b = \pi(a)` (``label_map``, identity by default) and :math:`x_B` is a *different*
-   instance of class :math:`b`: shared task, features independent given the labels.
-4. Otherwise :math:`b` is uniform over Bob's classes and :math:`x_B` a different instance of class
-   :math:`b`: independent.
+2. **Task dial** :math:`t` (``task_corr``): with probability :math:`t` the sample is *linked* and
+   Bob's class is :math:`b = \pi(a)` (``label_map``, identity by default); otherwise :math:`b` is
+   uniform over Bob's classes. Then an instance :math:`x_b` of class :math:`b` is drawn uniformly
+   and **independently of** :math:`x_A` (it may, by chance, be the same base image).
+3. **Feature dial** :math:`\alpha` (``feature_corr``): Bob's panel is the overlay
 
-Steps 2–3 together make :math:`b = \pi(a)` with probability exactly :math:`t`
-(:math:`f + (1-f)\frac{t-f}{1-f} = t`). At :math:`t = f = 0` Bob's label and panel are drawn
-independently of Alice's label and panel: provably uncorrelated tasks and input features.
+   .. math:: x_B = \frac{\alpha\,x_A + \sqrt{1-\alpha^2}\,x_b}{|\alpha| + \sqrt{1-\alpha^2}}
+
+   in normalised pixel space ([-1, 1], see below) — the image analogue of the linear model's
+   :math:`x_B = \alpha x_A + \sqrt{1-\alpha^2}\,\varepsilon`. The denominator brings the panel back
+   to the valid range: :math:`x_B` is a convex combination of :math:`x_b` and :math:`x_A` (for
+   :math:`\alpha < 0`, of :math:`x_A`'s photographic negative :math:`-x_A`), so every pixel stays
+   in [-1, 1], and a common positive scale changes no correlation. Bob's label stays :math:`b`.
+   :math:`|\alpha| \le` :data:`ALPHA_MAX` = 0.7, where Bob's image keeps the larger weight
+   (:math:`\sqrt{1-\alpha^2} > |\alpha|` iff :math:`|\alpha| < 1/\sqrt2`): his digit dominates
+   his panel.
+
+The dials are independent: :math:`t` sets only the label law, :math:`\alpha` only how much of
+Alice's image is in Bob's panel; every :math:`(t, \alpha) \in [0, 1] \times [-0.7, 0.7]` is
+reachable. At :math:`t = \alpha = 0`, Bob's label and panel are drawn independently of Alice's
+label and panel: provably uncorrelated tasks and input features.
+
+**Feature correlation, measured.** Given both labels, :math:`x_A` and :math:`x_b` are independent,
+so the panels' residuals after removing the mean image of their (Alice class, Bob class) cell are
+correlated only through the overlay; pooled over pixels, that correlation is exactly :math:`\alpha`
+in expectation when both panels come from the same base data (see
+:func:`reuse_utils.generator.measures.measure_correlations`). Raw pixel correlation is not a
+feature measure: linked labels alone make panels correlate.
 
 **Claim: with a bijective** :math:`\pi` **and uniform marginals, Cramér's V of (a, b) equals t.**
 Proof. :math:`P(a, b) = \frac1K\left[t\,\mathbb 1[b=\pi(a)] + \frac{1-t}{K}\right]`, so both
 marginals are :math:`1/K` and :math:`P(a,b) - P(a)P(b) = \frac tK(\mathbb 1[b=\pi(a)] - \frac1K)`.
 Then :math:`\phi^2 = \sum_{a,b} \frac{(P(a,b)-P(a)P(b))^2}{P(a)P(b)}
 = t^2\left[K(1-\tfrac1K)^2 + (K^2-K)\tfrac1{K^2}\right] = t^2 (K-1)`, and
-:math:`V = \sqrt{\phi^2/(K-1)} = |t|`. For binary tasks the signed phi coefficient equals
-:math:`t`, including negative :math:`t` where step 3 uses :math:`b = 1 - \pi(a)` with probability
-:math:`|t|` (``feature_corr`` must then be 0). ∎
+:math:`V = \sqrt{\phi^2/(K-1)} = |t|`. The overlay does not touch the labels, so this holds for
+every :math:`\alpha`. For binary tasks the signed phi coefficient equals :math:`t`, including
+negative :math:`t` where step 2 uses :math:`b = 1 - \pi(a)` with probability :math:`|t|`. ∎
+
+**Control (not a dial): instance sharing.** ``instance_share`` = :math:`s \le t` makes Bob's base
+image *the same instance* as Alice's (:math:`x_b = x_A`, :math:`b = a`) on a fraction :math:`s`
+of the samples (all of them linked); the old "feature correlation" of this project, kept to show
+that sharing an image at fixed :math:`t` carries less evidence than an independent one.
 
 Conventions:
 
 * **Splits.** Build training pairs from a train split and test pairs from the test split, so a test
   image never appears in a training pair. Instances are drawn **with replacement**, so ``n`` may
-  exceed the base set size; "different instance" means a different index of the base set.
+  exceed the base set size.
 * **Normalisation.** ``x = (pixel/255 - 0.5) / 0.5``, i.e. float32 in [-1, 1], every channel.
 * **Cross-domain** (``bob_data``): Bob's images are resized (bilinear, antialiased) to Alice's
   height × width; the channel count is the larger of the two, a grey image being replicated to
-  three channels. ``feature_corr`` must then be 0 (a shared instance is impossible).
+  three channels. ``instance_share`` must then be 0; the overlay still applies.
 * **Layout.** ``"horizontal"``: Alice left, Bob right (C×H×2W); ``"vertical"``: Alice top, Bob
   bottom (C×2H×W). ``Pairs.regions[name] = (row0, row1, col0, col1)``, half-open pixel ranges.
+  Flat feature pairs (the GLM world, x of shape N×2d) use ``(0, 1, col0, col1)`` column ranges.
 """
 
 from __future__ import annotations
@@ -53,10 +76,11 @@ from torch.utils.data import Dataset
 from reuse_utils.core.ids import check_seed
 from reuse_utils.datasets.base import ImageDataset
 
-__all__ = ["Pairs", "make_pairs", "task_pairs", "normalise_images", "LAYOUTS", "PANELS"]
+__all__ = ["Pairs", "make_pairs", "task_pairs", "normalise_images", "overlay", "LAYOUTS", "PANELS", "ALPHA_MAX"]
 
 LAYOUTS = ("horizontal", "vertical")
 PANELS = ("alice", "bob")
+ALPHA_MAX = 0.7  #: largest |feature_corr|: Bob's own image keeps the larger weight in his panel
 
 
 def normalise_images(images_u8: torch.Tensor) -> torch.Tensor:
@@ -73,7 +97,6 @@ class _Source:
     order: torch.Tensor  # indices sorted by class
     starts: torch.Tensor  # first position of each class in ``order``
     counts: torch.Tensor
-    pos_in_class: torch.Tensor  # rank of each base index within its class
     name: str
 
     @classmethod
@@ -81,23 +104,14 @@ class _Source:
         order = torch.argsort(labels, stable=True)
         counts = torch.bincount(labels, minlength=num_classes)
         starts = torch.cumsum(counts, 0) - counts
-        inv = torch.empty_like(order)
-        inv[order] = torch.arange(len(order))
-        return cls(images, labels, order, starts, counts, inv - starts[labels], name)
+        return cls(images, labels, order, starts, counts, name)
 
-    def draw(self, cls_ids: torch.Tensor, gen: torch.Generator,
-             exclude: torch.Tensor | None = None) -> torch.Tensor:
-        """One instance index per entry of ``cls_ids``; where ``exclude`` (a base index of the same
-        class) is given, a different instance is drawn (uniform over the others)."""
+    def draw(self, cls_ids: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """One instance index per entry of ``cls_ids``, uniform within the class and independent of
+        everything else (so it may coincide with another panel's instance)."""
         counts = self.counts[cls_ids]
         u = torch.rand(len(cls_ids), generator=gen, dtype=torch.float64)
-        if exclude is None:
-            j = torch.clamp((u * counts).long(), max=counts - 1)
-            return self.order[self.starts[cls_ids] + j]
-        same_class = self.labels[exclude] == cls_ids
-        m = counts - same_class.long()
-        j = torch.clamp((u * m).long(), max=torch.clamp(m - 1, min=0))
-        j = j + (same_class & (j >= self.pos_in_class[exclude])).long()
+        j = torch.clamp((u * counts).long(), max=counts - 1)
         return self.order[self.starts[cls_ids] + j]
 
 
@@ -108,15 +122,18 @@ class Pairs(Dataset):
     Attributes:
         x: float32 N×C×H×W images in [-1, 1] (see module docstring).
         y_alice, y_bob: int64 labels.
-        shared: bool mask, True where Bob's panel is Alice's instance (step 2).
+        linked: bool mask, True where the task dial linked Bob's class to Alice's (b = π(a)).
+        shared: bool mask, True where Bob's base image is Alice's instance (``instance_share``).
         regions: panel name → (row0, row1, col0, col1) pixel region.
-        task_corr, feature_corr: the dials used; seed: the generator seed.
+        task_corr, feature_corr: the dials used (t and α); instance_share: the control;
+        seed: the generator seed.
         alice_index, bob_index: base-set indices of each panel (provenance).
     """
 
     x: torch.Tensor
     y_alice: torch.Tensor
     y_bob: torch.Tensor
+    linked: torch.Tensor
     shared: torch.Tensor
     regions: dict[str, tuple[int, int, int, int]]
     task_corr: float
@@ -130,6 +147,7 @@ class Pairs(Dataset):
     alice_classes: list[str] = field(default_factory=list)
     bob_classes: list[str] = field(default_factory=list)
     randomized: tuple[str, ...] = ()
+    instance_share: float = 0.0
     sources: dict[str, _Source] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
@@ -160,13 +178,15 @@ class Pairs(Dataset):
     def to(self, device: torch.device | str) -> Pairs:
         """A copy whose tensors live on ``device`` (sources for re-drawing stay on the CPU)."""
         return replace(self, x=self.x.to(device), y_alice=self.y_alice.to(device),
-                       y_bob=self.y_bob.to(device), shared=self.shared.to(device))
+                       y_bob=self.y_bob.to(device), linked=self.linked.to(device), shared=self.shared.to(device))
 
     def panel(self, which: str) -> torch.Tensor:
         """View of one panel's pixels, N×C×h×w."""
         if which not in self.regions:
             raise ValueError(f"which must be one of {list(self.regions)}; got {which!r}")
         r0, r1, c0, c1 = self.regions[which]
+        if self.x.ndim == 2:  # flat feature blocks
+            return self.x[:, c0:c1]
         return self.x[:, :, r0:r1, c0:c1]
 
     def randomize_panel(self, which: str, seed: int) -> Pairs:
@@ -193,6 +213,7 @@ class Pairs(Dataset):
 
     def summary(self) -> dict:
         return {"n": len(self), "task_corr": self.task_corr, "feature_corr": self.feature_corr,
+                "instance_share": self.instance_share,
                 "seed": self.seed, "layout": self.layout, "input_shape": self.input_shape}
 
 
@@ -249,6 +270,15 @@ def _common_images(alice: ImageDataset, bob: ImageDataset) -> tuple[torch.Tensor
 # ----------------------------------------------------------------------------- generator
 
 
+def overlay(x_alice: torch.Tensor, x_bob: torch.Tensor, alpha: float) -> torch.Tensor:
+    """Bob's panel ``(α·x_A + sqrt(1 − α²)·x_b) / (|α| + sqrt(1 − α²))`` from normalised images
+    (module docstring, step 3); every pixel stays in [-1, 1]. ``alpha = 0`` returns ``x_bob``."""
+    if alpha == 0:
+        return x_bob
+    s = math.sqrt(1.0 - alpha * alpha)
+    return (alpha * x_alice + s * x_bob) / (abs(alpha) + s)
+
+
 def make_pairs(
     alice_data: ImageDataset,
     n: int,
@@ -258,27 +288,31 @@ def make_pairs(
     bob_data: ImageDataset | None = None,
     label_map: Sequence[int] | Mapping[int, int] | None = None,
     layout: str = "horizontal",
+    instance_share: float = 0.0,
     seed: int = 0,
 ) -> Pairs:
     """Generate ``n`` two-panel samples with the given dials (process in the module docstring).
 
     Args:
         alice_data: base images for Alice's panel (and Bob's, unless ``bob_data``).
-        n: number of samples, ≥ 1 (may exceed the base set: drawn with replacement).
+        n: number of samples, in [1, 10**8] (may exceed the base set: drawn with replacement).
         task_corr: t ∈ [0, 1] (∈ [-1, 1] for binary tasks): P(b = π(a)).
-        feature_corr: f ∈ [0, t]: P(Bob's panel is Alice's instance).
-        bob_data: optional other base set for Bob's panel (then ``feature_corr`` must be 0).
+        feature_corr: α ∈ [-0.7, 0.7] (:data:`ALPHA_MAX`): weight of Alice's image in Bob's
+            panel (overlay; negative: her photographic negative).
+        bob_data: optional other base set for Bob's panel.
         label_map: bijection Alice class → Bob class (default identity; required when the class
             counts differ and ``task_corr`` ≠ 0).
         layout: ``"horizontal"`` or ``"vertical"``.
+        instance_share: control, s ∈ [0, max(t, 0)]: fraction of samples whose Bob base image is
+            Alice's own instance (identity ``label_map``, no ``bob_data``).
         seed: generator seed; the same seed gives identical tensors.
     """
     if not isinstance(alice_data, ImageDataset):
         raise ValueError(f"alice_data must be an ImageDataset; got {type(alice_data).__name__}")
     if bob_data is not None and not isinstance(bob_data, ImageDataset):
         raise ValueError(f"bob_data must be an ImageDataset or None; got {type(bob_data).__name__}")
-    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"n must be an integer ≥ 1; got {n!r}")
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or not 1 <= n <= 10**8:
+        raise ValueError(f"n must be an integer in [1, 10**8]; got {n!r}")
     n = int(n)
     seed = check_seed(seed)
     if layout not in LAYOUTS:
@@ -287,13 +321,10 @@ def make_pairs(
     k_a, k_b = alice_data.num_classes, bob_src_data.num_classes
     binary = k_a == 2 and k_b == 2
     t = _check_dial("task_corr", task_corr, -1.0 if binary else 0.0, 1.0)
-    f = _check_dial("feature_corr", feature_corr, 0.0, 1.0)
-    if t < 0 and f != 0:
-        raise ValueError(f"feature_corr must be 0 when task_corr is negative; got feature_corr={f}")
-    if f > abs(t) or (t < 0 and f > 0):
-        raise ValueError(f"feature_corr must be in [0, task_corr] = [0, {max(t, 0.0)}]; got {f}")
-    if f > 0 and bob_data is not None:
-        raise ValueError(f"feature_corr must be 0 when bob_data is given (no shared instance possible); got {f}")
+    alpha = _check_dial("feature_corr", feature_corr, -ALPHA_MAX, ALPHA_MAX)
+    share = _check_dial("instance_share", instance_share, 0.0, max(t, 0.0))
+    if share > 0 and bob_data is not None:
+        raise ValueError(f"instance_share must be 0 when bob_data is given (no shared instance possible); got {share}")
     if label_map is None:
         if k_a != k_b and t != 0:
             raise ValueError(
@@ -303,20 +334,21 @@ def make_pairs(
         pi = torch.arange(k_a) if k_a == k_b else None
     else:
         pi = _check_label_map(label_map, k_a, k_b)
-        if f > 0 and not torch.equal(pi, torch.arange(k_a)):
-            raise ValueError(f"feature_corr must be 0 with a non-identity label_map (a shared instance keeps its class); got {f}")
+        if share > 0 and not torch.equal(pi, torch.arange(k_a)):
+            raise ValueError(f"instance_share must be 0 with a non-identity label_map (a shared instance keeps "
+                             f"its class); got {share}")
     for name, ds in (("alice_data", alice_data), ("bob_data", bob_src_data)):
         counts = ds.class_counts()
         empty = [ds.classes[i] for i in torch.nonzero(counts == 0).flatten().tolist()]
         if empty:
             raise ValueError(f"{name} has no instance of class(es) {empty}: every class needs ≥ 1 image")
-    same_source = bob_data is None
-    if same_source and f < 1:
-        few = [alice_data.classes[i] for i in torch.nonzero(alice_data.class_counts() < 2).flatten().tolist()]
-        if few:
-            raise ValueError(f"alice_data needs ≥ 2 images per class to draw a different instance for Bob; "
-                             f"class(es) {few} have fewer")
+    c, h, w = alice_data.image_shape
+    need = n * c * h * w * 2 * 4
+    if need > 2**34:
+        raise ValueError(f"n={n} pairs of {c}×{h}×{2 * w} float32 pixels need {need / 2**30:.0f} GiB; "
+                         f"n must be at most {2**34 // (c * h * w * 8)} for this dataset")
 
+    same_source = bob_data is None
     if same_source:
         a_imgs = b_imgs = alice_data.images
     else:
@@ -329,17 +361,16 @@ def make_pairs(
     ia = src_a.draw(a, gen)
     u = torch.rand(n, generator=gen, dtype=torch.float64)
     b_uniform = torch.randint(k_b, (n,), generator=gen)
-    if t >= 0:
-        shared = u < f
-        linked = u < t  # includes the shared samples: P(linked) = t
-        b = torch.where(linked, pi[a], b_uniform) if pi is not None else b_uniform
+    linked = u < abs(t)
+    shared = u < share  # a subset of the linked samples
+    if pi is None:
+        b = b_uniform
     else:
-        shared = torch.zeros(n, dtype=torch.bool)
-        b = torch.where(u < -t, 1 - pi[a], b_uniform)
-    ib = src_b.draw(b, gen, exclude=ia if same_source else None)
-    ib = torch.where(shared, ia, ib)
+        b = torch.where(linked, pi[a] if t >= 0 else 1 - pi[a], b_uniform)
+    ib = torch.where(shared, ia, src_b.draw(b, gen))
 
     xa, xb = normalise_images(src_a.images[ia]), normalise_images(src_b.images[ib])
+    xb = overlay(xa, xb, alpha)
     c, h, w = xa.shape[1:]
     if layout == "horizontal":
         x = torch.cat([xa, xb], dim=3)
@@ -347,11 +378,11 @@ def make_pairs(
     else:
         x = torch.cat([xa, xb], dim=2)
         regions = {"alice": (0, h, 0, w), "bob": (h, 2 * h, 0, w)}
-    return Pairs(x=x, y_alice=a, y_bob=b, shared=shared, regions=regions, task_corr=t,
-                 feature_corr=f, seed=seed, layout=layout, num_classes_alice=k_a,
+    return Pairs(x=x, y_alice=a, y_bob=b, linked=linked, shared=shared, regions=regions, task_corr=t,
+                 feature_corr=alpha, seed=seed, layout=layout, num_classes_alice=k_a,
                  num_classes_bob=k_b, alice_index=ia, bob_index=ib,
                  alice_classes=list(alice_data.classes), bob_classes=list(bob_src_data.classes),
-                 sources={"alice": src_a, "bob": src_b})
+                 sources={"alice": src_a, "bob": src_b}, instance_share=share)
 
 
 def task_pairs(ds: ImageDataset):
@@ -361,7 +392,7 @@ def task_pairs(ds: ImageDataset):
     full = (0, h, 0, w)
     n = len(ds)
     return Pairs(x=normalise_images(ds.images), y_alice=ds.labels.clone(), y_bob=ds.labels.clone(),
-                 shared=torch.zeros(n, dtype=torch.bool), regions={"alice": full, "bob": full},
+                 linked=torch.ones(n, dtype=torch.bool), shared=torch.zeros(n, dtype=torch.bool), regions={"alice": full, "bob": full},
                  task_corr=float("nan"), feature_corr=float("nan"), seed=0, layout="horizontal",
                  num_classes_alice=ds.num_classes, num_classes_bob=ds.num_classes,
                  alice_index=torch.arange(n), bob_index=torch.arange(n),

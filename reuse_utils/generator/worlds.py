@@ -1,8 +1,14 @@
 """A *world*: the train/test pairs for one setting of the dials, built reproducibly.
 
 Seeds are derived from the run seed and the role of the pairs (Alice's training pairs, Bob's
-training pairs, test pairs), so Alice and Bob never share training samples, test pairs come from
-the base test split only, and the same (dataset, dials, seed) always gives the same tensors.
+training pairs, test pairs), so the three sets are independent draws: Alice's and Bob's training
+pairs are different samples of the same generator, built from the same base *training* images
+(an image may appear in both, as a different composite), and test pairs come from the base test
+split only. The same (dataset, dials, seed) always gives the same tensors.
+
+``dataset`` is a base image dataset (:func:`reuse_utils.datasets.load_dataset`) or a GLM world
+``"glm[:d=D,noise=S]"`` (:mod:`reuse_utils.generator.glm`; the dials then map to (α, θ) with
+:func:`~reuse_utils.generator.glm.glm_theta`).
 """
 
 from __future__ import annotations
@@ -12,15 +18,30 @@ from functools import lru_cache
 
 from reuse_utils.core.ids import derive_seed
 from reuse_utils.datasets import ImageDataset, load_dataset
+from reuse_utils.generator.glm import glm_theta, make_glm_pairs, parse_glm_name
 from reuse_utils.generator.pairs import Pairs, make_pairs
 
-__all__ = ["World", "make_world", "base_data"]
+__all__ = ["World", "make_world", "base_data", "input_shape", "is_glm"]
+
+
+def is_glm(dataset: str) -> bool:
+    """Whether ``dataset`` names a GLM world rather than an image dataset."""
+    return parse_glm_name(dataset) is not None
 
 
 @lru_cache(maxsize=8)
 def base_data(dataset: str, split: str) -> ImageDataset:
-    """Cached :func:`reuse_utils.data.load_dataset` (one decode per process)."""
+    """Cached :func:`reuse_utils.datasets.load_dataset` (one decode per process)."""
     return load_dataset(dataset, split)
+
+
+def input_shape(dataset: str) -> tuple[int, ...]:
+    """Shape of one input of ``dataset``'s pairs: C×H×2W for images (horizontal layout), (2d,) for GLM."""
+    glm = parse_glm_name(dataset)
+    if glm is not None:
+        return (2 * glm[0],)
+    c, h, w = base_data(dataset, "train").image_shape
+    return (c, h, 2 * w)
 
 
 @dataclass
@@ -39,13 +60,19 @@ class World:
 def make_world(dataset: str, task_corr: float, feature_corr: float, seed: int, *, n_alice: int | None,
                n_bob: int, n_test: int, layout: str = "horizontal") -> World:
     """Build the three pair sets of one world (``n_alice=None`` skips Alice's pairs)."""
-    tr, te = base_data(dataset, "train"), base_data(dataset, "test")
     key = (dataset, float(task_corr), float(feature_corr), int(seed), layout)
-    alice = (make_pairs(tr, n_alice, task_corr, feature_corr, layout=layout,
-                        seed=derive_seed("alice-train", *key, n_alice))
-             if n_alice else None)
-    bob = make_pairs(tr, n_bob, task_corr, feature_corr, layout=layout,
-                     seed=derive_seed("bob-train", *key, n_bob))
-    test = make_pairs(te, n_test, task_corr, feature_corr, layout=layout,
-                      seed=derive_seed("test", *key, n_test))
+    glm = parse_glm_name(dataset)
+    if glm is not None:
+        dim, noise = glm
+        theta = glm_theta(task_corr, feature_corr)
+
+        def build(role: str, split: str, n: int) -> Pairs:
+            return make_glm_pairs(n, feature_corr, theta, dim=dim, noise=noise, seed=derive_seed(role, *key, n))
+    else:
+        def build(role: str, split: str, n: int) -> Pairs:
+            return make_pairs(base_data(dataset, split), n, task_corr, feature_corr, layout=layout,
+                              seed=derive_seed(role, *key, n))
+    alice = build("alice-train", "train", n_alice) if n_alice else None
+    bob = build("bob-train", "train", n_bob)
+    test = build("test", "test", n_test)
     return World(dataset, float(task_corr), float(feature_corr), int(seed), alice, bob, test)

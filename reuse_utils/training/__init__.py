@@ -13,16 +13,18 @@ from reuse_utils.training.transfer import (
     MODES,
     TrainConfig,
     bob_accuracy,
+    bob_predictions,
     evaluate,
     evaluate_features,
     frozen_features,
     make_bob,
     predict,
     random_source,
+    split_accuracy,
     train_alice,
     train_bob,
 )
 
 __all__ = ["can_batch", "train_bobs_batched", "ARCHS", "LayeredNet", "build_model", "PrefixCache", "MODES",
-           "TrainConfig", "bob_accuracy", "evaluate", "evaluate_features", "frozen_features", "make_bob",
+           "TrainConfig", "bob_accuracy", "bob_predictions", "split_accuracy", "evaluate", "evaluate_features", "frozen_features", "make_bob",
            "predict", "random_source", "train_alice", "train_bob"]

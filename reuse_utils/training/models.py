@@ -107,28 +107,35 @@ def _build_resnet18(c: int, h: int, w: int, k: int, width: int) -> LayeredNet:
 
 def build_model(arch: str, input_shape: tuple[int, int, int], num_classes: int, *,
                 width: int | None = None, seed: int | None = None) -> LayeredNet:
-    """Build an untrained ``arch`` network for inputs C×H×W with ``num_classes`` outputs.
+    """Build an untrained ``arch`` network for inputs C×H×W (or flat (D,) for ``mlp``) with
+    ``num_classes`` outputs.
 
     ``width``: first-block channels (cnn), hidden units (mlp); default per arch. With ``seed`` the
     initial weights are reproducible without touching the global RNG state.
     """
     if arch not in ARCHS:
         raise ValueError(f"arch must be one of {list(ARCHS)}; got {arch!r}")
-    if (not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3
-            or not all(isinstance(v, numbers.Integral) and v > 0 for v in input_shape)):
-        raise ValueError(f"input_shape must be (C, H, W) with positive integers; got {input_shape!r}")
+    if (not isinstance(input_shape, (tuple, list)) or len(input_shape) not in (1, 3)
+            or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0 for v in input_shape)):
+        raise ValueError(f"input_shape must be (C, H, W) (or (D,) for 'mlp') with positive integers; "
+                         f"got {input_shape!r}")
+    if len(input_shape) == 1 and arch != "mlp":
+        raise ValueError(f"input_shape (D,) of flat features needs arch 'mlp'; got arch {arch!r}")
     if not isinstance(num_classes, numbers.Integral) or isinstance(num_classes, bool) or num_classes < 2:
         raise ValueError(f"num_classes must be an integer ≥ 2; got {num_classes!r}")
     width = DEFAULT_WIDTH[arch] if width is None else width
-    if not isinstance(width, numbers.Integral) or width < 1:
-        raise ValueError(f"width must be a positive integer; got {width!r}")
-    c, h, w = (int(v) for v in input_shape)
+    if not isinstance(width, numbers.Integral) or isinstance(width, bool) or not 1 <= width <= 4096:
+        raise ValueError(f"width must be an integer in [1, 4096]; got {width!r}")
+    c, h, w = (int(v) for v in input_shape) if len(input_shape) == 3 else (1, 1, int(input_shape[0]))
     builder = {"cnn": _build_cnn, "mlp": _build_mlp, "resnet18": _build_resnet18}[arch]
     if seed is None:
-        return builder(c, h, w, int(num_classes), int(width))
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(seed))
-        return builder(c, h, w, int(num_classes), int(width))
+        model = builder(c, h, w, int(num_classes), int(width))
+    else:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(seed))
+            model = builder(c, h, w, int(num_classes), int(width))
+    model.input_shape = tuple(int(v) for v in input_shape)
+    return model
 
 
 def retrainable_layers(model: nn.Module) -> list[nn.Module]:

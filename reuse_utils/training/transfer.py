@@ -35,7 +35,7 @@ from reuse_utils.training.models import LayeredNet, build_model, output_linear, 
 
 __all__ = ["TrainConfig", "train_alice", "make_bob", "train_bob", "evaluate", "MODES",
            "OPTIMIZERS", "frozen_depth", "predict", "frozen_features", "evaluate_features", "bob_accuracy",
-           "random_source"]
+           "random_source", "predict_features", "bob_predictions", "split_accuracy"]
 
 MODES = ("reinit", "finetune")
 OPTIMIZERS = ("sgd", "adam", "adamw")
@@ -266,13 +266,19 @@ def frozen_features(model: LayeredNet, x: torch.Tensor, start: int,
 
 
 @torch.no_grad()
-def evaluate_features(model: LayeredNet, features: torch.Tensor, y: torch.Tensor, start: int,
-                      batch_size: int = 4096) -> float:
-    """Accuracy of ``model`` run from layer ``start`` on precomputed activations ``features``."""
+def predict_features(model: LayeredNet, features: torch.Tensor, start: int, batch_size: int = 4096) -> torch.Tensor:
+    """Predicted class indices of ``model`` run from layer ``start`` on precomputed ``features``."""
     was = model.training
     model.eval()
     pred = _batched(lambda b: model.forward_from(b, start).argmax(1), features, batch_size)
     model.train(was)
+    return pred
+
+
+def evaluate_features(model: LayeredNet, features: torch.Tensor, y: torch.Tensor, start: int,
+                      batch_size: int = 4096) -> float:
+    """Accuracy of ``model`` run from layer ``start`` on precomputed activations ``features``."""
+    pred = predict_features(model, features, start, batch_size)
     return float((pred.cpu() == y.cpu()).float().mean())
 
 
@@ -321,9 +327,27 @@ def random_source(arch: str, input_shape, num_classes: int, seed: int, width: in
     return model
 
 
+def bob_predictions(bob: LayeredNet, pairs: Pairs, features: torch.Tensor | None = None,
+                    start: int = 0) -> torch.Tensor:
+    """Bob's predicted labels on ``pairs`` (on the CPU): from cached frozen-prefix ``features``
+    (layers ≥ ``start``) when given, else a full forward pass."""
+    pred = predict(bob, pairs.x) if features is None else predict_features(bob, features, start)
+    return pred.cpu()
+
+
 def bob_accuracy(bob: LayeredNet, pairs: Pairs, features: torch.Tensor | None = None, start: int = 0) -> float:
-    """Bob's accuracy on ``pairs``: from cached frozen-prefix ``features`` (layers ≥ ``start``) when
-    given, else a full forward pass."""
-    if features is None:
-        return evaluate(bob, pairs, "bob")
-    return evaluate_features(bob, features, pairs.y_bob, start)
+    """Bob's accuracy (fraction) on ``pairs``; see :func:`bob_predictions`."""
+    return float((bob_predictions(bob, pairs, features, start) == pairs.y_bob.cpu()).float().mean())
+
+
+def split_accuracy(pred: torch.Tensor, pairs: Pairs) -> dict[str, float]:
+    """Accuracy of predictions ``pred`` against ``y_bob``: overall, on the samples the task dial
+    linked (b = π(a)) and on the unlinked ones (NaN where a part is empty). On unlinked samples
+    copying Alice's label gives only chance: there features, not labels, must carry transfer."""
+    hit = (pred.cpu() == pairs.y_bob.cpu()).float()
+    linked = pairs.linked.cpu()
+
+    def part(mask: torch.Tensor) -> float:
+        return float(hit[mask].mean()) if bool(mask.any()) else float("nan")
+
+    return {"all": float(hit.mean()), "linked": part(linked), "unlinked": part(~linked)}
