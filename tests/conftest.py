@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 
 import matplotlib
+import numpy as np
 import pytest
+from PIL import Image
 
 matplotlib.use("Agg")
 os.environ.setdefault("REUSE_OFFLINE", "1")  # tests never reach dataset hosts
@@ -38,4 +40,37 @@ def tmp_data(tmp_path, monkeypatch):
     root = tmp_path / "data"
     root.mkdir()
     monkeypatch.setenv("REUSE_DATA", str(root))
+    return root
+
+
+def _jpeg(path, value, size=(40, 30)):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.full((size[1], size[0], 3), value, dtype=np.uint8)).save(path)
+
+
+@pytest.fixture
+def pets_root(tmp_path):
+    """Oxford-IIIT Pet layout: images/*.jpg and annotations/{trainval,test}.txt
+    ("<image id> <class id 1-37> <species 1=cat 2=dog> <breed id>")."""
+    base = tmp_path / "pets" / "oxford-iiit-pet"
+    rows = {"trainval": [("Abyssinian_1", 1, 1), ("Bengal_2", 6, 1), ("beagle_3", 2, 2), ("pug_4", 25, 2),
+                         ("pug_5", 25, 2)],
+            "test": [("Abyssinian_9", 1, 1), ("beagle_9", 2, 2)]}
+    for split, items in rows.items():
+        for name, _cls, species in items:
+            _jpeg(base / "images" / f"{name}.jpg", 40 * species)
+        (base / "annotations").mkdir(parents=True, exist_ok=True)
+        (base / "annotations" / f"{split}.txt").write_text(
+            "".join(f"{n} {c} {sp} 1\n" for n, c, sp in items))
+    return tmp_path / "pets"
+
+
+@pytest.fixture
+def oi_root(tmp_path):
+    """FiftyOne ImageClassificationDirectoryTree export: open_images/<split>/<class>/<file>.jpg."""
+    root = tmp_path / "oi"
+    for split, n in (("train", 3), ("test", 2)):
+        for cls, value in (("Dog", 200), ("Cat", 50), ("Car", 120)):
+            for i in range(n):
+                _jpeg(root / "open_images" / split / cls / f"{cls.lower()}{i}.jpg", value)
     return root

@@ -6,33 +6,10 @@ import types
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from reuse_utils import datasets as rd
 from reuse_utils import generator as rg
 from reuse_utils.datasets import DatasetCorrupt, DatasetUnavailable, load_dataset
-
-
-def _jpeg(path, value, size=(40, 30)):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.full((size[1], size[0], 3), value, dtype=np.uint8)).save(path)
-
-
-@pytest.fixture
-def pets_root(tmp_path):
-    """Oxford-IIIT Pet layout: images/*.jpg and annotations/{trainval,test}.txt
-    ("<image id> <class id 1-37> <species 1=cat 2=dog> <breed id>")."""
-    base = tmp_path / "pets" / "oxford-iiit-pet"
-    rows = {"trainval": [("Abyssinian_1", 1, 1), ("Bengal_2", 6, 1), ("beagle_3", 2, 2), ("pug_4", 25, 2),
-                         ("pug_5", 25, 2)],
-            "test": [("Abyssinian_9", 1, 1), ("beagle_9", 2, 2)]}
-    for split, items in rows.items():
-        for name, _cls, species in items:
-            _jpeg(base / "images" / f"{name}.jpg", 40 * species)
-        (base / "annotations").mkdir(parents=True, exist_ok=True)
-        (base / "annotations" / f"{split}.txt").write_text(
-            "".join(f"{n} {c} {sp} 1\n" for n, c, sp in items))
-    return tmp_path / "pets"
 
 
 def test_pets_loader_binary_category_and_resize(pets_root, tmp_data):
@@ -56,17 +33,6 @@ def test_pets_unavailable_names_places_and_command(tmp_data, tmp_path):
         load_dataset("pets", "train", root=tmp_path / "nowhere", download=False)
     msg = str(info.value)
     assert "oxford-iiit-pet" in msg and "OxfordIIITPet" in msg and str(tmp_path / "nowhere") in msg
-
-
-@pytest.fixture
-def oi_root(tmp_path):
-    """FiftyOne ImageClassificationDirectoryTree export: open_images/<split>/<class>/<file>.jpg."""
-    root = tmp_path / "oi"
-    for split, n in (("train", 3), ("test", 2)):
-        for cls, value in (("Dog", 200), ("Cat", 50), ("Car", 120)):
-            for i in range(n):
-                _jpeg(root / "open_images" / split / cls / f"{cls.lower()}{i}.jpg", value)
-    return root
 
 
 def test_open_images_loader_orders_classes_as_given(oi_root, tmp_data):

@@ -13,7 +13,9 @@ def test_record_and_load_claims(tmp_path):
                  dataset="mnist5k", notebook="01.ipynb")
     record_claim(tmp_path, "C1_monotonic_task", "s1", False, {"tau": float("nan")}, {"p_value": 0.3},
                  preset="smoke", dataset="mnist5k", notebook="04.ipynb")
-    claims = json.loads((tmp_path / "claims.json").read_text())
+    doc = json.loads((tmp_path / "claims.json").read_text())
+    assert doc["run"] is None  # no runner wrote a manifest here
+    claims = doc["claims"]
     assert [c["id"] for c in claims] == ["C1_monotonic_task", "C6_linear_model_limits"]
     assert claims[0]["statistic"]["tau"] is None  # NaN stored as null, never as invalid JSON
     for key in ("id", "statement", "passed", "statistic", "p_value_or_ci", "preset", "dataset", "notebook"):

@@ -19,7 +19,7 @@ def test_forced_cpu():
 
 @pytest.mark.parametrize("bad", ["gpu", "", "tpu:0", 3])
 def test_bad_preference_names_argument(bad):
-    with pytest.raises(ValueError, match="preference"):
+    with pytest.raises(ValueError, match="device must be"):
         get_device(bad)
 
 

@@ -3,18 +3,33 @@
 Each notebook evaluates its claims with a stated statistical test and calls :func:`record_claim`;
 a claim that does not hold is recorded with ``passed: false`` and its numbers — never tuned until
 it passes. Each claim is also kept as ``<results>/claims/<id>.json`` so notebooks can run in any
-order; ``claims.json`` is rebuilt from those files after every record.
+order; ``claims.json`` (``{"run": <run manifest or null>, "claims": [...]}``) is rebuilt from
+those files after every record. One results folder holds the claims of one preset: recording a
+claim of another preset drops the old ones (with a warning) instead of mixing them.
+
+The *run manifest* ``<results>/run.json`` (written by the reproduce runner, :func:`save_run`) says
+which run produced the folder: preset, dataset, device, code version, commit, start and end, each
+notebook's state, and the run's ``state`` (``running``, ``complete``, ``partial`` — only some
+notebooks were run — or ``failed``).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
+import warnings
 from pathlib import Path
+
+import numpy as np
 
 from reuse_utils.core.io import atomic_write_json
 
-__all__ = ["record_claim", "load_claims", "claims_table", "CLAIM_IDS", "reset_claims"]
+__all__ = ["record_claim", "load_claims", "claims_table", "CLAIM_IDS", "reset_claims", "load_run", "save_run",
+           "write_claims_file", "RUN_STATES"]
+
+RUN_STATES = ("running", "complete", "partial", "failed")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 CLAIM_IDS = ("C0_generator_calibrated", "C1_monotonic_task", "C1b_monotonic_feature",
              "C2_zero_corr_above_chance", "C3_luck_from_architecture_optimizer",
@@ -34,18 +49,53 @@ def _clean(v):
     return v
 
 
+def load_run(results_dir: str | Path) -> dict | None:
+    """The run manifest of ``results_dir`` (None when no runner wrote one, or it is unreadable)."""
+    try:
+        run = json.loads((Path(results_dir) / "run.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return run if isinstance(run, dict) else None
+
+
+def save_run(results_dir: str | Path, run: dict) -> None:
+    """Write the run manifest (``run["state"]`` must be one of :data:`RUN_STATES`) and refresh
+    ``claims.json`` so it shows the same state."""
+    if run.get("state") not in RUN_STATES:
+        raise ValueError(f"run state must be one of {list(RUN_STATES)}; got {run.get('state')!r}")
+    atomic_write_json(Path(results_dir) / "run.json", run)
+    write_claims_file(results_dir)
+
+
+def write_claims_file(results_dir: str | Path) -> Path:
+    """Rebuild ``<results>/claims.json`` from the claim files and the run manifest."""
+    root = Path(results_dir)
+    return atomic_write_json(root / "claims.json", {"run": load_run(root), "claims": load_claims(root)})
+
+
 def record_claim(results_dir: str | Path, id: str, statement: str, passed: bool, statistic,
                  p_value_or_ci, *, preset: str, dataset: str, notebook: str,
                  details: dict | None = None, data_label: str | None = None) -> dict:
-    """Write one claim (``passed`` must be a real bool computed from the numbers)."""
-    if not isinstance(id, str) or not id:
-        raise ValueError(f"id must be a non-empty string; got {id!r}")
+    """Write one claim. ``passed`` must be a real ``bool`` (or NumPy bool) computed from the numbers;
+    ``id`` letters, digits, ``_``, ``.`` and ``-`` only (it names a file)."""
+    if not isinstance(id, str) or not _SAFE_ID.match(id):
+        raise ValueError(f"id must be a non-empty string of letters, digits, '_', '.' or '-' (not starting with "
+                         f"'.' or '-'); got {id!r}")
+    if not isinstance(passed, (bool, np.bool_)):
+        raise ValueError(f"passed must be a bool; got {passed!r} ({type(passed).__name__})")
     claim = _clean({"id": id, "statement": statement, "passed": bool(passed), "statistic": statistic,
                     "p_value_or_ci": p_value_or_ci, "preset": preset, "dataset": dataset,
                     "notebook": notebook, "details": details or {}, "data_label": data_label})
     root = Path(results_dir)
+    stale = [c for c in load_claims(root) if c.get("preset") != preset and c.get("id") != id]
+    if stale:
+        warnings.warn(f"{root} held claims of preset {sorted({c.get('preset') for c in stale})}; dropping "
+                      f"{[c['id'] for c in stale]} so that the folder holds only preset {preset!r} claims.",
+                      stacklevel=2)
+        for c in stale:
+            (root / "claims" / f"{c['id']}.json").unlink(missing_ok=True)
     atomic_write_json(root / "claims" / f"{id}.json", claim)
-    atomic_write_json(root / "claims.json", load_claims(root))
+    write_claims_file(root)
     return claim
 
 
@@ -62,12 +112,22 @@ def load_claims(results_dir: str | Path) -> list[dict]:
     return sorted(claims, key=lambda c: (order.get(c.get("id"), len(order)), c.get("id", "")))
 
 
-def reset_claims(results_dir: str | Path) -> None:
-    """Forget previously recorded claims (start of a reproduction run)."""
+def reset_claims(results_dir: str | Path, notebooks: list[str] | None = None) -> None:
+    """Forget previously recorded claims (start of a reproduction run): all of them, or only those
+    recorded by ``notebooks`` (file names such as ``04_bob_transfer_by_depth.ipynb``)."""
     folder = Path(results_dir) / "claims"
     for p in folder.glob("*.json"):
+        if notebooks is not None:
+            try:
+                if json.loads(p.read_text()).get("notebook") not in notebooks:
+                    continue
+            except (OSError, ValueError):
+                pass
         p.unlink()
-    (Path(results_dir) / "claims.json").unlink(missing_ok=True)
+    if notebooks is None:
+        (Path(results_dir) / "claims.json").unlink(missing_ok=True)
+    elif folder.parent.exists():
+        write_claims_file(results_dir)
 
 
 def _fmt(v) -> str:

@@ -8,7 +8,7 @@ import platform
 import time
 from pathlib import Path
 
-from reuse_utils.analysis.ledger import claims_table, load_claims
+from reuse_utils.analysis.ledger import claims_table, load_claims, load_run
 from reuse_utils.core.io import atomic_write_text
 
 __all__ = ["write_report"]
@@ -43,7 +43,14 @@ def write_report(results: str | Path, *, preset: str, dataset: str | None, devic
 
     root = Path(results)
     claims = load_claims(root)
+    run = load_run(root) or {"state": "unknown (no run manifest)"}
     print(claims_table(claims))
+    state = html.escape(str(run.get("state")))
+    done = {k: v for k, v in (run.get("notebooks") or {}).items()}
+    warn = ("" if run.get("state") == "complete" else
+            f"<p class='warn'>This run is <b>{state}</b>: "
+            + html.escape(", ".join(f"{k}: {v}" for k, v in done.items()) or "no notebook state recorded")
+            + ". Claims of notebooks that did not run are missing or come from an earlier run.</p>")
     try:
         dev = describe_device(get_device(device))
     except ValueError:
@@ -67,11 +74,13 @@ def write_report(results: str | Path, *, preset: str, dataset: str | None, devic
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;line-height:1.4}}
 table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #ccc;padding:4px 6px;font-size:90%;vertical-align:top}}
 tr.pass td:nth-child(2){{color:#176b2c;font-weight:bold}}tr.fail td:nth-child(2){{color:#b00020;font-weight:bold}}
-figure{{display:inline-block;width:48%;margin:0.5%}}img{{width:100%}}figcaption{{font-size:85%}}</style></head><body>
+figure{{display:inline-block;width:48%;margin:0.5%}}.warn{{background:#fff3cd;padding:6px;border:1px solid #e0c060}}img{{width:100%}}figcaption{{font-size:85%}}</style></head><body>
 <h1>Reproduction report</h1>
 <p>Mohamud &amp; Brink, <em>An empirical study of task and feature correlations in the reuse of
 pre-trained models</em> (UniReps / PMLR 322, 2026) — runnable companion.</p>
-<ul><li>preset: <b>{html.escape(preset)}</b></li><li>dataset: <b>{html.escape(dataset or "preset default")}</b></li>
+{warn}<ul><li>run state: <b>{state}</b> (started {html.escape(str(run.get("started")))}, finished
+{html.escape(str(run.get("finished")))}); commit {html.escape(str(run.get("commit", "unknown")))}; code version
+{html.escape(str(run.get("code_version", "?")))}</li><li>preset: <b>{html.escape(preset)}</b></li><li>dataset: <b>{html.escape(dataset or "preset default")}</b></li>
 <li>device: {html.escape(dev)}</li><li>wall time: {wall_seconds / 60:.1f} min</li>
 <li>written: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}</li></ul>
 <h2>Claims</h2><table><tr><th>claim</th><th>result</th><th>statement</th><th>statistic</th>

@@ -5,7 +5,10 @@
 executed copies to ``<results>/notebooks/`` and figures to ``<results>/figures/`` (each notebook
 saves its own), then builds ``<results>/report.html`` and prints the claims table. Both folders
 are arguments (default: ``notebooks`` and ``results`` in the working directory); nothing is found
-through the package's install location.
+through the package's install location. The run's state is kept in ``<results>/run.json``
+(:func:`reuse_utils.analysis.ledger.save_run`) and shown in ``claims.json`` and the report; a
+failing notebook is named in one line with its cell and error, the others still run, and the exit
+code is 1.
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ import sys
 import time
 from pathlib import Path
 
-from reuse_utils.analysis.ledger import reset_claims
+from reuse_utils.analysis.ledger import reset_claims, save_run
 from reuse_utils.companion.report import write_report
+from reuse_utils.experiments import CODE_VERSION
 from reuse_utils.experiments.presets import PRESETS
+
+DEFAULT_TIMEOUT = 3600  #: seconds one notebook cell may run before the runner stops it
 
 
 def list_notebooks(directory: Path) -> list[Path]:
@@ -44,6 +50,43 @@ def execute_notebook(path: Path, out_dir: Path, parameters: dict, *, timeout: in
     )
 
 
+def select_notebooks(notebooks: list[Path], only: list[str] | None) -> list[Path]:
+    """The notebooks named by ``only`` (each a file stem, a name or its ``NN`` prefix); ``ValueError``
+    naming every unknown one."""
+    if not only:
+        return notebooks
+    chosen, unknown = [], []
+    for name in only:
+        hits = [p for p in notebooks if name in (p.stem, p.name, p.name[:2])]
+        (chosen.extend if hits else unknown.append)(hits or name)
+    if unknown:
+        raise ValueError(f"--only: no notebook named {unknown}; choose from {[p.stem for p in notebooks]}")
+    return [p for p in notebooks if p in chosen]
+
+
+def commit_hash(folder: Path) -> str:
+    """The git commit of ``folder``'s checkout (with ``+dirty`` when it has changes), or ``unknown``."""
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=folder,
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    if head.returncode != 0:
+        return "unknown"
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def failure_line(nb: Path, exc: Exception) -> str:
+    """One line naming the notebook, the cell and the error of a failed execution."""
+    cell = getattr(exc, "exec_count", None) or getattr(exc, "cell_index", None)
+    ename, evalue = getattr(exc, "ename", type(exc).__name__), getattr(exc, "evalue", str(exc))
+    first = str(evalue).strip().splitlines()[0] if str(evalue).strip() else ""
+    return f"[reproduce] FAILED {nb.name}: cell {cell if cell is not None else '?'} raised {ename}: {first}"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="quick", choices=sorted(PRESETS))
@@ -51,33 +94,60 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--notebooks", default="notebooks", type=Path, help="folder of NN_*.ipynb notebooks")
     ap.add_argument("--results", default="results", type=Path)
-    ap.add_argument("--only", default=None, help="run only notebooks whose name contains this")
+    ap.add_argument("--only", action="append", default=None,
+                    help="run only this notebook (stem, file name or NN prefix; repeatable); the other "
+                         "notebooks' claims are kept")
+    ap.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT,
+                    help=f"seconds one cell may run (default {DEFAULT_TIMEOUT}; 0 = no limit)")
     args = ap.parse_args(argv)
 
     if not args.notebooks.is_dir():
         ap.error(f"--notebooks: {args.notebooks} is not a folder")
-    notebooks = list_notebooks(args.notebooks)
-    if args.only:
-        notebooks = [p for p in notebooks if args.only in p.name]
+    if args.timeout < 0:
+        ap.error(f"--timeout must be ≥ 0 seconds; got {args.timeout}")
+    try:
+        notebooks = select_notebooks(list_notebooks(args.notebooks), args.only)
+    except ValueError as exc:
+        ap.error(str(exc))
     results: Path = args.results
     (results / "figures").mkdir(parents=True, exist_ok=True)
     if not notebooks:
         print(f"Nothing to execute: no numbered notebooks in {args.notebooks}.")
         return 0
-    reset_claims(results)
+    (results / "report.html").unlink(missing_ok=True)  # never leave an old report looking current
+    reset_claims(results, [nb.name for nb in notebooks] if args.only else None)
+    run = {"state": "running", "preset": args.preset, "dataset": args.dataset, "device": args.device,
+           "code_version": CODE_VERSION, "commit": commit_hash(args.notebooks),
+           "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "finished": None,
+           "only": [nb.name for nb in notebooks] if args.only else None,
+           "notebooks": {nb.name: "pending" for nb in notebooks}}
+    save_run(results, run)
     params = notebook_parameters(args.preset, args.dataset, args.device, results)
     t0 = time.time()
-    timings = {}
+    timings, failed = {}, []
     for nb in notebooks:
         t = time.time()
         print(f"[reproduce] {nb.name} (preset={args.preset}) ...", flush=True)
-        execute_notebook(nb, results / "notebooks", params)
+        try:
+            execute_notebook(nb, results / "notebooks", params, timeout=args.timeout or None)
+            run["notebooks"][nb.name] = "done"
+        except Exception as exc:  # noqa: BLE001 - papermill raises its own and the kernel's errors
+            failed.append(nb.name)
+            run["notebooks"][nb.name] = "failed"
+            print(failure_line(nb, exc), flush=True)
         timings[nb.name] = time.time() - t
-        print(f"[reproduce] {nb.name} done in {timings[nb.name]:.0f} s", flush=True)
+        print(f"[reproduce] {nb.name} {run['notebooks'][nb.name]} in {timings[nb.name]:.0f} s", flush=True)
+        save_run(results, run)
+    run.update(state="failed" if failed else "partial" if args.only else "complete",
+               finished=time.strftime("%Y-%m-%d %H:%M:%S %Z"), wall_seconds=time.time() - t0)
+    save_run(results, run)
     path = write_report(results, preset=args.preset, dataset=args.dataset, device=args.device,
                         timings=timings, wall_seconds=time.time() - t0)
-    print(f"[reproduce] report: {path}")
+    print(f"[reproduce] report: {path} (run {run['state']})")
     print(f"[reproduce] all notebooks done in {time.time() - t0:.0f} s")
+    if failed:
+        print(f"[reproduce] {len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 

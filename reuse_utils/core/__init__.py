@@ -5,7 +5,7 @@ seeds and config identities (:mod:`.ids`), a small LRU map (:mod:`.lru`).
 """
 
 from reuse_utils.core.device import Accel, autocast, describe_device, get_device, seed_everything
-from reuse_utils.core.ids import check_seed, derive_seed, stable_hash
+from reuse_utils.core.ids import check_seed, derive_seed, stable_hash, tensors_digest
 from reuse_utils.core.io import (
            atomic_torch_save,
            atomic_write_bytes,
@@ -15,5 +15,5 @@ from reuse_utils.core.io import (
 from reuse_utils.core.lru import LRU
 
 __all__ = ["Accel", "autocast", "describe_device", "get_device", "seed_everything", "check_seed",
-           "derive_seed", "stable_hash", "atomic_torch_save", "atomic_write_bytes", "atomic_write_json",
+           "derive_seed", "stable_hash", "tensors_digest", "atomic_torch_save", "atomic_write_bytes", "atomic_write_json",
            "atomic_write_text", "LRU"]

@@ -26,7 +26,7 @@ def _mps_available() -> bool:
 
 
 def get_device(preference: str | torch.device = "auto") -> torch.device:
-    """Return the torch device to compute on.
+    """Return the torch device to compute on (``preference`` is what callers call ``device``).
 
     ``preference="auto"`` → ``cuda`` if available, else ``mps``, else ``cpu``. Any other string
     (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``) forces that device; asking for an unavailable
@@ -35,7 +35,7 @@ def get_device(preference: str | torch.device = "auto") -> torch.device:
     if isinstance(preference, torch.device):
         preference = str(preference)
     if not isinstance(preference, str) or not preference.strip():
-        raise ValueError(f"preference must be 'auto', 'cpu', 'cuda[:N]' or 'mps'; got {preference!r}")
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda[:N]' or 'mps'; got {preference!r}")
     pref = preference.strip().lower()
     if pref == "auto":
         if torch.cuda.is_available():
@@ -47,18 +47,18 @@ def get_device(preference: str | torch.device = "auto") -> torch.device:
         dev = torch.device(pref)
     except RuntimeError as exc:
         raise ValueError(
-            f"preference must be 'auto', 'cpu', 'cuda[:N]' or 'mps'; got {preference!r}"
+            f"device must be 'auto', 'cpu', 'cuda[:N]' or 'mps'; got {preference!r}"
         ) from exc
     if dev.type == "cuda":
         if not torch.cuda.is_available():
-            raise ValueError(f"preference={preference!r} but CUDA is not available on this machine")
+            raise ValueError(f"device={preference!r} but CUDA is not available on this machine")
         count = torch.cuda.device_count()
         if dev.index is not None and not 0 <= dev.index < count:
-            raise ValueError(f"preference={preference!r}: CUDA device index must be in [0, {count - 1}]")
+            raise ValueError(f"device={preference!r}: CUDA device index must be in [0, {count - 1}]")
     elif dev.type == "mps" and not _mps_available():
-        raise ValueError(f"preference={preference!r} but MPS is not available on this machine")
+        raise ValueError(f"device={preference!r} but MPS is not available on this machine")
     elif dev.type not in {"cpu", "cuda", "mps"}:
-        raise ValueError(f"preference must be 'auto', 'cpu', 'cuda[:N]' or 'mps'; got {preference!r}")
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda[:N]' or 'mps'; got {preference!r}")
     return dev
 
 

@@ -11,7 +11,9 @@ import hashlib
 import json
 import numbers
 
-__all__ = ["SEED_MAX", "check_seed", "stable_hash", "derive_seed"]
+import torch
+
+__all__ = ["SEED_MAX", "check_seed", "stable_hash", "derive_seed", "tensors_digest"]
 
 SEED_MAX = 2**32 - 1
 
@@ -32,3 +34,14 @@ def stable_hash(obj) -> str:
 def derive_seed(*parts) -> int:
     """A 31-bit seed derived deterministically from ``parts`` (any JSON-able values)."""
     return int(stable_hash(list(parts))[:8], 16) & 0x7FFFFFFF
+
+
+def tensors_digest(tensors: dict[str, torch.Tensor]) -> str:
+    """SHA-256 (hex) of a name → tensor mapping: names, dtypes, shapes and bytes, in sorted name order
+    (a content checksum of a state dict)."""
+    h = hashlib.sha256()
+    for name in sorted(tensors):
+        t = tensors[name].detach().cpu().contiguous()
+        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()

@@ -1,6 +1,9 @@
 """Atomic file writes (write to a temporary file in the same folder, then ``os.replace``).
 
-An interrupted write never leaves a half-written file under the final name.
+An interrupted write never leaves a half-written file under the final name. Temporary files are
+named ``.<name>.<pid>.<random>.tmp``; one left behind by a killed process (its pid no longer alive)
+is removed at the next write of the same file. Written files get the permissions of a plain
+``open()`` (0666 minus the umask), not ``mkstemp``'s 0600.
 """
 
 from __future__ import annotations
@@ -13,18 +16,53 @@ from typing import Any
 
 import torch
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_torch_save"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_torch_save", "clean_stale_temps"]
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_MODE = 0o666 & ~_current_umask()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale_temps(path: Path) -> list[Path]:
+    """Remove temporary files of ``path`` left by writers that are no longer running; returns them."""
+    removed = []
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        parts = tmp.name[len(path.name) + 2:].split(".")
+        if parts and parts[0].isdigit() and int(parts[0]) != os.getpid() and not _pid_alive(int(parts[0])):
+            try:
+                tmp.unlink()
+                removed.append(tmp)
+            except OSError:
+                pass
+    return removed
 
 
 def _atomic(path: str | os.PathLike, write) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    clean_stale_temps(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _MODE)
         os.replace(tmp, path)
     except BaseException:
         try:

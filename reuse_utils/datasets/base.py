@@ -23,10 +23,11 @@ from reuse_utils.core.paths import default_data_dir
 
 __all__ = ["ImageDataset", "DatasetError", "DatasetUnavailable", "DatasetCorrupt", "default_data_dir",
            "search_roots", "writable_dir", "download_allowed", "cache_path", "read_cache", "write_cache",
+           "folder_fingerprint", "check_root",
            "SPLITS", "MNIST_CLASSES", "FASHION_CLASSES", "CIFAR10_CLASSES"]
 
 SPLITS = ("train", "test")
-CACHE_FORMAT = 2  # 2: the entry names the dataset and split it holds
+CACHE_FORMAT = 3  # 2: the entry names the dataset and split it holds; 3: and its source fingerprint
 
 MNIST_CLASSES = [str(i) for i in range(10)]
 FASHION_CLASSES = [
@@ -126,12 +127,25 @@ class ImageDataset:
 # ----------------------------------------------------------------------------- locations
 
 
+def check_root(root: str | os.PathLike) -> Path:
+    """``root`` as a folder that exists or can be created; ``ValueError`` naming it otherwise (never a
+    silent fallback to another place)."""
+    path = Path(root).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"root must be a folder; {str(path)!r} is a file")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"root {str(path)!r} is not a usable folder: {exc}") from exc
+    return path
+
+
 def search_roots(root: str | os.PathLike | None) -> list[Path]:
     """Folders searched for a dataset, in order and without repeats: ``root``, ``$REUSE_DATA``,
     ``<project folder>/data``."""
     roots: list[Path] = []
     if root is not None:
-        roots.append(Path(root).expanduser())
+        roots.append(check_root(root))
     env = os.environ.get("REUSE_DATA")
     if env:
         roots.append(Path(env).expanduser())
@@ -179,8 +193,27 @@ def cache_path(cache_root: Path, name: str, split: str) -> Path:
     return cache_root / "cache" / f"{name}_{split}.pt"
 
 
-def read_cache(path: Path, name: str, split: str) -> ImageDataset | None:
-    """Load a cached dataset; a corrupt one is reported, deleted and ``None`` returned."""
+def folder_fingerprint(paths: list[Path]) -> str:
+    """SHA-256 of the files under ``paths`` (each a file or a folder, searched recursively): relative
+    names, sizes and modification times — what a decoded-tensor cache of them depends on. A missing
+    path is part of the fingerprint too."""
+    h = hashlib.sha256()
+    for top in paths:
+        if top.is_file():
+            st = top.stat()
+            h.update(f"{top.name}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+        elif top.is_dir():
+            for f in sorted(p for p in top.rglob("*") if p.is_file()):
+                st = f.stat()
+                h.update(f"{f.relative_to(top)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+        else:
+            h.update(f"missing:{top.name}\n".encode())
+    return h.hexdigest()
+
+
+def read_cache(path: Path, name: str, split: str, fingerprint: str | None = None) -> ImageDataset | None:
+    """Load a cached dataset; one that is corrupt, holds another dataset or split, or was decoded
+    from source files whose ``fingerprint`` has changed is reported, deleted and ``None`` returned."""
     if not path.exists():
         return None
     try:
@@ -192,9 +225,11 @@ def read_cache(path: Path, name: str, split: str) -> ImageDataset | None:
             raise ValueError("checksum mismatch")
         if (blob.get("name"), blob.get("split")) != (name, split):
             raise ValueError(f"it holds {blob.get('name')!r}/{blob.get('split')!r}, not {name!r}/{split!r}")
+        if blob.get("fingerprint") != fingerprint:
+            raise ValueError("its source files have changed since it was decoded")
         return ImageDataset(images, labels, list(blob["classes"]), name, split, str(blob["source"]))
     except Exception as exc:  # noqa: BLE001 - any failure means the cache is unusable
-        warnings.warn(f"Ignoring corrupt dataset cache {path} ({exc}); it is deleted and rebuilt.",
+        warnings.warn(f"Ignoring dataset cache {path} ({exc}); it is deleted and rebuilt.",
                       stacklevel=3)
         try:
             path.unlink()
@@ -203,10 +238,11 @@ def read_cache(path: Path, name: str, split: str) -> ImageDataset | None:
         return None
 
 
-def write_cache(path: Path, ds: ImageDataset) -> None:
+def write_cache(path: Path, ds: ImageDataset, fingerprint: str | None = None) -> None:
+    """Cache ``ds``'s tensors atomically at ``path`` with a checksum, its identity and ``fingerprint``."""
     try:
         atomic_torch_save(
-            {"format": CACHE_FORMAT, "name": ds.name, "split": ds.split, "images": ds.images, "labels": ds.labels, "classes": ds.classes,
+            {"format": CACHE_FORMAT, "name": ds.name, "split": ds.split, "fingerprint": fingerprint, "images": ds.images, "labels": ds.labels, "classes": ds.classes,
              "source": ds.source, "sha256": _checksum(ds.images, ds.labels)},
             path,
         )

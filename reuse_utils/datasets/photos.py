@@ -23,6 +23,7 @@ from reuse_utils.datasets.base import (
     DatasetUnavailable,
     ImageDataset,
     default_data_dir,
+    folder_fingerprint,
     writable_dir,
 )
 from reuse_utils.datasets.registry import register_loader_resolver
@@ -83,6 +84,12 @@ def _pets_loader(size: int, name: str):
                 paths = list(ds._images)
             except (RuntimeError, ValueError) as exc:
                 raise DatasetCorrupt(f"Oxford-IIIT Pet annotations under {base} cannot be read ({exc})") from exc
+            if len(labels) == 0:
+                raise DatasetCorrupt(f"Oxford-IIIT Pet split list {base / 'annotations' / (tv_split + '.txt')} "
+                                     f"lists no image")
+            if len(labels.unique()) < 2:
+                raise DatasetCorrupt(f"Oxford-IIIT Pet split list {base / 'annotations' / (tv_split + '.txt')} lists "
+                                     f"only {'cats' if int(labels[0]) == 0 else 'dogs'}: the task needs both species")
             return ImageDataset(_decode(paths, size), labels, ["cat", "dog"], name, split, str(base))
         writable = writable_dir(roots)
         how = ("python -c \"from torchvision.datasets import OxfordIIITPet; "
@@ -98,6 +105,15 @@ def _pets_loader(size: int, name: str):
         raise DatasetUnavailable(f"Dataset 'pets' ({split}) is unavailable. Looked in: {'; '.join(looked)}; "
                                  f"downloads disabled. To get it: {how}")
 
+    def fingerprint(split: str, roots: list[Path]) -> str | None:
+        tv_split = "trainval" if split == "train" else "test"
+        for r in roots:
+            base = r / "oxford-iiit-pet"
+            if (base / "images").is_dir() and (base / "annotations" / f"{tv_split}.txt").is_file():
+                return folder_fingerprint([base / "annotations" / f"{tv_split}.txt", base / "images"])
+        return None
+
+    load.fingerprint = fingerprint
     return load
 
 
@@ -110,8 +126,12 @@ def _open_images_loader(classes: list[str], size: int, name: str):
         for r in roots:
             base = r / "open_images" / OPEN_IMAGES_SPLITS[split]
             looked.append(str(base))
-            if not all((base / c).is_dir() for c in classes):
+            missing = [str(base / c) for c in classes if not (base / c).is_dir()]
+            if len(missing) == len(classes):
                 continue
+            if missing:
+                raise DatasetUnavailable(f"Dataset {name!r} ({split}): the Open Images export under {base} lacks the "
+                                         f"class folder(s) {missing}")
             paths, labels = [], []
             for i, c in enumerate(classes):
                 files = sorted(p for p in (base / c).iterdir() if p.suffix.lower() in IMG_EXT)
@@ -126,6 +146,14 @@ def _open_images_loader(classes: list[str], size: int, name: str):
         raise DatasetUnavailable(f"Dataset {name!r} ({split}) is unavailable. Looked in: {'; '.join(looked)}. "
                                  f"To get it: {cmd}")
 
+    def fingerprint(split: str, roots: list[Path]) -> str | None:
+        for r in roots:
+            base = r / "open_images" / OPEN_IMAGES_SPLITS[split]
+            if any((base / c).is_dir() for c in classes):
+                return folder_fingerprint([base / c for c in classes])
+        return None
+
+    load.fingerprint = fingerprint
     return load
 
 

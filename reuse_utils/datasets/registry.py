@@ -1,6 +1,8 @@
 """The dataset registry: names → loaders, and :func:`load_dataset`, the one way in.
 
-A *loader* is ``load(split, roots, download) -> ImageDataset``. Fixed names are registered with
+A *loader* is ``load(split, roots, download) -> ImageDataset``; it may carry a
+``fingerprint(split, roots) -> str | None`` attribute describing its source files, so that a
+decoded-tensor cache is rebuilt when they change. Fixed names are registered with
 :func:`register_loader` (the built-ins); families of names such as ``pets@64`` or
 ``open_images:Dog,Cat@64`` with :func:`register_loader_resolver`. Modules register themselves when
 :mod:`reuse_utils.datasets` is imported; nothing here imports them back.
@@ -78,11 +80,13 @@ def load_dataset(name: str, split: str = "train", root: str | os.PathLike | None
     cache_root = writable_dir(roots) if cache else None
     safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in key)
     path = cache_path(cache_root, safe, split) if cache_root is not None else None
+    fingerprint_of = getattr(loader, "fingerprint", None)
+    fingerprint = fingerprint_of(split, roots) if fingerprint_of is not None and path is not None else None
     if path is not None:
-        cached = read_cache(path, key, split)
+        cached = read_cache(path, key, split, fingerprint)
         if cached is not None:
             return cached
     ds = loader(split, roots, download_allowed(download))
     if path is not None and key not in _UNCACHED:
-        write_cache(path, ds)
+        write_cache(path, ds, fingerprint)
     return ds

@@ -1,9 +1,12 @@
 """Alice checkpoints: trained once per configuration, stored as weights plus a JSON summary.
 
-``<cache_dir>/alice/<stable_hash(config)>.pt`` holds the state dict, the model spec, the config,
-the training history and ``meta`` (``alice_test_acc``, ``seconds``); the ``.json`` beside it is a
-human-readable summary. A checkpoint whose config differs or that cannot be loaded is reported,
-deleted and retrained, never used. The last few loaded Alices stay in memory (:class:`LRU`).
+``<cache_dir>/alice/<stable_hash(config)>.pt`` holds the state dict with its SHA-256
+(:func:`~reuse_utils.core.ids.tensors_digest`), the model spec, the config, the training history and
+``meta`` (``alice_test_acc``, ``seconds``); the ``.json`` beside it is a human-readable summary.
+A checkpoint is used only when it loads, its config equals the requested one, its weights match
+their checksum, and the loaded network's accuracy on the world's test pairs equals the stored
+``alice_test_acc`` (within :data:`ACC_TOLERANCE`, which absorbs device rounding); anything else is
+reported, deleted and retrained, never used. The last few Alices stay in memory (:class:`LRU`).
 """
 
 from __future__ import annotations
@@ -16,13 +19,15 @@ from pathlib import Path
 import torch
 
 from reuse_utils.core.device import Accel
-from reuse_utils.core.ids import stable_hash
+from reuse_utils.core.ids import stable_hash, tensors_digest
 from reuse_utils.core.io import atomic_torch_save, atomic_write_json
 from reuse_utils.core.lru import LRU
 from reuse_utils.generator import World
 from reuse_utils.training import LayeredNet, TrainConfig, build_model, evaluate, train_alice
 
-__all__ = ["AliceStore"]
+__all__ = ["AliceStore", "ACC_TOLERANCE"]
+
+ACC_TOLERANCE = 0.005  #: |recomputed − stored| Alice accuracy allowed on load (fraction)
 
 
 class AliceStore:
@@ -40,18 +45,26 @@ class AliceStore:
     def paths(self, key: str) -> tuple[Path, Path]:
         return self.dir / f"{key}.pt", self.dir / f"{key}.json"
 
+    def _discard(self, pt: Path, why: str) -> None:
+        warnings.warn(f"Corrupt or incompatible Alice checkpoint {pt} ({why}); retraining.", stacklevel=3)
+        pt.unlink(missing_ok=True)
+
     def load(self, config: dict) -> tuple[LayeredNet, dict] | None:
+        """The checkpointed Alice of ``config`` (memory first, then disk), or None. A disk entry is
+        checked for its config and weight checksum here; :meth:`get` also checks its accuracy."""
         key = stable_hash(config)
         hit = self.memory.get(key)
         if hit is not None:
             return hit
-        pt, js = self.paths(key)
+        pt, _ = self.paths(key)
         if not pt.exists():
             return None
         try:
             blob = torch.load(pt, map_location="cpu", weights_only=True)
             if json.dumps(blob["config"], sort_keys=True) != json.dumps(config, sort_keys=True):
                 raise ValueError("configuration differs from the requested one")
+            if tensors_digest(blob["state_dict"]) != blob["sha256"]:
+                raise ValueError("weights do not match their checksum")
             spec = blob["spec"]
             model = build_model(spec["arch"], tuple(spec["input_shape"]), spec["num_classes"], width=spec["width"])
             model.load_state_dict(blob["state_dict"], strict=True)
@@ -59,19 +72,28 @@ class AliceStore:
             model.frozen_layers = 0
             meta = dict(blob["meta"])
         except Exception as exc:  # noqa: BLE001 - any failure means the entry is unusable
-            warnings.warn(f"Corrupt or incompatible Alice checkpoint {pt} ({exc}); retraining.", stacklevel=2)
-            pt.unlink(missing_ok=True)
+            self._discard(pt, str(exc))
             return None
         model.to(self.device).eval()
-        self.memory.put(key, (model, meta))
         return model, meta
 
     def get(self, config: dict, world: World) -> tuple[LayeredNet, dict]:
-        """Alice for ``config`` trained on ``world.alice_train`` (loaded when checkpointed)."""
+        """Alice for ``config`` trained on ``world.alice_train`` (loaded when checkpointed and verified)."""
+        key = stable_hash(config)
+        in_memory = key in self.memory
         hit = self.load(config)
+        if hit is not None and not in_memory:
+            model, meta = hit
+            acc = evaluate(model, world.test, "alice")
+            stored = meta.get("alice_test_acc")
+            if not isinstance(stored, (int, float)) or abs(acc - stored) > ACC_TOLERANCE:
+                self._discard(self.paths(key)[0], f"its accuracy {acc:.4f} on the test pairs differs from the "
+                                                  f"stored {stored!r}")
+                hit = None
+            else:
+                self.memory.put(key, hit)
         if hit is not None:
             return hit
-        key = stable_hash(config)
         t0 = time.perf_counter()
         model = train_alice(world.alice_train, config["arch"], TrainConfig(**config["train"]), config["seed"],
                             test_pairs=world.test, device=self.device, width=config["width"],
@@ -80,7 +102,7 @@ class AliceStore:
         self.trained += 1
         pt, js = self.paths(key)
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        atomic_torch_save({"config": config, "spec": model.spec(), "state_dict": state,
+        atomic_torch_save({"config": config, "spec": model.spec(), "state_dict": state, "sha256": tensors_digest(state),
                            "history": model.train_history, "meta": meta}, pt)
         atomic_write_json(js, {"config": config, "spec": model.spec(), "history": model.train_history, "meta": meta})
         self.memory.put(key, (model, meta))

@@ -28,6 +28,7 @@ CODE_VERSION = "2026.11-2"  # 2: overlay feature dial, linked/unlinked accuracy
 AXES = ("dataset", "arch", "alice_optimizer", "alice_world", "task_corr", "feature_corr", "k",
         "mode", "source", "seed", "n_alice", "n_bob")
 WORLDS = ("same", "independent")
+MAX_PAIRS = 10_000_000  #: largest n_alice / n_bob a grid may ask for
 SOURCES = ("alice", "random")
 
 #: Alice's optimizers. Weight decay strengths are chosen so that, over the number of steps of the
@@ -89,8 +90,9 @@ def _check_values(name: str, values: list) -> None:
             bad("integers ≥ 0, 'all' (1..L) or 'L'", v)
         elif name == "seed":
             check_seed(v, "grid axis 'seed' values")
-        elif name in ("n_alice", "n_bob") and not (isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1):
-            bad("integers ≥ 1", v)
+        elif name in ("n_alice", "n_bob") and not (isinstance(v, numbers.Integral) and not isinstance(v, bool)
+                                                   and 1 <= v <= MAX_PAIRS):
+            bad(f"integers in [1, {MAX_PAIRS:,}]", v)
 
 
 def _n_layers(arch: str, dataset: str, preset: Preset) -> int:
@@ -120,6 +122,9 @@ def expand_grid(grid: dict | None, preset: str | Preset = "quick") -> tuple[list
     because a GLM world cannot reach them (|sin(π t / 2)| > |α|). ``ValueError`` when every run is
     skipped."""
     p = get_preset(preset)
+    if grid is not None and not isinstance(grid, dict):
+        raise ValueError(f"grid must be a dict of axis → values (or None for the preset's default grid); "
+                         f"got {grid!r}")
     grid = dict(grid or {})
     unknown = sorted(set(grid) - set(AXES))
     if unknown:

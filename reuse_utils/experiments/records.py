@@ -1,9 +1,11 @@
 """One store for finished runs: a JSON record per run, keyed by the hash of its full configuration.
 
-A record is ``{"version", "config", "result", ...extra}`` at ``<folder>/<stable_hash(config)>.json``,
-written atomically. Reading returns the result only when the file parses, its version and config
-equal the requested ones and ``validate(result)`` holds; anything else is *corrupt*: reported by the
-caller, recomputed and overwritten — never used. Sweeps and case studies both keep their runs here.
+A record is ``{"version", "config", "result", "sha256", ...extra}`` at
+``<folder>/<stable_hash(config)>.json``, written atomically; ``sha256`` is the hash of the canonical
+JSON of its version, config and result (a hand edit or a flipped byte breaks it). Reading returns
+the result only when the file parses, its version and config equal the requested ones, the checksum
+matches and ``validate(result)`` holds; anything else is *corrupt*: reported by the caller,
+recomputed and overwritten — never used. Sweeps and case studies both keep their runs here.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ def _canonical(obj) -> str:
     return json.dumps(obj, sort_keys=True, default=str)
 
 
+def _checksum(rec: dict) -> str:
+    return stable_hash({k: rec.get(k) for k in ("version", "config", "result")})
+
+
 class RecordStore:
     """Records of one kind under ``folder``, all stamped with ``version``."""
 
@@ -55,11 +61,13 @@ class RecordStore:
             return Lookup(key, None, True)
         ok = (isinstance(rec, dict) and rec.get("version") == self.version
               and _canonical(rec.get("config")) == _canonical(config)
-              and isinstance(rec.get("result"), dict) and self.validate(rec["result"]))
+              and isinstance(rec.get("result"), dict) and rec.get("sha256") == _checksum(rec)
+              and self.validate(rec["result"]))
         return Lookup(key, rec["result"] if ok else None, not ok)
 
     def write(self, config: dict, result: dict, **extra) -> str:
         """Store ``result`` for ``config`` (atomically); returns its key."""
         key = stable_hash(config)
-        atomic_write_json(self.path(key), {"version": self.version, "config": config, "result": result, **extra})
+        rec = {"version": self.version, "config": config, "result": result}
+        atomic_write_json(self.path(key), {**extra, **rec, "sha256": _checksum(rec)})
         return key

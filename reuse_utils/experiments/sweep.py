@@ -238,6 +238,12 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
     p = get_preset(preset)
     dev = get_device(device)
     cache = Path(cache_dir)
+    if cache.exists() and not cache.is_dir():
+        raise ValueError(f"cache_dir must be a folder; {str(cache)!r} is a file")
+    try:
+        (cache / "bob").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"cache_dir {str(cache)!r} is not a usable folder: {exc}") from exc
     store = RecordStore(cache / "bob", CODE_VERSION, valid_result)
     plan, skipped = plan_runs(grid, p, store)
     groups = pending_groups(plan) if batch_runs else {}

@@ -235,9 +235,13 @@ def _check_label_map(label_map, k_a: int, k_b: int) -> torch.Tensor:
             raise ValueError(f"label_map keys must be exactly Alice's classes 0..{k_a - 1}; got {sorted(label_map)}")
         values = [label_map[i] for i in range(k_a)]
     elif isinstance(label_map, (Sequence, np.ndarray, torch.Tensor)) and not isinstance(label_map, str):
-        values = [int(v) for v in (label_map.tolist() if hasattr(label_map, "tolist") else label_map)]
+        values = list(label_map.tolist() if hasattr(label_map, "tolist") else label_map)
     else:
         raise ValueError(f"label_map must be a sequence or mapping of Alice class → Bob class; got {type(label_map).__name__}")
+    bad = [v for v in values if not isinstance(v, numbers.Integral) or isinstance(v, bool)]
+    if bad:
+        raise ValueError(f"label_map values must be integer class indices; got {bad}")
+    values = [int(v) for v in values]
     if len(values) != k_a:
         raise ValueError(f"label_map must have one entry per Alice class ({k_a}); got {len(values)}")
     if k_a != k_b or sorted(values) != list(range(k_b)):

@@ -215,9 +215,9 @@ def make_bob(source: LayeredNet, k: int, mode: str, num_classes: int, seed: int)
         raise ValueError(f"k must be an integer in [0, {L}] for this {source.arch} (L = {L} layers); got {k!r}")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {list(MODES)}; got {mode!r}")
-    if not isinstance(num_classes, numbers.Integral) or num_classes < 2:
-        raise ValueError(f"num_classes must be an integer ≥ 2; got {num_classes!r}")
-    seed = check_seed(seed)
+    if not isinstance(num_classes, numbers.Integral) or isinstance(num_classes, bool) or not 2 <= num_classes <= 100_000:
+        raise ValueError(f"num_classes must be an integer in [2, 100000]; got {num_classes!r}")
+    k, num_classes, seed = int(k), int(num_classes), check_seed(seed)
     bob = copy.deepcopy(source)
     bob.train_history = []
     if k == 0:

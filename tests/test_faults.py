@@ -1,0 +1,317 @@
+"""Fault injection: every way a cache, a run or an input can go wrong ends in a clear error or a
+warned recompute whose results equal a clean run — never in silently wrong numbers."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+
+import reuse_utils as ru
+from reuse_utils.analysis.ledger import load_claims, load_run, record_claim
+from reuse_utils.companion import runner
+from reuse_utils.core.io import atomic_write_json
+from reuse_utils.core.paths import default_data_dir
+from reuse_utils.datasets import DatasetCorrupt, DatasetUnavailable, load_dataset
+from reuse_utils.experiments.presets import get_preset
+
+TINY = get_preset("smoke").with_(n_alice=300, n_bob=120, n_test=200, seeds=(0,), alice_epochs=1, bob_epochs=1)
+GRID = {"dataset": ["mnist5k"], "task_corr": [0.5], "k": [1, 5], "mode": ["reinit"]}
+
+
+def _sweep(cache):
+    return ru.run_sweep(GRID, preset=TINY, cache_dir=cache, progress=False, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("clean") / "cache"
+    return cache, _sweep(cache)
+
+
+def _copy(clean, tmp_path):
+    cache = tmp_path / "cache"
+    shutil.copytree(clean[0], cache)
+    return cache
+
+
+def _same(df, ref):
+    assert list(df.bob_test_acc) == list(ref.bob_test_acc)
+    assert list(df.alice_test_acc) == list(ref.alice_test_acc)
+
+
+# ----------------------------------------------------------------------------- Alice checkpoints
+
+
+def test_garbled_alice_checkpoint_is_retrained(clean, tmp_path):
+    cache = _copy(clean, tmp_path)
+    pt = next((cache / "alice").glob("*.pt"))
+    data = bytearray(pt.read_bytes())
+    mid = len(data) // 2
+    data[mid:mid + 64] = bytes(255 - b for b in data[mid:mid + 64])
+    pt.write_bytes(bytes(data))
+    shutil.rmtree(cache / "bob")
+    with pytest.warns(UserWarning, match="Alice checkpoint"):
+        df = _sweep(cache)
+    assert df.attrs["alices_trained"] == 1
+    _same(df, clean[1])
+    again = _sweep(cache)  # the retrained checkpoint is sound and reused
+    assert again.attrs["alices_trained"] == 0 and again.from_cache.all()
+
+
+def test_alice_checkpoint_with_consistent_checksum_but_wrong_weights(clean, tmp_path):
+    """Weights replaced and re-checksummed by hand: the accuracy check on load still catches it."""
+    from reuse_utils.core.ids import tensors_digest
+
+    cache = _copy(clean, tmp_path)
+    pt = next((cache / "alice").glob("*.pt"))
+    blob = torch.load(pt, weights_only=True)
+    blob["state_dict"] = {k: torch.zeros_like(v) if v.is_floating_point() else v for k, v in blob["state_dict"].items()}
+    blob["sha256"] = tensors_digest(blob["state_dict"])
+    torch.save(blob, pt)
+    shutil.rmtree(cache / "bob")
+    with pytest.warns(UserWarning, match="accuracy"):
+        df = _sweep(cache)
+    _same(df, clean[1])
+
+
+# ----------------------------------------------------------------------------- Bob records
+
+
+def test_hand_edited_bob_record_is_recomputed(clean, tmp_path):
+    cache = _copy(clean, tmp_path)
+    rec_path = next((cache / "bob").glob("*.json"))
+    rec = json.loads(rec_path.read_text())
+    rec["result"]["bob_test_acc"] = rec["result"]["bob_test_acc"] / 10
+    rec_path.write_text(json.dumps(rec))
+    with pytest.warns(UserWarning, match="sweep record"):
+        df = _sweep(cache)
+    _same(df, clean[1])
+    assert df.from_cache.sum() == len(df) - 1
+
+
+def test_truncated_and_deleted_records(clean, tmp_path):
+    cache = _copy(clean, tmp_path)
+    paths = sorted((cache / "bob").glob("*.json"))
+    paths[0].write_text(paths[0].read_text()[:40])
+    paths[1].unlink()
+    with pytest.warns(UserWarning, match="sweep record"):
+        df = _sweep(cache)
+    _same(df, clean[1])
+
+
+def test_concurrent_writers_leave_a_valid_record(tmp_path):
+    from reuse_utils.experiments.records import RecordStore
+
+    store = RecordStore(tmp_path, "v", lambda r: True)
+    cfg = {"a": 1}
+    threads = [threading.Thread(target=store.write, args=(cfg, {"x": i})) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    found = store.lookup(cfg)
+    assert found.result is not None and not found.corrupt
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_killed_writer_leaves_no_half_file_and_its_temp_is_cleaned(tmp_path):
+    target = tmp_path / "x.json"
+    pkg = str(Path(ru.__file__).parent.parent)
+    code = (f"import os, signal, sys; sys.path.insert(0, {pkg!r})\n"
+            "from reuse_utils.core import io\n"
+            "def write(fh):\n    fh.write(b'{\"half\": '); fh.flush(); os.kill(os.getpid(), signal.SIGKILL)\n"
+            f"io._atomic({str(target)!r}, write)\n")
+    subprocess.run([sys.executable, "-c", code], check=False)
+    assert not target.exists() and len(list(tmp_path.glob(".x.json.*.tmp"))) == 1
+    atomic_write_json(target, {"ok": True})
+    assert json.loads(target.read_text()) == {"ok": True}
+    assert not list(tmp_path.glob(".x.json.*.tmp"))
+
+
+def test_written_files_honour_the_umask(tmp_path):
+    from reuse_utils.core.io import _MODE
+
+    atomic_write_json(tmp_path / "m.json", {})
+    assert (tmp_path / "m.json").stat().st_mode & 0o777 == _MODE
+    assert _MODE & 0o044  # readable by others under a usual umask (022), unlike mkstemp's 0600
+
+
+# ----------------------------------------------------------------------------- decoded-data caches
+
+
+def test_swapped_dataset_cache_is_not_used(tmp_data):
+    train = load_dataset("mnist5k", "train")
+    test = load_dataset("mnist5k", "test")
+    cache = tmp_data / "cache"
+    shutil.copy(cache / "mnist5k_test.pt", cache / "mnist5k_train.pt")
+    with pytest.warns(UserWarning, match="holds 'mnist5k'/'test'"):
+        again = load_dataset("mnist5k", "train")
+    assert len(again) == len(train) != len(test) and torch.equal(again.images, train.images)
+
+
+def test_photo_cache_follows_its_folder(oi_root, tmp_data):
+    assert len(load_dataset("open_images:Dog,Cat@8", "train", root=oi_root)) == 6
+    shutil.rmtree(oi_root / "open_images" / "train" / "Cat")
+    with pytest.warns(UserWarning, match="source files have changed"), \
+            pytest.raises(DatasetUnavailable, match=r"lacks the class folder\(s\) \[.*Cat"):
+        load_dataset("open_images:Dog,Cat@8", "train", root=oi_root)
+    shutil.copy(oi_root / "open_images" / "train" / "Dog" / "dog0.jpg", oi_root / "open_images" / "train" / "Dog" / "dog9.jpg")
+    assert len(load_dataset("open_images:Dog,Car@8", "train", root=oi_root)) == 7
+
+
+def test_pets_split_lists_must_name_both_species(pets_root, tmp_data):
+    ann = pets_root / "oxford-iiit-pet" / "annotations" / "trainval.txt"
+    ann.write_text("")
+    with pytest.raises(DatasetCorrupt, match="lists no image"):
+        load_dataset("pets@16", "train", root=pets_root)
+    ann.write_text("beagle_3 2 2 1\npug_4 25 2 1\n")
+    with pytest.raises(DatasetCorrupt, match="only dogs"):
+        load_dataset("pets@16", "train", root=pets_root)
+
+
+# ----------------------------------------------------------------------------- where files go
+
+
+def test_data_defaults_to_the_working_project_not_the_install(tmp_path, monkeypatch):
+    monkeypatch.delenv("REUSE_DATA", raising=False)
+    proj = tmp_path / "myproject"
+    (proj / "sub").mkdir(parents=True)
+    (proj / "pyproject.toml").write_text("")
+    monkeypatch.chdir(proj / "sub")
+    assert default_data_dir() == proj.resolve() / "data"
+
+
+def test_unusable_root_is_an_error(tmp_path, tmp_data):
+    f = tmp_path / "a_file"
+    f.write_text("x")
+    with pytest.raises(ValueError, match="root must be a folder"):
+        load_dataset("mnist5k", "train", root=f)
+
+
+# ----------------------------------------------------------------------------- the ledger
+
+
+@pytest.mark.parametrize("bad", ["False", float("nan"), [False], 0.3, None, 1])
+def test_record_claim_needs_a_real_bool(tmp_path, bad):
+    with pytest.raises(ValueError, match="passed must be a bool"):
+        record_claim(tmp_path, "C9_x", "s", bad, {}, {}, preset="smoke", dataset="d", notebook="n")
+
+
+@pytest.mark.parametrize("bad", ["../../x", "a/b", "", ".hidden", "C1 x"])
+def test_record_claim_needs_a_safe_id(tmp_path, bad):
+    with pytest.raises(ValueError, match="id must be"):
+        record_claim(tmp_path, bad, "s", True, {}, {}, preset="smoke", dataset="d", notebook="n")
+    assert not (tmp_path.parent / "x.json").exists()
+
+
+def test_claims_of_another_preset_are_not_mixed(tmp_path):
+    record_claim(tmp_path, "C1_x", "s", True, {}, {}, preset="quick", dataset="d", notebook="a.ipynb")
+    with pytest.warns(UserWarning, match="dropping"):
+        record_claim(tmp_path, "C2_x", "s", np.bool_(False), {}, {}, preset="smoke", dataset="d", notebook="b.ipynb")
+    assert [c["preset"] for c in load_claims(tmp_path)] == ["smoke"]
+
+
+# ----------------------------------------------------------------------------- the runner
+
+
+def _notebook(path: Path, code: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("preset = 'x'\nresults_dir = '.'", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(code)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nbformat.write(nb, path)
+
+
+RECORD = ("from reuse_utils.analysis.ledger import record_claim\n"
+          "record_claim(results_dir, '{id}', 's', True, {{}}, {{}}, preset=preset, dataset='d', notebook='{nb}')")
+
+
+@pytest.fixture
+def toy_notebooks(tmp_path):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _notebook(nbs / "01_ok.ipynb", RECORD.format(id="C1_ok", nb="01_ok.ipynb"))
+    _notebook(nbs / "02_boom.ipynb", "x = 1\nraise RuntimeError('the cell blew up')")
+    _notebook(nbs / "03_ok.ipynb", RECORD.format(id="C3_ok", nb="03_ok.ipynb"))
+    return nbs
+
+
+def test_failing_notebook_is_named_and_the_run_marked(toy_notebooks, tmp_path, capsys):
+    results = tmp_path / "res"
+    results.mkdir()
+    (results / "report.html").write_text("an old report")
+    code = runner.main(["--preset", "smoke", "--notebooks", str(toy_notebooks), "--results", str(results),
+                        "--device", "cpu"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "[reproduce] FAILED 02_boom.ipynb: cell" in out and "RuntimeError: the cell blew up" in out
+    run = load_run(results)
+    assert run["state"] == "failed" and run["notebooks"] == {"01_ok.ipynb": "done", "02_boom.ipynb": "failed",
+                                                             "03_ok.ipynb": "done"}
+    report = (results / "report.html").read_text()
+    assert "an old report" not in report and "failed" in report
+    assert json.loads((results / "claims.json").read_text())["run"]["state"] == "failed"
+    # --only reruns one notebook and keeps the others' claims
+    assert runner.main(["--preset", "smoke", "--notebooks", str(toy_notebooks), "--results", str(results),
+                        "--only", "03", "--device", "cpu"]) == 0
+    assert {c["id"] for c in load_claims(results)} == {"C1_ok", "C3_ok"}
+    assert load_run(results)["state"] == "partial"
+
+
+def test_unknown_notebook_name_is_an_error(toy_notebooks, tmp_path):
+    with pytest.raises(SystemExit) as info:
+        runner.main(["--notebooks", str(toy_notebooks), "--results", str(tmp_path / "r"), "--only", "09_typo"])
+    assert info.value.code == 2
+
+
+# ----------------------------------------------------------------------------- silent inputs
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda c: ru.run_sweep([], preset=TINY, cache_dir=c, progress=False), "grid must be a dict"),
+    (lambda c: ru.run_sweep("abc", preset=TINY, cache_dir=c, progress=False), "grid must be a dict"),
+    (lambda c: ru.run_sweep({"n_bob": [10**9]}, preset=TINY, cache_dir=c, progress=False), "grid axis 'n_bob'"),
+    (lambda c: ru.run_sweep(GRID, preset=TINY, cache_dir=c, progress=False, device="tpu"), "device must be"),
+])
+def test_sweep_inputs_are_refused_before_any_work(tmp_path, call, match):
+    with pytest.raises(ValueError, match=match):
+        call(tmp_path / "cache")
+    assert not (tmp_path / "cache" / "alice").exists()
+
+
+def test_cache_dir_that_is_a_file(tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(ValueError, match="cache_dir must be a folder"):
+        ru.run_sweep(GRID, preset=TINY, cache_dir=f, progress=False)
+
+
+def test_model_and_generator_inputs(mnist5k_train):
+    src = ru.build_model("cnn", (1, 28, 56), 10, width=4)
+    bob = ru.make_bob(src, np.int64(2), "reinit", np.int64(10), 0)
+    assert bob.bob_k == 2 and isinstance(bob.bob_k, int)
+    with pytest.raises(ValueError, match="width must be an integer"):
+        ru.build_model("mlp", (1, 28, 56), 10, width=10**9)
+    with pytest.raises(ValueError, match="width must be an integer"):
+        ru.build_model("mlp", (1, 28, 56), 10, width=True)
+    with pytest.raises(ValueError, match="input_shape"):
+        ru.build_model("cnn", (True, 28, 56), 10)
+    with pytest.raises(ValueError, match=r"n must be an integer in \[1, 10\*\*8\]"):
+        ru.make_pairs(mnist5k_train, 10**12)
+    with pytest.raises(ValueError, match="label_map values must be integer"):
+        ru.make_pairs(mnist5k_train, 10, 0.5, label_map=[float(i) + 0.5 for i in range(10)])
+
+
+def test_no_temp_file_left_by_a_normal_run(clean):
+    assert not [p for p in clean[0].rglob("*.tmp")]
+    assert os.access(next((clean[0] / "bob").glob("*.json")), os.R_OK)
+
