@@ -229,7 +229,7 @@ def read_cache(path: Path, name: str, split: str, fingerprint: str | None = None
             raise ValueError("its source files have changed since it was decoded")
         return ImageDataset(images, labels, list(blob["classes"]), name, split, str(blob["source"]))
     except Exception as exc:  # noqa: BLE001 - any failure means the cache is unusable
-        warnings.warn(f"Ignoring dataset cache {path} ({exc}); it is deleted and rebuilt.",
+        warnings.warn(f"Ignoring corrupt dataset cache {path} ({exc}); it is deleted and rebuilt.",
                       stacklevel=3)
         try:
             path.unlink()
