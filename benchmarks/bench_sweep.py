@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reference_loop import reference_accuracy, reference_train_bob  # noqa: E402
+from reference_loop import reference_accuracy, reference_train_bob_selected  # noqa: E402
 
 from reuse_utils.core import derive_seed, describe_device, get_device  # noqa: E402
 from reuse_utils.experiments import (  # noqa: E402
@@ -32,7 +32,7 @@ from reuse_utils.experiments import (  # noqa: E402
     alice_config,
     arch_width,
     bob_config,
-    bob_train_config,
+    bob_protocol,
     expand_grid,
     get_preset,
     run_sweep,
@@ -69,8 +69,8 @@ def reference_sweep(grid: dict, preset, cache: Path, device: torch.device) -> pd
         mode = bob_config(run, preset)["mode"]
         t0 = time.perf_counter()
         bob = make_bob(source, run["k"], mode, world.bob_train.num_classes_bob, derive_seed("bob", run["seed"], run["k"], mode))
-        bob = reference_train_bob(bob, world.bob_train.x, world.bob_train.y_bob, bob_train_config(preset),
-                                  derive_seed("bob-train", run["seed"]), device)
+        bob = reference_train_bob_selected(bob, mode, world.bob_train.x, world.bob_train.y_bob, bob_protocol(preset),
+                                           derive_seed("bob-train", run["seed"]), device)
         acc = reference_accuracy(bob, world.test.x, world.test.y_bob, device)
         rows.append({**run, "bob_test_acc": acc, "seconds": time.perf_counter() - t0})
     return pd.DataFrame(rows)

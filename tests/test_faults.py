@@ -24,6 +24,8 @@ from reuse_utils.experiments.presets import get_preset
 
 TINY = get_preset("smoke").with_(n_alice=300, n_bob=120, n_test=200, seeds=(0,), alice_epochs=1, bob_epochs=1)
 GRID = {"dataset": ["mnist5k"], "task_corr": [0.5], "k": [1, 5], "mode": ["reinit"]}
+RESULT = {"statement": "s", "operationalisation": "o", "test": "t", "unit": "seed", "n": 3, "effect": 0.1,
+          "ci": [0.0, 0.2], "p_value": 0.01, "passed": True}
 
 
 def _sweep(cache):
@@ -202,20 +204,21 @@ def test_unusable_root_is_an_error(tmp_path, tmp_data):
 @pytest.mark.parametrize("bad", ["False", float("nan"), [False], 0.3, None, 1])
 def test_record_claim_needs_a_real_bool(tmp_path, bad):
     with pytest.raises(ValueError, match="passed must be a bool"):
-        record_claim(tmp_path, "C9_x", "s", bad, {}, {}, preset="smoke", dataset="d", notebook="n")
+        record_claim(tmp_path, "C9_x", {**RESULT, "passed": bad}, preset="smoke", dataset="d", notebook="n")
 
 
 @pytest.mark.parametrize("bad", ["../../x", "a/b", "", ".hidden", "C1 x"])
 def test_record_claim_needs_a_safe_id(tmp_path, bad):
     with pytest.raises(ValueError, match="id must be"):
-        record_claim(tmp_path, bad, "s", True, {}, {}, preset="smoke", dataset="d", notebook="n")
+        record_claim(tmp_path, bad, RESULT, preset="smoke", dataset="d", notebook="n")
     assert not (tmp_path.parent / "x.json").exists()
 
 
 def test_claims_of_another_preset_are_not_mixed(tmp_path):
-    record_claim(tmp_path, "C1_x", "s", True, {}, {}, preset="quick", dataset="d", notebook="a.ipynb")
+    record_claim(tmp_path, "C1_x", RESULT, preset="quick", dataset="d", notebook="a.ipynb")
     with pytest.warns(UserWarning, match="dropping"):
-        record_claim(tmp_path, "C2_x", "s", np.bool_(False), {}, {}, preset="smoke", dataset="d", notebook="b.ipynb")
+        record_claim(tmp_path, "C2_x", {**RESULT, "passed": np.bool_(False)}, preset="smoke", dataset="d",
+                     notebook="b.ipynb")
     assert [c["preset"] for c in load_claims(tmp_path)] == ["smoke"]
 
 
@@ -232,7 +235,9 @@ def _notebook(path: Path, code: str) -> None:
 
 
 RECORD = ("from reuse_utils.analysis.ledger import record_claim\n"
-          "record_claim(results_dir, '{id}', 's', True, {{}}, {{}}, preset=preset, dataset='d', notebook='{nb}')")
+          "r = dict(statement='s', operationalisation='o', test='t', unit='seed', n=3, effect=0.1, ci=[0, 1], "
+          "p_value=0.01, passed=True)\n"
+          "record_claim(results_dir, '{id}', r, preset=preset, dataset='d', notebook='{nb}')")
 
 
 @pytest.fixture

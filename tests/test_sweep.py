@@ -37,9 +37,8 @@ def test_rerun_trains_nothing(tmp_path, monkeypatch):
     def no_training(*a, **k):
         raise AssertionError("training called on a cached sweep")
 
-    monkeypatch.setattr(sweep_mod, "train_bob", no_training)
+    monkeypatch.setattr(sweep_mod, "fit_selected", no_training)
     monkeypatch.setattr(alices_mod, "train_alice", no_training)
-    monkeypatch.setattr(sweep_mod, "train_bobs_batched", no_training)
     again = _sweep(tmp_path)
     assert again.from_cache.all()
     assert again.attrs["bobs_trained"] == 0 and again.attrs["alices_trained"] == 0
@@ -47,7 +46,7 @@ def test_rerun_trains_nothing(tmp_path, monkeypatch):
 
 
 def test_resume_after_interruption(tmp_path, monkeypatch):
-    real = sweep_mod.train_bob
+    real = sweep_mod.fit_selected
     calls = {"n": 0}
 
     def flaky(*a, **k):
@@ -56,10 +55,10 @@ def test_resume_after_interruption(tmp_path, monkeypatch):
             raise KeyboardInterrupt("simulated kill")
         return real(*a, **k)
 
-    monkeypatch.setattr(sweep_mod, "train_bob", flaky)
+    monkeypatch.setattr(sweep_mod, "fit_selected", flaky)
     with pytest.raises(KeyboardInterrupt):
         _sweep(tmp_path)
-    monkeypatch.setattr(sweep_mod, "train_bob", real)
+    monkeypatch.setattr(sweep_mod, "fit_selected", real)
     resumed = _sweep(tmp_path)
     assert resumed.from_cache.sum() == 2 and resumed.attrs["bobs_trained"] == 2
     assert not list((tmp_path / "cache" / "bob").glob(".*.tmp"))  # no half-written record
@@ -195,7 +194,7 @@ def test_prefix_cache_lru_and_validation():
         PrefixCache(torch.device("cpu"), budget_bytes=-1)
 
 
-def test_batched_runs_match_sequential(tmp_path):
+def test_modes_trained_together_match_apart(tmp_path):
     grid = {"dataset": ["mnist5k"], "task_corr": [0.5], "k": [2, 3, 5], "mode": ["reinit", "finetune"]}
     kw = {"preset": TINY, "progress": False, "device": "cpu"}
     batched = run_sweep(grid, cache_dir=tmp_path / "a", batch_runs=True, **kw)

@@ -23,12 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
+from reuse_utils.analysis.evaluators import IDENTITIES
 from reuse_utils.core.io import atomic_write_json
 
 __all__ = ["record_claim", "load_claims", "claims_table", "CLAIM_IDS", "reset_claims", "load_run", "save_run",
-           "write_claims_file", "RUN_STATES"]
+           "write_claims_file", "RUN_STATES", "RESULT_FIELDS"]
 
 RUN_STATES = ("running", "complete", "partial", "failed")
+RESULT_FIELDS = ("statement", "operationalisation", "test", "unit", "n", "effect", "ci", "p_value", "passed")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 CLAIM_IDS = ("C0_generator_calibrated", "C1_monotonic_task", "C1b_monotonic_feature",
@@ -73,19 +75,30 @@ def write_claims_file(results_dir: str | Path) -> Path:
     return atomic_write_json(root / "claims.json", {"run": load_run(root), "claims": load_claims(root)})
 
 
-def record_claim(results_dir: str | Path, id: str, statement: str, passed: bool, statistic,
-                 p_value_or_ci, *, preset: str, dataset: str, notebook: str,
-                 details: dict | None = None, data_label: str | None = None) -> dict:
-    """Write one claim. ``passed`` must be a real ``bool`` (or NumPy bool) computed from the numbers;
-    ``id`` letters, digits, ``_``, ``.`` and ``-`` only (it names a file)."""
+def record_claim(results_dir: str | Path, id: str, result: dict, *, preset: str, dataset: str, notebook: str,
+                 data_label: str | None = None) -> dict:
+    """Write one claim from an evaluator's ``result`` (:mod:`reuse_utils.analysis.evaluators`).
+
+    The record carries ``id``, ``kind`` (``identity`` for :data:`IDENTITIES`, else ``empirical``),
+    ``statement``, ``operationalisation``, ``test``, ``unit``, ``n``, ``effect``, ``ci``,
+    ``p_value``, ``passed``, ``preset``, ``dataset``, ``notebook``, ``details`` and ``data_label``.
+    ``passed`` must be a real ``bool`` (or NumPy bool) computed from the numbers; ``id`` letters,
+    digits, ``_``, ``.`` and ``-`` only (it names a file)."""
     if not isinstance(id, str) or not _SAFE_ID.match(id):
         raise ValueError(f"id must be a non-empty string of letters, digits, '_', '.' or '-' (not starting with "
                          f"'.' or '-'); got {id!r}")
+    if not isinstance(result, dict):
+        raise ValueError(f"result must be an evaluator's dict; got {type(result).__name__}")
+    missing = [f for f in RESULT_FIELDS if f not in result]
+    if missing:
+        raise ValueError(f"result lacks the claim field(s) {missing}")
+    passed = result["passed"]
     if not isinstance(passed, (bool, np.bool_)):
         raise ValueError(f"passed must be a bool; got {passed!r} ({type(passed).__name__})")
-    claim = _clean({"id": id, "statement": statement, "passed": bool(passed), "statistic": statistic,
-                    "p_value_or_ci": p_value_or_ci, "preset": preset, "dataset": dataset,
-                    "notebook": notebook, "details": details or {}, "data_label": data_label})
+    claim = _clean({"id": id, "kind": "identity" if id in IDENTITIES else "empirical",
+                    **{f: result[f] for f in RESULT_FIELDS}, "passed": bool(passed), "preset": preset,
+                    "dataset": dataset, "notebook": notebook, "details": result.get("details") or {},
+                    "data_label": data_label})
     root = Path(results_dir)
     stale = [c for c in load_claims(root) if c.get("preset") != preset and c.get("id") != id]
     if stale:
@@ -131,6 +144,8 @@ def reset_claims(results_dir: str | Path, notebooks: list[str] | None = None) ->
 
 
 def _fmt(v) -> str:
+    if v is None:
+        return "—"
     if isinstance(v, float):
         return f"{v:.3g}"
     if isinstance(v, dict):
@@ -141,10 +156,14 @@ def _fmt(v) -> str:
 
 
 def claims_table(claims: list[dict]) -> str:
-    """Plain-text table of the claims (id, PASS/FAIL, statistic, p-value or CI)."""
-    lines = [f"{'claim':40s} {'result':6s} {'statistic':34s} p-value / CI"]
-    for c in claims:
-        label = " [" + c["data_label"] + "]" if c.get("data_label") else ""
-        lines.append(f"{c['id'] + label:40s} {'PASS' if c['passed'] else 'FAIL':6s} "
-                     f"{_fmt(c['statistic'])[:34]:34s} {_fmt(c['p_value_or_ci'])}")
+    """Plain-text table of the claims: identities first, then findings (PASS/FAIL, effect, CI, p, n)."""
+    lines = [f"{'claim':40s} {'kind':9s} {'result':6s} {'effect':>8s} {'95% CI':>20s} {'p':>9s} {'n':>3s} unit"]
+    for kind in ("identity", "empirical"):
+        for c in (c for c in claims if c.get("kind") == kind):
+            label = " [" + c["data_label"] + "]" if c.get("data_label") else ""
+            ci = c.get("ci") or [None, None]
+            ci_s = f"[{_fmt(ci[0])}, {_fmt(ci[1])}]" if ci[0] is not None else "—"
+            lines.append(f"{c['id'] + label:40s} {kind:9s} {'PASS' if c['passed'] else 'FAIL':6s} "
+                         f"{_fmt(c.get('effect')):>8s} {ci_s:>20s} {_fmt(c.get('p_value')):>9s} "
+                         f"{c.get('n', ''):>3} {c.get('unit', '')}")
     return "\n".join(lines)

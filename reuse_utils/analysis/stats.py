@@ -6,6 +6,8 @@
 * :func:`optimal_depth` — best k per condition, its CI, and the set of k statistically tied with it
   (Welch t-test against the best, p ≥ alpha).
 * :func:`paired_difference` — mean per-seed difference of two conditions with a paired t-test.
+* :func:`one_sample`, :func:`seed_trends`, :func:`bootstrap_argmax`, :func:`permutation_within` —
+  the seed-level tests of the claims (the seed is the unit of replication).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["summarize", "above_chance", "trend", "optimal_depth", "mean_ci", "paired_difference"]
+__all__ = ["summarize", "above_chance", "trend", "optimal_depth", "mean_ci", "paired_difference", "one_sample",
+           "seed_trends", "bootstrap_argmax", "permutation_within"]
 
 
 def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float]:
@@ -133,3 +136,69 @@ def paired_difference(a, b, alternative: str = "greater") -> dict:
     else:
         p = float(stats.ttest_rel(a, b, alternative=alternative).pvalue)
     return {"mean_diff": m, "ci_low": lo, "ci_high": hi, "p_value": p, "n": len(d)}
+
+
+def one_sample(values, alternative: str = "greater", popmean: float = 0.0) -> dict:
+    """Student-t test of the mean of per-unit ``values`` against ``popmean``: ``mean``, 95% ``ci``
+    (Student-t), ``p_value`` (NaN for fewer than 2 values; a constant sample decides by its sign),
+    ``n``."""
+    v = np.asarray(values, float)
+    v = v[~np.isnan(v)]
+    m, lo, hi = mean_ci(v)
+    if len(v) < 2:
+        p = float("nan")
+    elif np.allclose(v, v[0]):
+        side = v[0] - popmean
+        p = 0.0 if (side > 0 and alternative == "greater") or (side < 0 and alternative == "less") else 1.0
+    else:
+        p = float(stats.ttest_1samp(v, popmean, alternative=alternative).pvalue)
+    return {"mean": m, "ci": [lo, hi], "p_value": p, "n": int(len(v))}
+
+
+def seed_trends(df: pd.DataFrame, x: str, value: str, unit: str = "seed") -> pd.Series:
+    """Kendall τ between ``x`` and ``value`` within each ``unit`` (a seed): one τ per unit, NaN where
+    the unit has fewer than 2 levels or a constant value. The per-unit τ are the replicates that a
+    seed-clustered trend test (:func:`one_sample`) uses — the seed, not the test item, is the unit."""
+    out = {}
+    for key, grp in df.groupby(unit):
+        g = grp[[x, value]].dropna()
+        if g[x].nunique() < 2 or g[value].nunique() < 2:
+            out[key] = float("nan")
+            continue
+        out[key] = float(stats.kendalltau(g[x].to_numpy(float), g[value].to_numpy(float)).statistic)
+    return pd.Series(out, name="kendall_tau")
+
+
+def bootstrap_argmax(df: pd.DataFrame, by: str, value: str, unit: str = "seed", n_boot: int = 1000,
+                     seed: int = 0) -> dict:
+    """The ``by`` level with the highest mean ``value`` over units, and its 95% percentile interval
+    over ``n_boot`` resamples of the units (with replacement)."""
+    table = df.pivot_table(index=unit, columns=by, values=value, aggfunc="mean")
+    best = table.mean().idxmax()
+    rng = np.random.default_rng(seed)
+    picks = [table.iloc[rng.integers(0, len(table), len(table))].mean().idxmax() for _ in range(n_boot)]
+    lo, hi = np.percentile(np.asarray(picks, float), [2.5, 97.5])
+    return {"best": best, "ci": [float(lo), float(hi)], "n": int(len(table))}
+
+
+def permutation_within(df: pd.DataFrame, factor: str, value: str, blocks: list[str], n_perm: int = 2000,
+                       seed: int = 0) -> dict:
+    """Permutation test that ``factor`` moves ``value``: the statistic is the variance of the factor's
+    level means (pooled over ``blocks``); labels are shuffled within each block (e.g. architecture ×
+    seed), which is exact under the null of no factor effect. Returns ``statistic``, ``p_value``."""
+    data = df[[factor, value, *blocks]].dropna().reset_index(drop=True)
+
+    def stat(labels: np.ndarray) -> float:
+        return float(pd.Series(data[value].to_numpy(float)).groupby(labels).mean().var(ddof=0))
+
+    labels = data[factor].to_numpy()
+    observed = stat(labels)
+    rng = np.random.default_rng(seed)
+    groups = [idx.to_numpy() for _, idx in data.groupby(blocks).groups.items()]
+    hits = 0
+    for _ in range(n_perm):
+        perm = labels.copy()
+        for idx in groups:
+            perm[idx] = perm[rng.permutation(idx)]
+        hits += stat(perm) >= observed - 1e-15
+    return {"statistic": observed, "p_value": (1 + hits) / (1 + n_perm), "n_perm": n_perm}

@@ -19,13 +19,14 @@ from reuse_utils.experiments import (
     AliceStore,
     Preset,
     alice_config,
-    bob_train_config,
+    bob_protocol,
     get_preset,
     run_case_study,
+    run_domain_control,
     run_sweep,
 )
 from reuse_utils.generator import World, make_world
-from reuse_utils.training import LayeredNet, make_bob, train_bob
+from reuse_utils.training import LayeredNet, make_bob, train_bob_selected
 
 __all__ = ["Setup", "setup"]
 
@@ -49,10 +50,11 @@ class Setup:
     def record(self, claim_id: str, result: dict, notebook: str, data_label: str | None = None,
                dataset: str | None = None) -> dict:
         """Record a claim evaluated by :mod:`reuse_utils.analysis.evaluators` and print its verdict."""
-        c = record_claim(self.results_dir, claim_id, result["statement"], result["passed"], result["statistic"],
-                         result["p_value_or_ci"], preset=self.preset.name, dataset=dataset or self.dataset,
-                         notebook=notebook, details=result.get("details"), data_label=data_label)
-        print(f"{claim_id}: {'PASS' if c['passed'] else 'FAIL'} — {c['statistic']} {c['p_value_or_ci']}")
+        c = record_claim(self.results_dir, claim_id, result, preset=self.preset.name, dataset=dataset or self.dataset,
+                         notebook=notebook, data_label=data_label)
+        ci = c["ci"] or [None, None]
+        print(f"{claim_id} ({c['kind']}): {'PASS' if c['passed'] else 'FAIL'} — effect {c['effect']}, 95% CI {ci}, "
+              f"p = {c['p_value']}, n = {c['n']} {c['unit']}\n  {c['operationalisation']}")
         return c
 
     def save(self, fig, name: str, label: str | None = None):
@@ -85,28 +87,36 @@ class Setup:
         return model, meta, world
 
     def bob(self, source: LayeredNet, world: World, k: int, mode: str = "reinit", seed: int = 0) -> LayeredNet:
-        """Bob trained on ``world.bob_train`` with the preset's Bob training settings."""
+        """Bob trained on ``world.bob_train`` by the preset's protocol (selected on his validation split)."""
         bob = make_bob(source, k, mode, world.bob_train.num_classes_bob, derive_seed("bob", seed, k, mode))
-        return train_bob(bob, world.bob_train, bob_train_config(self.preset), derive_seed("bob-train", seed),
-                         device=self.device)
+        bob, _ = train_bob_selected(bob, mode, world.bob_train, bob_protocol(self.preset), derive_seed("bob-train", seed),
+                                    self.device)
+        return bob
 
-
-    def attribution_study(self, task_corrs, ks, *, n: int, n_steps: int, n_layer: int) -> pd.DataFrame:
-        """Attribution table over task correlations × seeds: Alice, and Bob (reinit) for each k
-        (see :func:`reuse_utils.analysis.attribution.attribution_rows`), with task_corr and seed."""
+    def attribution_study(self, dials, ks, *, n: int, n_steps: int, n_layer: int) -> pd.DataFrame:
+        """Attribution table over ``dials`` ((task_corr, feature_corr) pairs) × seeds: Alice, and Bob
+        (reinit, selected on validation) for each k (see
+        :func:`reuse_utils.analysis.attribution.attribution_rows`), with task_corr, feature_corr, seed."""
         rows = []
-        for t in task_corrs:
+        for t, a in dials:
             for seed in self.seeds:
-                alice, _, world = self.alice(t, 0.0, seed)
+                alice, _, world = self.alice(t, a, seed)
                 models = [("alice", 0, alice, "alice")]
                 models += [(f"bob k={k}", k, self.bob(alice, world, k, "reinit", seed), "bob") for k in ks]
                 for row in attribution_rows(models, world.test, n=n, n_steps=n_steps, n_layer=n_layer, seed=seed):
-                    rows.append({"task_corr": float(t), "seed": seed, **row})
+                    rows.append({"task_corr": float(t), "feature_corr": float(a), "seed": seed, **row})
         return pd.DataFrame(rows)
 
+    def domain_control(self, k: int) -> pd.DataFrame:
+        """:func:`reuse_utils.experiments.run_domain_control` with this setup's dataset, the preset's
+        ``other_domain``, seeds, cache and device."""
+        return run_domain_control(self.dataset, self.preset.other_domain, k=k, preset=self.preset, seeds=self.seeds,
+                                  cache_dir=self.cache_dir, device=self.device)
+
     def case_study(self, data: CaseData, **kwargs) -> pd.DataFrame:
-        """:func:`reuse_utils.experiments.run_case_study` with this setup's preset, seeds, cache, device."""
-        return run_case_study(data, preset=self.preset, seeds=self.seeds, cache_dir=self.cache_dir,
+        """:func:`reuse_utils.experiments.run_case_study` with this setup's preset, its first
+        ``case_n_seeds`` seeds (the task is the unit there), cache and device."""
+        return run_case_study(data, preset=self.preset, seeds=self.seeds[: self.preset.case_n_seeds], cache_dir=self.cache_dir,
                               device=self.device, **kwargs)
 
 

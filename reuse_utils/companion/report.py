@@ -55,13 +55,20 @@ def write_report(results: str | Path, *, preset: str, dataset: str | None, devic
         dev = describe_device(get_device(device))
     except ValueError:
         dev = device
-    rows = "".join(
-        f"<tr class='{'pass' if c['passed'] else 'fail'}'><td>{html.escape(c['id'])}"
-        f"{' <em>(' + html.escape(c['data_label']) + ')</em>' if c.get('data_label') else ''}</td>"
-        f"<td>{'PASS' if c['passed'] else 'FAIL'}</td><td>{html.escape(c['statement'])}</td>"
-        f"<td>{html.escape(_fmt(c['statistic']))}</td><td>{html.escape(_fmt(c['p_value_or_ci']))}</td>"
-        f"<td>{html.escape(str(c['dataset']))}</td><td>{html.escape(str(c['notebook']))}</td></tr>"
-        for c in claims)
+    def table(kind: str) -> str:
+        rows = "".join(
+            f"<tr class='{'pass' if c['passed'] else 'fail'}'><td>{html.escape(c['id'])}"
+            f"{' <em>(' + html.escape(c['data_label']) + ')</em>' if c.get('data_label') else ''}</td>"
+            f"<td>{'PASS' if c['passed'] else ('FAIL' if kind == 'identity' else 'FAILED FINDING')}</td>"
+            f"<td>{html.escape(c['statement'])}<br><small>{html.escape(str(c.get('operationalisation', '')))}</small></td>"
+            f"<td>{html.escape(_fmt(c.get('effect')))}</td><td>{html.escape(_fmt(c.get('ci')))}</td>"
+            f"<td>{html.escape(_fmt(c.get('p_value')))}</td><td>{c.get('n')} {html.escape(str(c.get('unit')))}</td>"
+            f"<td><small>{html.escape(str(c.get('test', '')))}</small></td>"
+            f"<td>{html.escape(str(c['dataset']))}</td><td>{html.escape(str(c['notebook']))}</td></tr>"
+            for c in claims if c.get("kind") == kind)
+        return ("<table><tr><th>claim</th><th>result</th><th>statement / operationalisation</th><th>effect</th>"
+                f"<th>95% CI</th><th>p</th><th>n</th><th>test</th><th>dataset</th><th>notebook</th></tr>{rows}</table>")
+
     figures = sorted((root / "figures").glob("*.png"))
     figs = "".join(
         f"<figure><img src='figures/{f.name}' alt='{html.escape(f.stem)}'><figcaption>{html.escape(f.stem)} "
@@ -73,7 +80,7 @@ def write_report(results: str | Path, *, preset: str, dataset: str | None, devic
 <title>Reproduction report — task and feature correlations in model reuse</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;line-height:1.4}}
 table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #ccc;padding:4px 6px;font-size:90%;vertical-align:top}}
-tr.pass td:nth-child(2){{color:#176b2c;font-weight:bold}}tr.fail td:nth-child(2){{color:#b00020;font-weight:bold}}
+tr.pass td:nth-child(2){{color:#176b2c;font-weight:bold}}th{{text-align:left}}tr.fail td:nth-child(2){{color:#b00020;font-weight:bold}}
 figure{{display:inline-block;width:48%;margin:0.5%}}.warn{{background:#fff3cd;padding:6px;border:1px solid #e0c060}}img{{width:100%}}figcaption{{font-size:85%}}</style></head><body>
 <h1>Reproduction report</h1>
 <p>Mohamud &amp; Brink, <em>An empirical study of task and feature correlations in the reuse of
@@ -83,8 +90,12 @@ pre-trained models</em> (UniReps / PMLR 322, 2026) — runnable companion.</p>
 {html.escape(str(run.get("code_version", "?")))}</li><li>preset: <b>{html.escape(preset)}</b></li><li>dataset: <b>{html.escape(dataset or "preset default")}</b></li>
 <li>device: {html.escape(dev)}</li><li>wall time: {wall_seconds / 60:.1f} min</li>
 <li>written: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}</li></ul>
-<h2>Claims</h2><table><tr><th>claim</th><th>result</th><th>statement</th><th>statistic</th>
-<th>p-value / CI</th><th>dataset</th><th>notebook</th></tr>{rows}</table>
+<h2>Claims of the study as operationalised here</h2>
+<p>Each claim of the paper is turned into a test stated below (the seed — in the case studies the task — is the
+unit of replication; selections use validation data only). A finding that does not hold is reported as failed,
+with its numbers.</p>
+<h3>Findings</h3>{table("empirical")}
+<h3>Identities (checks that the generator and the closed forms are right)</h3>{table("identity")}
 <h2>Executed notebooks</h2><ul>{nbs}</ul>
 <h2>Figures</h2>{figs}
 <h2>Versions</h2><ul>{vers}</ul></body></html>"""

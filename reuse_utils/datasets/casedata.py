@@ -39,9 +39,13 @@ STANDIN_ALICE = (7, 9)  # Sneaker, Ankle boot
 STANDIN_TASKS: dict[str, tuple[int, int, str]] = {
     "same task, new domain": (7, 9, "related"),       # Sneaker vs Ankle boot, recoloured + flipped
     "related footwear": (5, 9, "related"),            # Sandal vs Ankle boot
+    "sneaker vs sandal": (7, 5, "related"),           # footwear again
     "other garments": (2, 4, "other"),                # Pullover vs Coat
+    "tops": (0, 6, "other"),                          # T-shirt/top vs Shirt
     "unrelated": (1, 8, "unrelated"),                 # Trouser vs Bag
+    "dress vs bag": (3, 8, "unrelated"),              # Dress vs Bag
 }
+STANDIN_VERSION = "2"  #: bumped when the task list changes; an older stand-in is completed on first use
 
 
 
@@ -77,10 +81,10 @@ def build_standin(root: str | os.PathLike | None = None, *, n_alice_per_class: i
                   n_bob_test_per_class: int = 200, seed: int = 0) -> Path:
     """Write the offline stand-in (from Fashion-MNIST) in the Oxford-IIIT Pet and Open Images export
     layouts under ``root`` (default ``data/standin``); returns ``root``. Idempotent: a complete
-    stand-in (marker file present) is left as it is."""
+    stand-in of this version (marker file) is left as it is; an older one gets the missing class folders."""
     root = standin_root(root)
     marker = root / "STANDIN_COMPLETE"
-    if marker.exists():
+    if marker.exists() and marker.read_text().strip() == f"complete v{STANDIN_VERSION}":
         return root
     gen = torch.Generator().manual_seed(seed)
     fm = {s: load_dataset("fashion_mnist", s) for s in ("train", "test")}
@@ -109,7 +113,7 @@ def build_standin(root: str | os.PathLike | None = None, *, n_alice_per_class: i
                 # Bob's images come from the other split than Alice's where possible (never shared)
                 src = "test" if split == "train" else "train"
                 _write_jpegs(_new_domain(pick(src, cls, n), gen), folder, f"{split}_{cls}")
-    atomic_write_text(marker, "complete\n")
+    atomic_write_text(marker, f"complete v{STANDIN_VERSION}\n")
     return root
 
 

@@ -3,11 +3,12 @@
 Presets ``smoke``/``quick``/``paper`` (:mod:`.presets`); the sweep grid and run identities
 (:mod:`.grid`); one record store for finished runs (:mod:`.records`); Alice checkpoints
 (:mod:`.alices`); the cached, resumable sweep (:mod:`.sweep`); the real case studies
-(:mod:`.casestudy`). Imports ``core`` … ``training``.
+(:mod:`.casestudy`); the zero-correlation domain control (:mod:`.domain`). Imports ``core`` … ``training``.
 """
 
 from reuse_utils.experiments.alices import AliceStore
 from reuse_utils.experiments.casestudy import RELATEDNESS, case_gains, run_case_study
+from reuse_utils.experiments.domain import run_domain_control
 from reuse_utils.experiments.grid import (
     ALICE_OPTIMIZERS,
     AXES,
@@ -15,7 +16,7 @@ from reuse_utils.experiments.grid import (
     alice_config,
     arch_width,
     bob_config,
-    bob_train_config,
+    bob_protocol,
     default_grid,
     expand_grid,
 )
@@ -24,5 +25,5 @@ from reuse_utils.experiments.records import RecordStore
 from reuse_utils.experiments.sweep import run_sweep
 
 __all__ = ["AliceStore", "RELATEDNESS", "case_gains", "run_case_study", "ALICE_OPTIMIZERS", "AXES",
-           "CODE_VERSION", "alice_config", "arch_width", "bob_config", "bob_train_config", "default_grid",
-           "expand_grid", "PRESETS", "Preset", "get_preset", "RecordStore", "run_sweep"]
+           "CODE_VERSION", "alice_config", "arch_width", "bob_config", "bob_protocol", "default_grid",
+           "expand_grid", "PRESETS", "Preset", "get_preset", "RecordStore", "run_sweep", "run_domain_control"]

@@ -25,15 +25,17 @@ from reuse_utils.experiments.presets import Preset, get_preset
 from reuse_utils.experiments.records import RecordStore
 from reuse_utils.generator import World, measured_task_correlation, task_pairs
 from reuse_utils.training import (
+    BobProtocol,
     PrefixCache,
     TrainConfig,
     bob_accuracy,
     build_model,
+    fit_selected,
     frozen_features,
     make_bob,
     predict,
     random_source,
-    train_bob,
+    split_train_val,
 )
 
 __all__ = ["run_case_study", "case_gains", "case_preset_config", "RELATEDNESS"]
@@ -45,9 +47,17 @@ def case_preset_config(preset: Preset) -> tuple[str, int | None, int]:
     return preset.case_arch, width, preset.case_size
 
 
+def case_protocol(preset: Preset) -> BobProtocol:
+    """Bob's protocol in the case studies: the preset's lr grid, ``case_bob_epochs`` (head: ×3),
+    patience, batch size and validation fraction."""
+    return BobProtocol(lrs=tuple(preset.bob_lrs), max_epochs=preset.case_bob_epochs,
+                       head_epochs=3 * preset.case_bob_epochs, patience=preset.bob_patience,
+                       batch_size=preset.batch_size, val_fraction=preset.bob_val_fraction)
+
+
 def valid_case_result(res: dict) -> bool:
-    acc = res.get("bob_test_acc")
-    return isinstance(acc, (int, float)) and not isinstance(acc, bool) and 0.0 <= acc <= 1.0
+    accs = [res.get("bob_test_acc"), res.get("bob_val_acc")]
+    return all(isinstance(a, (int, float)) and not isinstance(a, bool) and 0.0 <= a <= 1.0 for a in accs)
 
 
 def run_case_study(data: CaseData, *, preset: str | Preset, seeds: Sequence[int], cache_dir: str | Path,
@@ -66,6 +76,8 @@ def run_case_study(data: CaseData, *, preset: str | Preset, seeds: Sequence[int]
     p = get_preset(preset)
     dev = get_device(device)
     seeds = [check_seed(s, "seeds") for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must name at least one seed")
     arch, width, size = case_preset_config(p)
     names = list(tasks) if tasks is not None else list(data.tasks)
     unknown = [t for t in names if t not in data.tasks]
@@ -85,7 +97,7 @@ def run_case_study(data: CaseData, *, preset: str | Preset, seeds: Sequence[int]
                        task_pairs(load(f"open_images:{a},{b}@{size}", "test")))
     alices = AliceStore(Path(cache_dir), dev)
     store = RecordStore(Path(cache_dir) / "case", CODE_VERSION, valid_case_result)
-    bob_cfg = TrainConfig("adam", p.bob_lr, epochs=p.case_bob_epochs, batch_size=p.batch_size)
+    protocol = case_protocol(p)
     prefixes = PrefixCache(dev)
     L = build_model(arch, alice_pairs.input_shape, 2, width=width).n_layers
     depths = list(ks) if ks is not None else list(range(1, L + 1))
@@ -107,7 +119,7 @@ def run_case_study(data: CaseData, *, preset: str | Preset, seeds: Sequence[int]
             for source_name, k, mode in combos:
                 source = alice if source_name == "alice" else rand
                 cfg = {"version": CODE_VERSION, "alice": acfg, "source": source_name, "task": t,
-                       "classes": data.tasks[t][:2], "k": k, "mode": mode, "n_bob": len(train), "train": bob_cfg.to_dict()}
+                       "classes": data.tasks[t][:2], "k": k, "mode": mode, "n_bob": len(train), "train": protocol.to_dict()}
                 found = store.lookup(cfg)
                 if found.corrupt:
                     warnings.warn(f"Corrupt or incompatible case-study record {store.path(found.key)}; recomputing.",
@@ -121,11 +133,16 @@ def run_case_study(data: CaseData, *, preset: str | Preset, seeds: Sequence[int]
                         ftr = prefixes.get(fkey + ("train",), lambda s=source, x=train.x, d=start: frozen_features(s, x, d))
                         fte = prefixes.get(fkey + ("test",), lambda s=source, x=test.x, d=start: frozen_features(s, x, d))
                     bob = make_bob(source, k, mode, 2, derive_seed("case-bob", seed, k, mode))
-                    bob = train_bob(bob, train, bob_cfg, derive_seed("case-bob-train", seed), device=dev, features=ftr)
-                    rec = {"bob_test_acc": bob_accuracy(bob, test, fte, start)}
+                    x = ftr if ftr is not None else (frozen_features(bob, train.x, start) if start else train.x)
+                    tr, va = split_train_val(train, protocol.val_fraction)
+                    (sel,) = fit_selected([bob], [mode], x[:len(tr)], tr.y_bob, x[len(tr):], va.y_bob, protocol,
+                                          derive_seed("case-bob-train", seed), dev)
+                    rec = {"bob_test_acc": bob_accuracy(bob, test, fte, start), "bob_val_acc": sel.val_acc,
+                           "bob_lr": sel.lr, "bob_epoch": sel.epoch}
                     store.write(cfg, rec)
                 rows.append({"task": t, "group": data.tasks[t][2], "seed": seed, "k": k, "n_layers": L, "mode": mode,
-                             "source": source_name, "bob_test_acc": rec["bob_test_acc"], "chance": chance,
+                             "source": source_name, "bob_test_acc": rec["bob_test_acc"],
+                             "bob_val_acc": rec["bob_val_acc"], "bob_lr": rec["bob_lr"], "chance": chance,
                              "measured_corr": corr, "alice_test_acc": meta["alice_test_acc"],
                              "n_bob_train": len(train), "data_label": data.label or "real",
                              "from_cache": found.result is not None})
@@ -136,21 +153,25 @@ RELATEDNESS = {"related": 2, "other": 1, "unrelated": 0}
 
 
 def case_gains(df: pd.DataFrame) -> pd.DataFrame:
-    """Per task and seed: scratch accuracy (k = L, reinit), Bob's best accuracy over the runs that
-    reuse Alice (every k and mode except k = L reinit; best chosen on seed means), the gain
-    (best − scratch, may be negative), the optimal k, and the measured task correlation."""
+    """Per task and seed: scratch accuracy (k = L, reinit), the accuracy of the best run that reuses
+    Alice (every k and mode except k = L reinit) — **chosen on validation accuracy** (mean over
+    seeds), never on test — its gain over scratch, the relative error reduction
+    ``(err_scratch − err_best) / err_scratch`` (no ceiling: a task already solved from scratch
+    can still show it), the chosen k and mode, and the measured task correlation."""
     rows = []
     alice = df[df.source == "alice"]
     for task, grp in alice.groupby("task"):
         L = int(grp.n_layers.iloc[0])
         reuse = grp[~((grp.k == L) & (grp["mode"] == "reinit"))]  # every run that keeps something of Alice
-        means = reuse.groupby(["k", "mode"]).bob_test_acc.mean()
-        best_k, best_mode = means.idxmax()
+        best_k, best_mode = reuse.groupby(["k", "mode"]).bob_val_acc.mean().idxmax()
         for seed, g in grp.groupby("seed"):
             scratch = float(g[(g.k == L) & (g["mode"] == "reinit")].bob_test_acc.iloc[0])
             best = float(g[(g.k == best_k) & (g["mode"] == best_mode)].bob_test_acc.iloc[0])
+            err = 1.0 - scratch
             rows.append({"task": task, "group": g.group.iloc[0], "seed": seed, "scratch_acc": scratch,
-                         "best_acc": best, "gain": best - scratch, "best_k": int(best_k), "best_mode": best_mode,
+                         "best_acc": best, "gain": best - scratch,
+                         "error_reduction": (err - (1.0 - best)) / err if err > 0 else 0.0,
+                         "best_k": int(best_k), "best_mode": best_mode,
                          "measured_corr": float(g.measured_corr.iloc[0]),
                          "relatedness": RELATEDNESS.get(g.group.iloc[0], 1)})
     return pd.DataFrame(rows)

@@ -19,25 +19,27 @@ from reuse_utils.core.ids import check_seed
 from reuse_utils.datasets import available_datasets
 from reuse_utils.experiments.presets import Preset, get_preset
 from reuse_utils.generator import ALPHA_MAX, glm_theta, input_shape, is_glm
-from reuse_utils.training import ARCHS, MODES, TrainConfig, build_model
+from reuse_utils.training import ARCHS, MODES, BobProtocol, TrainConfig, build_model
 
 __all__ = ["CODE_VERSION", "AXES", "WORLDS", "SOURCES", "ALICE_OPTIMIZERS", "arch_width", "default_grid",
-           "expand_grid", "alice_config", "bob_config", "bob_train_config", "group_key", "run_order"]
+           "expand_grid", "alice_config", "bob_config", "bob_protocol", "group_key", "run_order"]
 
-CODE_VERSION = "2026.11-2"  # 2: overlay feature dial, linked/unlinked accuracy
+CODE_VERSION = "2026.11-3"  # 2: overlay feature dial, linked/unlinked accuracy; 3: Bob selected on validation
 AXES = ("dataset", "arch", "alice_optimizer", "alice_world", "task_corr", "feature_corr", "k",
         "mode", "source", "seed", "n_alice", "n_bob")
 WORLDS = ("same", "independent")
 MAX_PAIRS = 10_000_000  #: largest n_alice / n_bob a grid may ask for
 SOURCES = ("alice", "random")
 
-#: Alice's optimizers. Weight decay strengths are chosen so that, over the number of steps of the
-#: presets, decay visibly shrinks weights that receive no consistent gradient (notebook 05 measures it).
+#: Alice's optimizers. Weight decay is an axis of its own: plain SGD with momentum at three decay
+#: strengths (0, 1e-4, 1e-3 — the usual range, not one strength picked to show an effect), Adam
+#: without decay, and AdamW at PyTorch's default decoupled decay (1e-2).
 ALICE_OPTIMIZERS: dict[str, dict] = {
     "sgd": {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "weight_decay": 0.0},
-    "sgd_wd": {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "weight_decay": 5e-3},
+    "sgd_wd1e-4": {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "weight_decay": 1e-4},
+    "sgd_wd1e-3": {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "weight_decay": 1e-3},
     "adam": {"optimizer": "adam", "lr": 1e-3, "weight_decay": 0.0},
-    "adamw": {"optimizer": "adamw", "lr": 1e-3, "weight_decay": 0.5},
+    "adamw": {"optimizer": "adamw", "lr": 1e-3, "weight_decay": 1e-2},
 }
 
 def arch_width(arch: str, preset: Preset) -> int | None:
@@ -177,19 +179,22 @@ def alice_config(run: dict, preset: Preset) -> dict:
 
 def bob_config(run: dict, preset: Preset) -> dict:
     """Everything that determines one Bob result (canonical: k = 1 ignores the mode)."""
-    cfg = bob_train_config(preset)
+    protocol = bob_protocol(preset)
     mode = "reinit" if run["k"] <= 1 else run["mode"]
     src = alice_config(run, preset) if run["source"] == "alice" else {
         "random": True, "arch": run["arch"], "width": arch_width(run["arch"], preset),
         "dataset": run["dataset"], "seed": run["seed"]}
     return {"version": CODE_VERSION, "source": src, "k": run["k"], "mode": mode,
             "task_corr": run["task_corr"], "feature_corr": run["feature_corr"], "seed": run["seed"],
-            "n_bob": run["n_bob"], "n_test": preset.n_test, "train": cfg.to_dict()}
+            "n_bob": run["n_bob"], "n_test": preset.n_test, "train": protocol.to_dict()}
 
 
-def bob_train_config(preset: Preset) -> TrainConfig:
-    """How every Bob of the synthetic study is trained (Adam, the preset's lr, epochs, batch)."""
-    return TrainConfig("adam", preset.bob_lr, epochs=preset.bob_epochs, batch_size=preset.batch_size)
+def bob_protocol(preset: Preset) -> BobProtocol:
+    """How every Bob of the synthetic study is trained and selected on validation (the preset's
+    learning-rate grid, epochs, patience, batch size and validation fraction)."""
+    return BobProtocol(lrs=tuple(preset.bob_lrs), max_epochs=preset.bob_epochs, head_epochs=preset.bob_head_epochs,
+                       patience=preset.bob_patience, batch_size=preset.batch_size,
+                       val_fraction=preset.bob_val_fraction)
 
 
 def group_key(run: dict) -> tuple:

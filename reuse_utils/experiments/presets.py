@@ -23,7 +23,10 @@ class Preset:
     feature-correlation (overlay) axis is swept over ``feature_corrs`` (α) at each task correlation of
     ``feature_task_corrs``. ``glm_*``: the GLM world of notebook 01's deep overlay (block dimension,
     observation noise σ, the α values, at θ = 0 as in the linear model). ``linear_*``: the shallow linear model of notebook 01; ``calibration_n``: the
-    generator's calibration (02); ``attribution_*``: Integrated Gradients (06).
+    generator's calibration (02); ``attribution_*``: Integrated Gradients (06). Bob is trained and
+    selected by :class:`reuse_utils.training.selection.BobProtocol`: ``bob_lrs``, at most
+    ``bob_epochs`` (``bob_head_epochs`` for k = 1) with early stopping after ``bob_patience``
+    epochs, ``bob_val_fraction`` of his pairs held out for validation.
     """
 
     name: str
@@ -48,8 +51,15 @@ class Preset:
     case_bob_per_class: int = 300
     case_alice_epochs: int = 6
     case_bob_epochs: int = 10
+    case_n_seeds: int = 3  # seeds per case-study task (the task is the unit of replication)
+    other_domain: str = "fashion_mnist"  # Bob's panel from another dataset (notebook 05's domain control)
     alice_lr: float = 1e-3  # Adam lr of the case studies' Alice (the synthetic study uses ALICE_OPTIMIZERS)
-    bob_lr: float = 1e-3
+    bob_lr: float = 1e-3  # Adam lr of the case studies' fixed-protocol reference (benchmarks)
+    bob_lrs: tuple[float, ...] = (1e-3, 3e-3)  # Bob's learning-rate grid, selected on validation
+    bob_head_epochs: int = 24  # epochs for the head-only Bob (k = 1), trained to convergence
+    bob_patience: int = 3  # early stopping: epochs without a better validation loss
+    bob_val_fraction: float = 0.2  # of Bob's training pairs held out for validation
+    n_bobs: tuple[int, ...] = ()  # the n_bob axis of the optimal-depth claim (C4); () = n_bob only
     linear_noise: float = 0.5  # observation-noise standard deviation σ of the linear model (01)
     linear_n_fit: int = 50_000  # samples per logistic fit of Alice's weights (01)
     linear_n_alphas: int = 13  # α values of the linear model's Bob curves (01)
@@ -70,7 +80,8 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     "smoke": Preset(
         name="smoke", dataset="mnist5k", n_alice=1000, n_bob=300, n_test=300,
-        alice_epochs=2, bob_epochs=5, batch_size=32, seeds=(0, 1),
+        alice_epochs=2, bob_epochs=5, batch_size=32, seeds=(0, 1, 2), bob_lrs=(1e-3,), bob_head_epochs=8,
+        bob_patience=2,
         task_corrs=(0.0, 0.5, 1.0), feature_corrs=(0.0, 0.3, 0.6), feature_task_corrs=(0.0, 0.6),
         glm_alphas=(-0.6, 0.0, 0.6),
         ks=None, cnn_width=8, mlp_width=32, case_alice_per_class=300, case_bob_per_class=100,
@@ -79,13 +90,14 @@ PRESETS: dict[str, Preset] = {
     ),
     "quick": Preset(
         name="quick", dataset="mnist5k", n_alice=4000, n_bob=1000, n_test=2000,
-        alice_epochs=4, bob_epochs=8, batch_size=64, seeds=(0, 1, 2),
-        task_corrs=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0), feature_corrs=(0.0, 0.2, 0.4, 0.6),
-        cnn_width=8, linear_n_fit=20_000, attribution_n=200,
+        alice_epochs=4, bob_epochs=6, bob_head_epochs=18, batch_size=64, seeds=(0, 1, 2, 3, 4), n_bobs=(250, 1000),
+        task_corrs=(0.0, 0.25, 0.5, 0.75, 1.0), feature_corrs=(0.0, 0.3, 0.6), case_n_seeds=2,
+        cnn_width=8, linear_n_fit=20_000, attribution_n=100,
     ),
     "paper": Preset(
-        name="paper", dataset="fashion_mnist", n_alice=60_000, n_bob=2000, n_test=10_000,
-        alice_epochs=10, bob_epochs=20, batch_size=128, seeds=(0, 1, 2, 3, 4),
+        name="paper", dataset="fashion_mnist", other_domain="mnist5k", n_alice=60_000, n_bob=2000, n_test=10_000,
+        alice_epochs=10, bob_epochs=20, batch_size=128, seeds=(0, 1, 2, 3, 4), bob_lrs=(3e-4, 1e-3, 3e-3),
+        bob_head_epochs=40, n_bobs=(100, 250, 1000, 4000),
         task_corrs=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
         feature_corrs=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6), cnn_width=16,
         mlp_width=256, case_size=96, case_arch="resnet18", case_alice_per_class=2000,

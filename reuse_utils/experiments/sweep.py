@@ -14,8 +14,10 @@ Bobs on one world and source, via :class:`SweepContext`), and the rows.
 
 Columns: every axis, plus ``n_layers``, ``bob_test_acc``, ``bob_test_acc_linked`` /
 ``bob_test_acc_unlinked`` (on the test samples the task dial linked / did not link; NaN where
-empty), ``bob_train_acc``, ``alice_test_acc`` (the source network's accuracy on Alice's test
-labels), ``chance`` (accuracy of the best constant prediction on Bob's test labels),
+empty), ``bob_train_acc`` (on his training part), ``bob_val_acc`` / ``bob_val_loss`` (on his
+validation part, at the selected learning rate ``bob_lr`` and epoch ``bob_epoch``: Bob is trained
+and selected by :class:`reuse_utils.training.BobProtocol`, never on test data), ``n_val``,
+``n_classes`` (Bob's), ``alice_test_acc`` (the source network's accuracy on Alice's test labels), ``chance`` (accuracy of the best constant prediction on Bob's test labels),
 ``task_corr_measured`` / ``feature_corr_measured`` (measured on the test pairs, see
 :func:`reuse_utils.generator.measure_correlations`), ``n_test``, ``seconds`` (Bob's training
 time), ``from_cache``.
@@ -41,7 +43,7 @@ from reuse_utils.experiments.grid import (
     alice_config,
     arch_width,
     bob_config,
-    bob_train_config,
+    bob_protocol,
     expand_grid,
     group_key,
     run_order,
@@ -54,21 +56,21 @@ from reuse_utils.training import (
     PrefixCache,
     bob_accuracy,
     bob_predictions,
-    can_batch,
     evaluate,
+    fit_selected,
     frozen_features,
     make_bob,
     random_source,
     split_accuracy,
-    train_bob,
-    train_bobs_batched,
+    split_train_val,
 )
 
 __all__ = ["run_sweep", "plan_runs", "pending_groups", "train_group", "SweepContext", "PlannedRun",
            "RESULT_KEYS", "valid_result"]
 
-RESULT_KEYS = ("bob_test_acc", "bob_test_acc_linked", "bob_test_acc_unlinked", "bob_train_acc", "alice_test_acc",
-               "chance", "task_corr_measured", "feature_corr_measured", "seconds", "n_layers")
+RESULT_KEYS = ("bob_test_acc", "bob_test_acc_linked", "bob_test_acc_unlinked", "bob_train_acc", "bob_val_acc",
+               "bob_val_loss", "bob_lr", "bob_epoch", "alice_test_acc", "chance", "task_corr_measured",
+               "feature_corr_measured", "seconds", "n_layers", "n_classes")
 MAY_BE_NAN = ("alice_test_acc", "bob_test_acc_linked", "bob_test_acc_unlinked")
 
 
@@ -81,7 +83,7 @@ def valid_result(res: dict) -> bool:
             return False
         if isinstance(v, float) and math.isnan(v) and key not in MAY_BE_NAN:
             return False
-    return all(0.0 <= res[k] <= 1.0 for k in ("bob_test_acc", "bob_train_acc", "chance"))
+    return all(0.0 <= res[k] <= 1.0 for k in ("bob_test_acc", "bob_train_acc", "bob_val_acc", "chance"))
 
 
 @dataclass(frozen=True)
@@ -176,43 +178,41 @@ class SweepContext:
 
 def train_group(ctx: SweepContext, lead: PlannedRun, members: list[PlannedRun],
                 store: RecordStore) -> dict[str, dict]:
-    """Train ``lead`` and the other pending ``members`` of its group (batched with ``vmap`` when
-    they can be), store each record and return the results by record key."""
+    """Train ``lead`` and the other pending ``members`` of its group (its modes) over the learning-rate
+    grid, each selected on Bob's validation split (:func:`reuse_utils.training.fit_selected`); store
+    each record and return the results by record key."""
     run, p, dev = lead.run, ctx.preset, ctx.device
     world = ctx.world(run)
     source, source_key, alice_acc = ctx.source(run, lead.config, world)
     m = ctx.measures(run, world)
     start = run["n_layers"] - run["k"]
     feats = ctx.features(source, source_key, start, run, world)
+    protocol = bob_protocol(p)
+    train_part, val_part = split_train_val(world.bob_train, protocol.val_fraction)
+    n_tr = len(train_part)
+    full = feats.get("train")
+    if full is None:
+        full = frozen_features(source, world.bob_train.x, start, dev, bf16=ctx.bf16) if start else world.bob_train.x
     y = world.test.y_bob
     common = {"n_layers": run["n_layers"], "alice_test_acc": alice_acc,
               "chance": float(torch.bincount(y).max()) / len(y), "task_corr_measured": m["task_corr"],
-              "feature_corr_measured": m["feature_corr"], "n_test": p.n_test}
+              "feature_corr_measured": m["feature_corr"], "n_test": p.n_test, "n_val": len(val_part),
+              "n_classes": world.test.num_classes_bob}
     members = sorted(members, key=lambda item: item.key != lead.key)  # the lead first
-
-    def new_bob(item: PlannedRun) -> LayeredNet:
-        r, mode = item.run, item.config["mode"]
-        return make_bob(source, r["k"], mode, world.bob_train.num_classes_bob, derive_seed("bob", r["seed"], r["k"], mode))
-
-    bobs = [new_bob(item) for item in members]
+    bobs = [make_bob(source, item.run["k"], item.config["mode"], world.bob_train.num_classes_bob,
+                     derive_seed("bob", item.run["seed"], item.run["k"], item.config["mode"])) for item in members]
     t0 = time.perf_counter()
-    if len(bobs) >= 2 and can_batch(bobs):
-        inputs = feats.get("train")
-        if inputs is None:
-            inputs = frozen_features(source, world.bob_train.x, start, dev, bf16=ctx.bf16) if start else world.bob_train.x
-        train_bobs_batched(bobs, inputs, world.bob_train.y_bob, bob_train_config(p),
-                           derive_seed("bob-train", run["seed"]), dev, ctx.accel)
-    else:
-        members = [lead]
-        bobs = [train_bob(new_bob(lead), world.bob_train, bob_train_config(p), derive_seed("bob-train", run["seed"]),
-                          device=dev, features=feats.get("train"), accel=ctx.accel)]
+    chosen = fit_selected(bobs, [item.config["mode"] for item in members], full[:n_tr], train_part.y_bob,
+                          full[n_tr:], val_part.y_bob, protocol, derive_seed("bob-train", run["seed"]), dev, ctx.accel)
     seconds = (time.perf_counter() - t0) / len(bobs)
     results = {}
-    for item, bob in zip(members, bobs, strict=True):
+    for item, bob, sel in zip(members, bobs, chosen, strict=True):
         test = split_accuracy(bob_predictions(bob, world.test, feats.get("test"), start), world.test)
         result = {**common, "seconds": seconds, "bob_test_acc": test["all"],
                   "bob_test_acc_linked": test["linked"], "bob_test_acc_unlinked": test["unlinked"],
-                  "bob_train_acc": bob_accuracy(bob, world.bob_train, feats.get("train"), start)}
+                  "bob_train_acc": bob_accuracy(bob, train_part, full[:n_tr] if start else None, start),
+                  "bob_val_acc": sel.val_acc, "bob_val_loss": sel.val_loss, "bob_lr": sel.lr,
+                  "bob_epoch": sel.epoch}
         store.write(item.config, result, run=item.run)
         results[item.key] = result
     return results
@@ -229,7 +229,8 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
     runs that use the same source and depth (:class:`reuse_utils.training.PrefixCache`), within
     ``memory_budget`` bytes (None → 25% of free memory); results are identical either way.
     ``batch_runs``: train the runs that share world, source and k (the modes) together with
-    ``vmap`` (:mod:`reuse_utils.training.batched`); equal to sequential training up to float rounding.
+    ``vmap`` (:mod:`reuse_utils.training.selection`); equal to training them apart up to float
+    rounding.
     ``accel``: channels_last / bf16 / torch.compile switches (:class:`reuse_utils.core.Accel`;
     default: channels_last and bf16 on CUDA only, compile off).
     """

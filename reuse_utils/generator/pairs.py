@@ -175,6 +175,12 @@ class Pairs(Dataset):
             raise ValueError(f"target must be one of {list(PANELS)}; got {target!r}")
         return self.num_classes_alice if target == "alice" else self.num_classes_bob
 
+    def subset(self, index: slice | torch.Tensor) -> Pairs:
+        """The pairs at ``index`` (a slice or an index tensor), with their labels, masks and provenance."""
+        return replace(self, x=self.x[index], y_alice=self.y_alice[index], y_bob=self.y_bob[index],
+                       linked=self.linked[index], shared=self.shared[index], alice_index=self.alice_index[index],
+                       bob_index=self.bob_index[index])
+
     def to(self, device: torch.device | str) -> Pairs:
         """A copy whose tensors live on ``device`` (sources for re-drawing stay on the CPU)."""
         return replace(self, x=self.x.to(device), y_alice=self.y_alice.to(device),

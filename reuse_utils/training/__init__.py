@@ -1,14 +1,21 @@
 """Floor 4 — ``training``: networks and how they are trained.
 
 Architectures with countable retrainable layers (:mod:`.models`), Alice's pre-training and Bob's
-top-k retraining (:mod:`.transfer`), many Bobs trained together with ``torch.func.vmap``
-(:mod:`.batched`), and the shared frozen-prefix activation cache (:mod:`.prefix_cache`). Imports
+top-k retraining (:mod:`.transfer`), Bob's learning-rate grid and early stopping selected on
+validation, many members trained together with ``torch.func.vmap`` (:mod:`.selection`), and the
+shared frozen-prefix activation cache (:mod:`.prefix_cache`). Imports
 ``core``, ``datasets`` and ``generator``.
 """
 
-from reuse_utils.training.batched import can_batch, train_bobs_batched
 from reuse_utils.training.models import ARCHS, LayeredNet, build_model
 from reuse_utils.training.prefix_cache import PrefixCache
+from reuse_utils.training.selection import (
+    BobProtocol,
+    Selection,
+    fit_selected,
+    split_train_val,
+    train_bob_selected,
+)
 from reuse_utils.training.transfer import (
     MODES,
     TrainConfig,
@@ -25,6 +32,6 @@ from reuse_utils.training.transfer import (
     train_bob,
 )
 
-__all__ = ["can_batch", "train_bobs_batched", "ARCHS", "LayeredNet", "build_model", "PrefixCache", "MODES",
+__all__ = ["BobProtocol", "Selection", "fit_selected", "split_train_val", "train_bob_selected", "ARCHS", "LayeredNet", "build_model", "PrefixCache", "MODES",
            "TrainConfig", "bob_accuracy", "bob_predictions", "split_accuracy", "evaluate", "evaluate_features", "frozen_features", "make_bob",
            "predict", "random_source", "train_alice", "train_bob"]

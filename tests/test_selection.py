@@ -1,0 +1,120 @@
+"""Bob's protocol: learning-rate grid and early stopping selected on validation — never on test."""
+
+import copy
+
+import pandas as pd
+import pytest
+import torch
+
+import reuse_utils as ru
+import reuse_utils.generator.worlds as worlds_mod
+from reuse_utils.analysis import stats
+from reuse_utils.experiments.presets import get_preset
+from reuse_utils.training import BobProtocol, fit_selected, make_bob, split_train_val
+from reuse_utils.training import selection as sel_mod
+
+TINY = get_preset("smoke").with_(n_alice=300, n_bob=150, n_test=200, seeds=(0,), alice_epochs=1, bob_epochs=3,
+                                 bob_head_epochs=4, bob_lrs=(1e-3, 1e-2))
+GRID = {"dataset": ["mnist5k"], "task_corr": [0.0, 1.0], "k": [1, 2, 5], "mode": ["reinit", "finetune"]}
+
+
+@pytest.fixture(scope="module")
+def pairs(mnist5k_train):
+    return ru.make_pairs(mnist5k_train, 240, 0.5, 0.3, seed=0)
+
+
+def test_split_is_deterministic_and_disjoint(pairs):
+    tr, va = split_train_val(pairs, 0.25)
+    assert len(tr) == 180 and len(va) == 60
+    assert torch.equal(torch.cat([tr.x, va.x]), pairs.x) and torch.equal(va.linked, pairs.linked[180:])
+    with pytest.raises(ValueError, match="at least 2 training pairs"):
+        split_train_val(pairs.subset(slice(0, 1)), 0.2)
+
+
+@pytest.mark.parametrize("kwargs,match", [({"lrs": ()}, "lrs must be"), ({"lrs": (0.0,)}, "lrs must be"),
+                                          ({"val_fraction": 1.0}, "val_fraction"), ({"patience": 0}, "patience"),
+                                          ({"finetune_lr_factor": 2.0}, "finetune_lr_factor")])
+def test_protocol_validation(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        BobProtocol(**kwargs)
+
+
+def _members(pairs, k=2):
+    src = ru.build_model("mlp", pairs.input_shape, 10, width=16, seed=0)
+    return [make_bob(src, k, mode, 10, seed=1) for mode in ("reinit", "finetune")], ["reinit", "finetune"]
+
+
+def test_stacked_training_equals_one_at_a_time(pairs):
+    """The vmap path and the per-member loop run the same arithmetic (Adam, lr factors, stopping)."""
+    proto = BobProtocol(lrs=(1e-3, 3e-3), max_epochs=4, head_epochs=4, patience=2, batch_size=32)
+    tr, va = split_train_val(pairs, proto.val_fraction)
+    bobs, modes = _members(pairs)
+    start = bobs[0].frozen_layers
+    x_tr = bobs[0].forward_to(tr.x, start).detach()
+    x_va = bobs[0].forward_to(va.x, start).detach()
+    import torch.nn as nn
+
+    members = [(i, lr) for i in range(2) for lr in proto.lrs]
+    tops = [copy.deepcopy(nn.Sequential(*bobs[i].layers[start:])) for i, _ in members]
+    factors = [sel_mod._lr_factors(bobs[i], tops[j], modes[i], proto.finetune_lr_factor) for j, (i, _) in enumerate(members)]
+    lrs = [lr for _, lr in members]
+    acc = ru.core.Accel().resolve(torch.device("cpu"))
+    args = (lrs, factors, x_tr, tr.y_bob, x_va, va.y_bob, proto, 4, 0, torch.device("cpu"), acc)
+    s_tops, s_stats = sel_mod._fit_stacked([copy.deepcopy(t) for t in tops], *args)
+    l_tops, l_stats = sel_mod._fit_loop([copy.deepcopy(t) for t in tops], *args)
+    for a, b in zip(s_stats, l_stats, strict=True):
+        assert a["epoch"] == b["epoch"] and a["epochs_run"] == b["epochs_run"]
+        assert a["val_loss"] == pytest.approx(b["val_loss"], abs=1e-4)
+    for ta, tb in zip(s_tops, l_tops, strict=True):
+        for (_, pa), (_, pb) in zip(ta.named_parameters(), tb.named_parameters(), strict=True):
+            assert torch.allclose(pa, pb, atol=1e-4)
+    assert any(f != 1.0 for f in factors[2].values()) and all(f == 1.0 for f in factors[0].values())
+
+
+def test_early_stopping_keeps_the_best_epoch(pairs):
+    proto = BobProtocol(lrs=(0.3,), max_epochs=12, head_epochs=12, patience=1, batch_size=16)  # far too large a rate
+    tr, va = split_train_val(pairs, proto.val_fraction)
+    bobs, modes = _members(pairs)
+    start = bobs[0].frozen_layers
+    (sel,) = fit_selected(bobs[:1], modes[:1], bobs[0].forward_to(tr.x, start).detach(), tr.y_bob,
+                          bobs[0].forward_to(va.x, start).detach(), va.y_bob, proto, 0, torch.device("cpu"))
+    assert sel.epochs_run < 12 and 1 <= sel.epoch <= sel.epochs_run
+    with torch.no_grad():
+        logits = bobs[0].forward_from(bobs[0].forward_to(va.x, start), start)
+    assert float(torch.nn.functional.cross_entropy(logits, va.y_bob)) == pytest.approx(sel.val_loss, abs=1e-4)
+
+
+def test_selection_never_looks_at_test_labels(tmp_path, monkeypatch):
+    """Corrupt every test label: the chosen learning rates, epochs, validation scores and k* stay the
+    same; only the test accuracies move."""
+    kw = {"preset": TINY, "progress": False, "device": "cpu"}
+    clean = ru.run_sweep(GRID, cache_dir=tmp_path / "clean", **kw)
+    real = worlds_mod.make_world
+
+    def corrupted(*a, **k):
+        w = real(*a, **k)
+        gen = torch.Generator().manual_seed(123)
+        w.test.y_bob = w.test.y_bob[torch.randperm(len(w.test.y_bob), generator=gen)]
+        return w
+
+    monkeypatch.setattr(ru.experiments.sweep, "make_world", corrupted)
+    bad = ru.run_sweep(GRID, cache_dir=tmp_path / "bad", **kw)
+    key = ["task_corr", "k", "mode"]
+    m = clean.merge(bad, on=key, suffixes=("", "_bad"))
+    for col in ("bob_lr", "bob_epoch", "bob_val_acc", "bob_val_loss"):
+        assert (m[col] == m[f"{col}_bad"]).all(), col
+    assert (m.bob_test_acc != m.bob_test_acc_bad).any()
+    pick = stats.optimal_depth(clean[clean["mode"] == "reinit"], "task_corr", value="bob_val_acc")
+    pick_bad = stats.optimal_depth(bad[bad["mode"] == "reinit"], "task_corr", value="bob_val_acc")
+    assert list(pick.best_k) == list(pick_bad.best_k)
+
+
+def test_case_gains_choose_on_validation():
+    rows = []
+    for seed in range(2):
+        for k, mode, val, test in [(1, "reinit", 0.9, 0.6), (2, "reinit", 0.7, 0.95), (3, "reinit", 0.5, 0.5)]:
+            rows.append({"task": "t", "group": "related", "seed": seed, "k": k, "n_layers": 3, "mode": mode,
+                         "source": "alice", "bob_val_acc": val, "bob_test_acc": test, "measured_corr": 0.5})
+    gains = ru.case_gains(pd.DataFrame(rows))
+    assert set(gains.best_k) == {1}  # the validation winner, although k = 2 is better on test
+    assert gains.error_reduction.iloc[0] == pytest.approx((0.5 - 0.4) / 0.5)
