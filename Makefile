@@ -17,10 +17,11 @@ help:
 	@echo "make bench     sweep benchmark (engine vs plain PyTorch loop)"
 	@echo "make clean     remove results/ and caches (keeps .venv and data/)"
 
-# Creates .venv if missing and installs the package with its dev extras (torch pinned by range).
+# Creates .venv if missing and installs the package with its dev and ray extras (torch pinned by range).
+# A fully pinned set: `pip install -r requirements.lock && pip install -e . --no-deps`.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -e '.[dev]'
+	$(PY) -m pip install -e '.[dev,ray]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -41,8 +42,9 @@ lint: $(STAMP)
 sync: $(STAMP)
 	$(VENV)/bin/jupytext --sync notebooks/[0-9][0-9]_*.py
 
+# JupyterLab refuses to start as root unless told; containers and CI machines often run as root.
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $$( [ "$$(id -u)" = "0" ] && echo --allow-root )
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_sweep.py

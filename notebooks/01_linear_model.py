@@ -119,7 +119,7 @@ alpha_grid = np.round(np.linspace(-0.9, 0.9, s.preset.linear_n_alphas), 3)
 n_test = s.preset.linear_n_test
 bob = ru.linear.alpha_sweep(alpha_grid, s.seeds, k=4, noise=NOISE, n_test=n_test)
 g = sns.relplot(data=bob, x="label_corr", y="accuracy", hue="mode", col="scenario", kind="line",
-                errorbar=("ci", 95), marker="o", linestyle="", height=3.6, aspect=1.2)
+                errorbar=ru.plots.t_ci, marker="o", linestyle="", height=3.6, aspect=1.2)
 for ax, scen in zip(g.axes.flat, g.col_names, strict=True):
     for mode, ls in (("unchanged", "-"), ("refit", "--")):
         cf = bob[(bob.scenario == scen) & (bob["mode"] == mode)].groupby("label_corr").closed_form.first()
@@ -154,7 +154,7 @@ deep = pd.concat([s.sweep(dataset=[glm], arch=["mlp"], feature_corr=[a], k=[1, "
 deep["who"] = np.where(deep.k == 1, "deep Bob, k = 1", "deep Bob, scratch (k = L)")
 fig, ax = plt.subplots(figsize=(6.4, 4))
 sns.pointplot(data=deep, x="feature_corr", y="bob_test_acc", hue="who", native_scale=True,
-              errorbar=("ci", 95), linestyle="none", ax=ax)
+              errorbar=ru.plots.t_ci, linestyle="none", ax=ax)
 grid = np.linspace(-0.95, 0.95, 77)
 for mode, ls in (("unchanged", "-"), ("refit", "--")):
     ax.plot(grid, [ru.linear.bob_accuracy(a, P.glm_dim, "pairwise", NOISE, mode) for a in grid], ls=ls,

@@ -86,12 +86,12 @@ table.groupby(["task_corr_dial", "feature_corr_dial"])[cols[2:]].mean().round(3)
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 4))
 sns.lineplot(data=table, x="task_corr_dial", y="task_corr", hue="feature_corr_dial", marker="o",
-             errorbar=("ci", 95), ax=axes[0], palette="viridis")
+             errorbar=ru.plots.t_ci, ax=axes[0], palette="crest")
 axes[0].plot([0, 1], [0, 1], "k:", lw=1)
 axes[0].set(xlabel="task-correlation dial t", ylabel="measured Cramér's V (bias-corrected)",
             title="task correlation, one line per α")
 sns.lineplot(data=table, x="feature_corr_dial", y="feature_corr", hue="task_corr_dial", marker="o",
-             errorbar=("ci", 95), ax=axes[1], palette="viridis")
+             errorbar=ru.plots.t_ci, ax=axes[1], palette="crest")
 axes[1].plot([-0.6, 0.6], [-0.6, 0.6], "k:", lw=1)
 axes[1].set(xlabel="feature-correlation dial α", ylabel="measured residual correlation between panels",
             title="feature correlation, one line per t")

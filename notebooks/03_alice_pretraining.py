@@ -42,6 +42,7 @@ interactive = False       # True builds the sliders (JupyterLab); papermill runs
 results_dir = "../results"
 
 # %%
+import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
@@ -68,8 +69,10 @@ curves, panels = pd.DataFrame(curves), pd.DataFrame(panels)
 
 # %%
 g = sns.relplot(data=curves, x="epoch", y="test_acc", hue="optimizer", col="arch", kind="line",
-                errorbar=("ci", 95), marker="o", height=3.6, aspect=1.2)
+                errorbar=ru.plots.t_ci, marker="o", height=3.6, aspect=1.2)
 g.set_axis_labels("epoch (passes over Alice's training pairs)", "Alice's test accuracy (fraction)")
+for ax in g.axes.flat:
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
 s.save(g.figure, "03_alice_training_curves")
 ru.stats.summarize(curves[curves.epoch == curves.epoch.max()], ["arch", "optimizer"], "test_acc").round(3)
 
@@ -85,7 +88,7 @@ long = panels.melt(id_vars=["arch", "optimizer", "seed"], value_vars=["acc", "ac
 long["test set"] = long["test set"].map({"acc": "intact", "acc_alice_randomised": "own panel randomised",
                                          "acc_bob_randomised": "other panel randomised"})
 g = sns.catplot(data=long, x="optimizer", y="accuracy", hue="test set", col="arch", kind="bar",
-                errorbar=("ci", 95), height=3.6, aspect=1.3)
+                errorbar=ru.plots.t_ci, height=3.6, aspect=1.3)
 g.set_axis_labels("Alice's optimizer", "Alice's test accuracy (fraction)")
 s.save(g.figure, "03_alice_panel_randomised")
 panels.groupby(["arch", "optimizer"])[["acc", "acc_alice_randomised", "acc_bob_randomised"]].mean().round(3)

@@ -86,7 +86,8 @@ best = ru.stats.optimal_depth(main[(main.source == "alice") & (main.feature_corr
 fig, ax = plt.subplots(figsize=(6.4, 4))
 for mode, grp in best.groupby("mode"):
     ax.plot(grp.task_corr, grp.best_k, marker="o", label=f"best k ({mode})")
-    ax.fill_between(grp.task_corr, grp.min_tied_k, grp.max_tied_k, alpha=0.15)
+    ax.fill_between(grp.task_corr, grp.min_tied_k, grp.max_tied_k, alpha=0.15,
+                    label=f"k tied with the best ({mode}; Welch p ≥ 0.05)")
 ax.set(xlabel="task correlation t", ylabel="optimal retrained layers k* (validation)", title="k* with its tied range")
 ax.set_yticks(range(1, L + 1))
 ax.legend()
@@ -123,7 +124,7 @@ long = gains.melt(id_vars=["task_corr", "feature_corr", "seed", "k"], value_vars
 long["reference"] = long.reference.map({"gain_vs_scratch": "over scratch", "gain_vs_random": "over random init"})
 long["retrained layers"] = "k = " + long.k.astype(str)
 g = sns.relplot(data=long, x="feature_corr", y="gain", hue="retrained layers", col="task_corr", row="reference",
-                kind="line", marker="o", errorbar=("ci", 95), height=3, aspect=1.3)
+                kind="line", marker="o", errorbar=ru.plots.t_ci, height=3, aspect=1.3)
 g.refline(y=0, color="grey", ls=":")
 g.set_axis_labels("feature correlation α (dial)", "Bob's accuracy gain (fraction)")
 s.save(g.figure, "04_feature_axis_gains")

@@ -54,7 +54,7 @@ zero["condition"] = zero.source.map({"alice": "Alice: ", "random": ""}) + zero.a
 
 # %%
 g = sns.relplot(data=zero, x="k", y="bob_test_acc", hue="condition", col="arch", kind="line", marker="o",
-                errorbar=("ci", 95), height=3.8, aspect=1.2, facet_kws={"sharex": False})
+                errorbar=ru.plots.t_ci, height=3.8, aspect=1.2, facet_kws={"sharex": False})
 for ax in g.axes.flat:
     ax.axhline(zero.chance.mean(), color="grey", ls=":", label="chance")
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
@@ -81,7 +81,7 @@ ru.stats.summarize(k1, ["arch", "condition"], "above_chance").round(4)
 dom = s.domain_control(k=2)
 dom["condition"] = dom.domain + " / " + dom.source
 fig, ax = plt.subplots(figsize=(7, 3.6))
-sns.pointplot(data=dom, y="condition", x="bob_test_acc", errorbar=("ci", 95), linestyle="none", ax=ax)
+sns.pointplot(data=dom, y="condition", x="bob_test_acc", errorbar=ru.plots.t_ci, linestyle="none", ax=ax)
 ax.set(xlabel="Bob's test accuracy (fraction), k = 2", ylabel="")
 s.save(fig, "05_domain_control")
 wide = dom.pivot_table(index=["domain", "seed"], columns="source", values="bob_test_acc")
@@ -107,7 +107,7 @@ norms.groupby(["arch", "alice_optimizer"])[["bob_vs_init", "bob_vs_alice", "alic
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4))
-sns.barplot(data=norms, x="alice_optimizer", y="bob_vs_init", hue="arch", errorbar=("ci", 95), ax=ax)
+sns.barplot(data=norms, x="alice_optimizer", y="bob_vs_init", hue="arch", errorbar=ru.plots.t_ci, ax=ax)
 ax.axhline(1.0, color="grey", ls=":")
 ax.set(xlabel="Alice's optimizer", ylabel="RMS of Bob-panel weights / at init",
        title="What Alice's training did to the weights her task never needed")

@@ -54,7 +54,7 @@ table.groupby(["model", "feature_corr"])[["bob_share", "acc", "bob_reliance"]].m
 
 # %%
 fig = plt.figure(figsize=(6.4, 4.2))
-ax = sns.lineplot(data=table, x="feature_corr", y="bob_share", hue="model", marker="o", errorbar=("ci", 95))
+ax = sns.lineplot(data=table, x="feature_corr", y="bob_share", hue="model", marker="o", errorbar=ru.plots.t_ci)
 ax.axhline(0.5, color="grey", ls=":")
 ax.set(xlabel="feature correlation α (t = 0)", ylabel="share of |IG| on Bob's panel",
        title="Which panel drives the prediction")
@@ -69,7 +69,7 @@ long = table.melt(id_vars=["model", "feature_corr", "seed"], value_vars=layer_co
                  value_name="bob_side_share")
 long["layer"] = long.layer.str.removeprefix("layer:")
 g = sns.relplot(data=long, x="layer", y="bob_side_share", hue="feature_corr", col="model", kind="line", marker="o",
-                errorbar=("ci", 95), height=3.2, aspect=0.9, palette="viridis")
+                errorbar=ru.plots.t_ci, height=3.2, aspect=0.9, palette="crest")
 g.set_axis_labels("layer", "share of |conductance| on Bob's side")
 s.save(g.figure, "06_layer_conductance");
 

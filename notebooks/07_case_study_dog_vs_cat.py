@@ -67,7 +67,7 @@ df["condition"] = df.source.map({"alice": "Alice / ", "random": "random-init / "
 
 # %%
 fig, ax = plt.subplots(figsize=(6.6, 4.2))
-sns.lineplot(data=df, x="k", y="bob_test_acc", hue="condition", marker="o", errorbar=("ci", 95), ax=ax)
+sns.lineplot(data=df, x="k", y="bob_test_acc", hue="condition", marker="o", errorbar=ru.plots.t_ci, ax=ax)
 L = int(df.n_layers.max())
 scratch = df[(df.source == "alice") & (df.k == L) & (df["mode"] == "reinit")].bob_test_acc.mean()
 ax.axhline(scratch, color="k", ls="--", lw=1, label="scratch (k = L, reinit)")

@@ -53,7 +53,7 @@ print("data:", label or "real", f"| {len(df)} Bob runs, {int(df.from_cache.sum()
 # %%
 df["condition"] = df.source.map({"alice": "Alice / ", "random": "random-init / "}) + df["mode"]
 g = sns.relplot(data=df, x="k", y="bob_test_acc", hue="condition", col="task", col_wrap=2, kind="line",
-                marker="o", errorbar=("ci", 95), height=3.2, aspect=1.3)
+                marker="o", errorbar=ru.plots.t_ci, height=3.2, aspect=1.3)
 for ax in g.axes.flat:
     ax.axhline(df.chance.mean(), color="grey", ls=":")
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))

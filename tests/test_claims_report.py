@@ -44,8 +44,10 @@ def test_report_separates_findings_from_identities(tmp_path):
     path = write_report(tmp_path, preset="smoke", dataset=None, device="cpu", timings={"05.ipynb": 3.0},
                         wall_seconds=10)
     html = path.read_text()
-    assert "C2_zero_corr_above_chance" in html and "figures/04_x.png" in html and "notebooks/05.ipynb" in html
-    assert "torch" in html and "preset: <b>smoke</b>" in html
+    assert "C2_zero_corr_above_chance" in html and "05.ipynb" in html
+    assert "data:image/png;base64,cG5n" in html  # the figure is embedded: the file stands alone
+    assert "src='figures" not in html and "href=" not in html  # no relative link a single-file copy would break
+    assert "torch" in html and "preset: <b>smoke</b>" in html and "mnist5k (the preset" in html
     assert "FAILED FINDING" in html and "as operationalised here" in html
     assert html.index("<h3>Findings") < html.index("C2_zero") < html.index("<h3>Identities") < html.index("C0_gen")
 

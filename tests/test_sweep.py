@@ -204,3 +204,24 @@ def test_modes_trained_together_match_apart(tmp_path):
     assert (m.bob_test_acc - m.bob_test_acc_seq).abs().max() <= 3 / TINY.n_test
     again = run_sweep(grid, cache_dir=tmp_path / "a", batch_runs=True, **kw)
     assert again.from_cache.all()
+
+
+def test_ray_backend_equals_local(tmp_path):
+    """Each world goes out as one Ray task on a local cluster; the records and the table equal the local run."""
+    ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install -e '.[ray]'")
+    grid = {"dataset": ["mnist5k"], "task_corr": [0.0, 1.0], "k": [1, 2], "mode": ["reinit", "finetune"],
+            "source": ["alice", "random"]}
+    local = _sweep(tmp_path / "local", grid)
+    ray.init(num_cpus=2, include_dashboard=False, ignore_reinit_error=True, log_to_driver=False)
+    try:
+        dist = run_sweep(grid, preset=TINY, cache_dir=tmp_path / "ray" / "cache", progress=False, device="cpu",
+                         backend="ray")
+    finally:
+        ray.shutdown()
+    key = ["task_corr", "k", "mode", "source", "seed"]
+    m = local.merge(dist, on=key, suffixes=("", "_ray"))
+    assert len(m) == len(local) == len(dist) and dist.attrs["backend"] == "ray"
+    for col in ("bob_test_acc", "bob_val_acc", "bob_lr", "alice_test_acc"):
+        assert (m[col] == m[f"{col}_ray"]).all(), col
+    with pytest.raises(ValueError, match="backend must be one of"):
+        run_sweep(grid, preset=TINY, cache_dir=tmp_path / "x", backend="spark")

@@ -122,7 +122,7 @@ class Setup:
 
 def setup(preset: str = "quick", dataset: str | None = None, device: str = "auto",
           seeds: list[int] | None = None, results_dir: str | Path = "../results",
-          progress: bool = False, verbose: bool = True) -> Setup:
+          progress: bool = True, verbose: bool = True) -> Setup:
     """Resolve a notebook's ``parameters`` cell (None → the preset's default)."""
     p = get_preset(preset)
     seeds = [check_seed(x, "seeds") for x in seeds] if seeds is not None else list(p.seeds)

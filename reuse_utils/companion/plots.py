@@ -13,23 +13,40 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-__all__ = ["show_pairs", "save_figure", "plot_mean_ci", "set_style", "heatmap"]
+__all__ = ["show_pairs", "save_figure", "plot_mean_ci", "set_style", "heatmap", "t_ci", "figure_caption"]
 
 
 def set_style() -> None:
-    sns.set_theme(context="notebook", style="whitegrid")
+    """Seaborn's whitegrid theme with its colour-blind-safe palette (readable on white)."""
+    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
+
+
+def t_ci(values) -> tuple[float, float]:
+    """Student-t 95% interval of the mean of ``values`` — the interval the claims use — as a seaborn
+    ``errorbar`` callable (a single value gives a zero-width band)."""
+    from reuse_utils.analysis.stats import mean_ci
+
+    m, lo, hi = mean_ci(values)
+    return (m, m) if np.isnan(lo) else (lo, hi)
+
+
+def figure_caption(fig: plt.Figure, name: str) -> str:
+    """A one-line caption: the figure's suptitle, else its axes' titles, else its name."""
+    sup = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    return sup or "; ".join(dict.fromkeys(titles)) or name.replace("_", " ")
 
 
 def save_figure(fig: plt.Figure, results_dir: str | Path, name: str,
-                label: str | None = None) -> list[Path]:
-    """Save ``fig`` as ``<results_dir>/figures/<name>.png`` and ``.pdf``; returns both paths.
-
-    ``label`` (e.g. "stand-in data") is stamped in the figure's corner when given.
-    """
+                label: str | None = None, caption: str | None = None) -> list[Path]:
+    """Save ``fig`` as ``<results_dir>/figures/<name>.png`` and ``.pdf``, and its one-line caption
+    (``caption``, else :func:`figure_caption`) as ``<name>.caption.txt`` for the report; returns the
+    PNG and PDF paths. ``label`` (e.g. "stand-in data") is stamped in the figure's corner."""
     out = Path(results_dir) / "figures"
     out.mkdir(parents=True, exist_ok=True)
     if label:
         fig.text(0.995, 0.005, label, ha="right", va="bottom", fontsize=8, color="crimson")
+    (out / f"{name}.caption.txt").write_text((caption or figure_caption(fig, name)) + (f" [{label}]" if label else ""))
     paths = []
     for ext in ("png", "pdf"):
         p = out / f"{name}.{ext}"
@@ -81,14 +98,17 @@ def show_pairs(pairs, n: int = 16, ncols: int = 4, title: str | None = None) -> 
 def plot_mean_ci(df: pd.DataFrame, x: str, y: str, hue: str | None = None, *, ax=None,
                  xlabel: str | None = None, ylabel: str | None = None, chance: float | None = None,
                  title: str | None = None, style: str | None = None) -> plt.Figure:
-    """Mean of ``y`` over seeds against ``x`` with a 95% confidence band (seaborn, t-based via
-    bootstrap-free ``errorbar=('ci', 95)``), one line per ``hue``; optional chance line."""
+    """Mean of ``y`` over seeds against ``x`` with a Student-t 95% confidence band (:func:`t_ci`,
+    the interval the claims use), one line per ``hue`` (labelled with the number of seeds);
+    optional chance line in the legend."""
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
     else:
         fig = ax.figure
-    sns.lineplot(data=df, x=x, y=y, hue=hue, style=style, errorbar=("ci", 95), marker="o", ax=ax,
-                 palette="viridis" if hue and pd.api.types.is_numeric_dtype(df[hue]) else None)
+    data = df
+    if hue and pd.api.types.is_numeric_dtype(df[hue]):  # categorical labels: a distinct colour-blind-safe colour each
+        data = df.assign(**{hue: df[hue].map(lambda v: f"{hue} = {v:g}")})
+    sns.lineplot(data=data, x=x, y=y, hue=hue, style=style, errorbar=t_ci, marker="o", ax=ax)
     if chance is not None:
         ax.axhline(chance, color="grey", ls=":", lw=1.2, label="chance")
     ax.set_xlabel(xlabel or x)
@@ -96,7 +116,8 @@ def plot_mean_ci(df: pd.DataFrame, x: str, y: str, hue: str | None = None, *, ax
     if title:
         ax.set_title(title)
     if hue or chance is not None:
-        ax.legend(fontsize=8, title=hue)
+        n = df["seed"].nunique() if "seed" in df else None
+        ax.legend(fontsize=8, title=f"mean, 95% t-CI over n = {n} seeds" if n else None, title_fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -135,8 +156,9 @@ def acc_vs_k(df: pd.DataFrame, task_corr: float, *, ax=None) -> plt.Figure:
     sub["condition"] = sub.source + " / " + sub["mode"]
     fig = plot_mean_ci(sub, "k", "bob_test_acc", hue="condition", ax=ax, chance=float(sub.chance.mean()),
                        xlabel="retrained layers k (top k of L)", ylabel="Bob's test accuracy (fraction)",
-                       title=f"task_corr = {t:g}")
+                       title=f"task correlation t = {t:g}")
     fig.axes[0].set_xticks(sorted(sub.k.unique()))
+    fig.axes[0].set_ylim(0, 1)  # fixed, so that slider positions can be compared
     return fig
 
 

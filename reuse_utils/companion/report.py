@@ -1,8 +1,11 @@
-"""``results/report.html``: every figure, the claims table, links to the executed notebooks,
-preset, dataset, device, package versions and wall time."""
+"""``results/report.html``, one self-contained file: the run's state, commit and resolved dataset,
+the claims (findings apart from identities), every figure embedded (grouped by notebook, captioned),
+the executed notebooks (rendered to HTML beside it by the runner), package versions and wall time.
+No relative link: the file can be copied or e-mailed alone."""
 
 from __future__ import annotations
 
+import base64
 import html
 import platform
 import time
@@ -10,6 +13,7 @@ from pathlib import Path
 
 from reuse_utils.analysis.ledger import claims_table, load_claims, load_run
 from reuse_utils.core.io import atomic_write_text
+from reuse_utils.experiments.presets import get_preset
 
 __all__ = ["write_report"]
 
@@ -34,6 +38,34 @@ def _fmt(v) -> str:
     if isinstance(v, list):
         return "[" + ", ".join(_fmt(x) for x in v) + "]"
     return str(v)
+
+
+def _resolved_dataset(preset: str, dataset: str | None) -> str:
+    if dataset:
+        return dataset
+    try:
+        return f"{get_preset(preset).dataset} (the preset's)"
+    except ValueError:
+        return "unknown"
+
+
+def _figures_by_notebook(root: Path) -> str:
+    """Every PNG under ``figures/``, embedded as a data URI, grouped by the notebook number that
+    names it (``NN_...``), each with its one-line caption."""
+    groups: dict[str, list[Path]] = {}
+    for f in sorted((root / "figures").glob("*.png")):
+        groups.setdefault(f.name[:2] if f.name[:2].isdigit() else "other", []).append(f)
+    out = []
+    for nb, files in groups.items():
+        items = []
+        for f in files:
+            cap_file = f.with_suffix(".caption.txt")
+            caption = cap_file.read_text().strip() if cap_file.exists() else f.stem.replace("_", " ")
+            data = base64.b64encode(f.read_bytes()).decode()
+            items.append(f"<figure><img src='data:image/png;base64,{data}' alt='{html.escape(caption)}'>"
+                         f"<figcaption><b>{html.escape(f.stem)}</b>: {html.escape(caption)}</figcaption></figure>")
+        out.append(f"<h3>Notebook {html.escape(nb)}</h3>" + "".join(items))
+    return "".join(out)
 
 
 def write_report(results: str | Path, *, preset: str, dataset: str | None, device: str,
@@ -69,12 +101,9 @@ def write_report(results: str | Path, *, preset: str, dataset: str | None, devic
         return ("<table><tr><th>claim</th><th>result</th><th>statement / operationalisation</th><th>effect</th>"
                 f"<th>95% CI</th><th>p</th><th>n</th><th>test</th><th>dataset</th><th>notebook</th></tr>{rows}</table>")
 
-    figures = sorted((root / "figures").glob("*.png"))
-    figs = "".join(
-        f"<figure><img src='figures/{f.name}' alt='{html.escape(f.stem)}'><figcaption>{html.escape(f.stem)} "
-        f"(<a href='figures/{f.stem}.pdf'>PDF</a>)</figcaption></figure>" for f in figures)
-    nbs = "".join(f"<li><a href='notebooks/{html.escape(n)}'>{html.escape(n)}</a> — {t:.0f} s</li>"
-                  for n, t in timings.items())
+    figs = _figures_by_notebook(root)
+    nbs = "".join(f"<li>{html.escape(n)} — {t:.0f} s (rendered as <code>notebooks/{html.escape(Path(n).stem)}.html"
+                  f"</code> beside this report)</li>" for n, t in timings.items())
     vers = "".join(f"<li>{html.escape(k)} {html.escape(v)}</li>" for k, v in _versions().items())
     body = f"""<!doctype html><html><head><meta charset='utf-8'>
 <title>Reproduction report — task and feature correlations in model reuse</title>
@@ -87,7 +116,7 @@ figure{{display:inline-block;width:48%;margin:0.5%}}.warn{{background:#fff3cd;pa
 pre-trained models</em> (UniReps / PMLR 322, 2026) — runnable companion.</p>
 {warn}<ul><li>run state: <b>{state}</b> (started {html.escape(str(run.get("started")))}, finished
 {html.escape(str(run.get("finished")))}); commit {html.escape(str(run.get("commit", "unknown")))}; code version
-{html.escape(str(run.get("code_version", "?")))}</li><li>preset: <b>{html.escape(preset)}</b></li><li>dataset: <b>{html.escape(dataset or "preset default")}</b></li>
+{html.escape(str(run.get("code_version", "?")))}</li><li>preset: <b>{html.escape(preset)}</b></li><li>dataset: <b>{html.escape(_resolved_dataset(preset, dataset))}</b></li>
 <li>device: {html.escape(dev)}</li><li>wall time: {wall_seconds / 60:.1f} min</li>
 <li>written: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}</li></ul>
 <h2>Claims of the study as operationalised here</h2>
@@ -97,6 +126,6 @@ with its numbers.</p>
 <h3>Findings</h3>{table("empirical")}
 <h3>Identities (checks that the generator and the closed forms are right)</h3>{table("identity")}
 <h2>Executed notebooks</h2><ul>{nbs}</ul>
-<h2>Figures</h2>{figs}
+<h2>Figures</h2><p>PNG copies are embedded; PDF versions lie in <code>figures/</code> beside this report.</p>{figs}
 <h2>Versions</h2><ul>{vers}</ul></body></html>"""
     return atomic_write_text(root / "report.html", body)

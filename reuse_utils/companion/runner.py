@@ -20,6 +20,7 @@ from pathlib import Path
 
 from reuse_utils.analysis.ledger import reset_claims, save_run
 from reuse_utils.companion.report import write_report
+from reuse_utils.core.io import atomic_write_text
 from reuse_utils.experiments import CODE_VERSION
 from reuse_utils.experiments.presets import PRESETS
 
@@ -39,15 +40,25 @@ def notebook_parameters(preset: str, dataset: str | None, device: str, results: 
     return params
 
 
-def execute_notebook(path: Path, out_dir: Path, parameters: dict, *, timeout: int | None = None):
-    """Execute one notebook with papermill (kernel ``python3``), output to ``out_dir``."""
+def execute_notebook(path: Path, out_dir: Path, parameters: dict, *, timeout: int | None = None,
+                     progress: bool = False):
+    """Execute one notebook with papermill (kernel ``python3``), output to ``out_dir``; ``progress``
+    shows papermill's per-cell bar."""
     import papermill as pm
 
     out_dir.mkdir(parents=True, exist_ok=True)
     return pm.execute_notebook(
         str(path), str(out_dir / path.name), parameters=parameters, kernel_name="python3",
-        language="python", cwd=str(path.parent), progress_bar=False, execution_timeout=timeout,
+        language="python", cwd=str(path.parent), progress_bar=progress, execution_timeout=timeout,
     )
+
+
+def render_html(executed: Path) -> Path:
+    """The executed notebook as ``<name>.html`` beside it (nbconvert's HTML exporter, outputs kept)."""
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_filename(str(executed))
+    return atomic_write_text(executed.with_suffix(".html"), body)
 
 
 def select_notebooks(notebooks: list[Path], only: list[str] | None) -> list[Path]:
@@ -97,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", action="append", default=None,
                     help="run only this notebook (stem, file name or NN prefix; repeatable); the other "
                          "notebooks' claims are kept")
+    ap.add_argument("--quiet", action="store_true", help="no per-cell progress bar (one line per notebook stays)")
     ap.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT,
                     help=f"seconds one cell may run (default {DEFAULT_TIMEOUT}; 0 = no limit)")
     args = ap.parse_args(argv)
@@ -129,14 +141,19 @@ def main(argv: list[str] | None = None) -> int:
         t = time.time()
         print(f"[reproduce] {nb.name} (preset={args.preset}) ...", flush=True)
         try:
-            execute_notebook(nb, results / "notebooks", params, timeout=args.timeout or None)
+            execute_notebook(nb, results / "notebooks", params, timeout=args.timeout or None, progress=not args.quiet)
+            render_html(results / "notebooks" / nb.name)
             run["notebooks"][nb.name] = "done"
         except Exception as exc:  # noqa: BLE001 - papermill raises its own and the kernel's errors
             failed.append(nb.name)
             run["notebooks"][nb.name] = "failed"
             print(failure_line(nb, exc), flush=True)
         timings[nb.name] = time.time() - t
-        print(f"[reproduce] {nb.name} {run['notebooks'][nb.name]} in {timings[nb.name]:.0f} s", flush=True)
+        left = len(notebooks) - len(timings)
+        eta = (time.time() - t0) / len(timings) * left
+        print(f"[reproduce] {nb.name} {run['notebooks'][nb.name]} in {timings[nb.name]:.0f} s "
+              f"({len(timings)}/{len(notebooks)}; elapsed {time.time() - t0:.0f} s"
+              + (f", about {eta:.0f} s to go)" if left else ")"), flush=True)
         save_run(results, run)
     run.update(state="failed" if failed else "partial" if args.only else "complete",
                finished=time.strftime("%Y-%m-%d %H:%M:%S %Z"), wall_seconds=time.time() - t0)

@@ -218,11 +218,48 @@ def train_group(ctx: SweepContext, lead: PlannedRun, members: list[PlannedRun],
     return results
 
 
+BACKENDS = ("local", "ray")
+WORLD_AXES = ("dataset", "arch", "alice_optimizer", "alice_world", "task_corr", "feature_corr", "seed", "n_alice",
+              "n_bob")
+
+
+def world_grids(plan: list[PlannedRun]) -> list[dict]:
+    """The pending runs of ``plan`` as one grid per world and Alice (every run that shares one
+    world, one Alice and one random source): the unit of work a distributed backend sends out."""
+    groups: dict[tuple, dict[str, set]] = {}
+    for item in plan:
+        if item.lookup.result is not None:
+            continue
+        key = tuple(item.run[a] for a in WORLD_AXES)
+        g = groups.setdefault(key, {"k": set(), "mode": set(), "source": set()})
+        g["k"].add(item.run["k"])
+        g["mode"].add(item.run["mode"])
+        g["source"].add(item.run["source"])
+    return [{**{a: [v] for a, v in zip(WORLD_AXES, key, strict=True)},
+             **{name: sorted(vals) for name, vals in g.items()}} for key, g in groups.items()]
+
+
+def _ray_sweep(grids: list[dict], preset: Preset, cache_dir: Path, device: str, gpu_fraction: float) -> None:
+    """Run every world grid as one Ray task that writes its records to the shared ``cache_dir``."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise ValueError("backend='ray' needs Ray: pip install -e '.[ray]'") from exc
+    if not ray.is_initialized():
+        ray.init(ignore_reinit_error=True, include_dashboard=False, log_to_driver=False)
+
+    @ray.remote(num_gpus=gpu_fraction)
+    def one(grid: dict) -> int:
+        return len(run_sweep(grid, preset=preset, cache_dir=cache_dir, progress=False, device=device))
+
+    ray.get([one.remote(g) for g in grids])
+
+
 def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
               cache_dir: str | Path = "results/cache", progress: bool = True,
               device: str | torch.device = "auto", feature_cache: bool = True,
               memory_budget: int | None = None, batch_runs: bool = True,
-              accel: Accel | None = None) -> pd.DataFrame:
+              accel: Accel | None = None, backend: str = "local", gpu_fraction: float = 0.25) -> pd.DataFrame:
     """Run (or load from cache) every Bob run of ``grid``; see the module docstring.
 
     ``feature_cache``: share frozen-prefix activations (Bob's training and test inputs) across the
@@ -233,7 +270,23 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
     rounding.
     ``accel``: channels_last / bf16 / torch.compile switches (:class:`reuse_utils.core.Accel`;
     default: channels_last and bf16 on CUDA only, compile off).
+    ``backend="ray"``: each world (with its Alice) is one Ray task (``gpu_fraction`` of a GPU each when
+    CUDA is there) on the running cluster, or a local one started for the call; the tasks write the
+    same hash-keyed records to the shared ``cache_dir``, and the returned DataFrame is read from it —
+    equal to the local backend's (``from_cache`` aside). Install with ``pip install -e '.[ray]'``.
     """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {list(BACKENDS)}; got {backend!r}")
+    if backend == "ray":
+        p = get_preset(preset)
+        cache = Path(cache_dir)
+        plan, _ = plan_runs(grid, p, RecordStore(cache / "bob", CODE_VERSION, valid_result))
+        dev = get_device(device)
+        _ray_sweep(world_grids(plan), p, cache, str(dev), gpu_fraction if dev.type == "cuda" else 0.0)
+        df = run_sweep(grid, preset=p, cache_dir=cache, progress=progress, device=dev, feature_cache=feature_cache,
+                       memory_budget=memory_budget, batch_runs=batch_runs, accel=accel)
+        df.attrs["backend"] = "ray"
+        return df
     from tqdm.auto import tqdm
 
     p = get_preset(preset)

@@ -1,0 +1,97 @@
+"""The sliders, tested as a person uses them: JupyterLab in a real (headless) Chromium.
+
+Notebook 02 is parameterised for ``smoke`` with ``interactive=True`` (the same injection papermill
+does), opened in JupyterLab, run with "Run All Cells"; then the task-correlation slider is moved
+with the keyboard and the figure under it must change. Skips, with the reason, only where no
+browser can be had (Debian's ``chromium`` and the ``playwright`` package; ``.ci/run`` installs both).
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "02_data_generation.ipynb"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def lab(tmp_path):
+    import papermill as pm
+
+    pm.execute_notebook(str(NOTEBOOK), str(tmp_path / "02.ipynb"), prepare_only=True, kernel_name="python3",
+                        language="python", parameters={"preset": "smoke", "device": "cpu", "interactive": True,
+                                                       "results_dir": str(tmp_path / "results")})
+    port, token = _free_port(), "reuse-test-token"
+    jupyter = Path(sys.executable).parent / "jupyter"
+    proc = subprocess.Popen([str(jupyter), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+                             f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}",
+                             "--allow-root"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline"})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
+                    if json.load(r):
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("JupyterLab did not start within 60 s")
+        yield f"{base}/lab/tree/02.ipynb?token={token}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _figure_src(page) -> str:
+    img = page.locator(".widget-output img, .jp-OutputArea-output img").last
+    return img.get_attribute("src") or ""
+
+
+def test_slider_redraws_the_figure_in_jupyterlab(lab):
+    if CHROMIUM is None:
+        pytest.skip("no Chromium on this machine (Debian: apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(lab, wait_until="domcontentloaded")
+            page.locator(".jp-Notebook").first.wait_for(timeout=90_000)
+            page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=120_000)  # the kernel is up
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.get_by_text("Run All Cells", exact=True).click()
+            handle = page.locator(".widget-slider .noUi-handle").first
+            handle.wait_for(timeout=600_000)
+            page.wait_for_function("() => document.querySelectorAll('.widget-output img').length > 0",
+                                   timeout=120_000)
+            before = _figure_src(page)
+            handle.scroll_into_view_if_needed()
+            handle.focus()
+            for _ in range(4):
+                page.keyboard.press("ArrowRight")
+            deadline = time.time() + 120
+            while time.time() < deadline and _figure_src(page) == before:
+                time.sleep(1)
+            after = _figure_src(page)
+            assert before and after and after != before, "moving the slider did not redraw the figure"
+        finally:
+            browser.close()
