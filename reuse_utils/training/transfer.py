@@ -205,7 +205,9 @@ def train_alice(train_pairs: Pairs, arch: str, config: TrainConfig, seed: int, *
 def make_bob(source: LayeredNet, k: int, mode: str, num_classes: int, seed: int) -> LayeredNet:
     """Bob's network from ``source``: top ``k`` layers trainable, bottom ``L - k`` frozen.
 
-    See the module docstring for ``mode``, ``k = 0`` and the controls. Raises ``ValueError`` for
+    Re-initialised layers are drawn on the CPU from ``seed`` (then moved to the source's device),
+    so the same seed gives the same Bob on every device. See the module docstring for ``mode``,
+    ``k = 0`` and the controls. Raises ``ValueError`` for
     k outside [0, L] (for this model), an unknown mode, or ``k = 0`` with a class-count mismatch.
     """
     if not isinstance(source, LayeredNet):
@@ -218,7 +220,8 @@ def make_bob(source: LayeredNet, k: int, mode: str, num_classes: int, seed: int)
     if not isinstance(num_classes, numbers.Integral) or isinstance(num_classes, bool) or not 2 <= num_classes <= 100_000:
         raise ValueError(f"num_classes must be an integer in [2, 100000]; got {num_classes!r}")
     k, num_classes, seed = int(k), int(num_classes), check_seed(seed)
-    bob = copy.deepcopy(source)
+    device = next(source.parameters()).device
+    bob = copy.deepcopy(source).cpu()  # re-initialise on the CPU: the same weights on every device
     bob.train_history = []
     if k == 0:
         if num_classes != source.num_classes:
@@ -231,9 +234,9 @@ def make_bob(source: LayeredNet, k: int, mode: str, num_classes: int, seed: int)
                 for layer in bob.layers[L - k:L - 1]:  # the output layer is replaced below
                     reset_layer(layer)
             head = output_linear(bob)
-            new = nn.Linear(head.in_features, int(num_classes)).to(head.weight.device)
-            _replace_module(bob.layers[-1], head, new)
+            _replace_module(bob.layers[-1], head, nn.Linear(head.in_features, int(num_classes)))
         bob.num_classes = int(num_classes)
+    bob.to(device)
     bob.frozen_layers = L - k
     for i, layer in enumerate(bob.layers):
         for p in layer.parameters():
