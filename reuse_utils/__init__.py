@@ -55,6 +55,7 @@ from reuse_utils.generator import (
     measure_correlations,
 )
 from reuse_utils.training import (
+    BobProtocol,
     TrainConfig,
     build_model,
     evaluate,
@@ -62,6 +63,7 @@ from reuse_utils.training import (
     random_source,
     train_alice,
     train_bob,
+    train_bob_selected,
 )
 
 __version__ = "0.2.0"
@@ -73,5 +75,5 @@ __all__ = [
     "load_dataset", "resolve_case_data", "PRESETS", "Preset", "case_gains", "default_grid", "expand_grid",
     "get_preset", "run_case_study", "run_sweep", "Pairs", "calibration_table", "cramers_v", "make_pairs",
     "make_world", "measure_correlations", "make_glm_pairs", "glm_theta", "TrainConfig", "build_model", "evaluate", "make_bob",
-    "random_source", "train_alice", "train_bob",
+    "random_source", "train_alice", "train_bob", "BobProtocol", "train_bob_selected",
 ]
