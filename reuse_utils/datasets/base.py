@@ -1,8 +1,8 @@
 """Image datasets as tensors, their errors, where they are looked for, and their decoded-tensor cache.
 
 An :class:`ImageDataset` holds uint8 images N×C×H×W, int64 labels and class names. Full datasets
-are looked for, in order, in the ``root`` argument, ``$REUSE_DATA``, then ``<project folder>/data``
-(:func:`reuse_utils.core.paths.project_root`). Decoded tensors are cached atomically in
+are looked for, in order, in the ``root`` argument, then ``$REUSE_DATA`` if set, else
+``<project folder>/data`` (:func:`reuse_utils.core.paths.project_root`). Decoded tensors are cached atomically in
 ``<data dir>/cache/<name>_<split>.pt`` with a checksum; a corrupt cache file is reported, deleted
 and rebuilt, never reused.
 """
@@ -141,20 +141,12 @@ def check_root(root: str | os.PathLike) -> Path:
 
 
 def search_roots(root: str | os.PathLike | None) -> list[Path]:
-    """Folders searched for a dataset, in order and without repeats: ``root``, ``$REUSE_DATA``,
-    ``<project folder>/data``."""
-    roots: list[Path] = []
-    if root is not None:
-        roots.append(check_root(root))
-    env = os.environ.get("REUSE_DATA")
-    if env:
-        roots.append(Path(env).expanduser())
-    roots.append(default_data_dir())
-    seen: list[Path] = []
-    for r in roots:
-        if r not in seen:
-            seen.append(r)
-    return seen
+    """Folders searched for a dataset, in order and without repeats: ``root``, then the default data
+    folder (:func:`~reuse_utils.core.paths.default_data_dir`: ``$REUSE_DATA``, else
+    ``<project folder>/data``)."""
+    roots = [check_root(root)] if root is not None else []
+    default = default_data_dir()
+    return roots + ([default] if default not in roots else [])
 
 
 def writable_dir(candidates: list[Path]) -> Path | None:

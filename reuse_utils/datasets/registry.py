@@ -57,7 +57,7 @@ def load_dataset(name: str, split: str = "train", root: str | os.PathLike | None
                  download: bool | None = None, cache: bool = True) -> ImageDataset:
     """Load base dataset ``name`` for ``split`` ∈ {"train", "test"}.
 
-    Looks in ``root``, ``$REUSE_DATA``, ``<project folder>/data`` (then each loader's own places).
+    Looks in ``root``, then ``$REUSE_DATA`` if set, else ``<project folder>/data`` (then each loader's own places).
     Raises ``ValueError`` for an unknown name or split, :class:`DatasetUnavailable` when the data
     cannot be found or fetched, :class:`DatasetCorrupt` when present files cannot be decoded.
     """

@@ -30,12 +30,11 @@ from reuse_utils.training import (
     TrainConfig,
     bob_accuracy,
     build_model,
-    fit_selected,
     frozen_features,
     make_bob,
     predict,
     random_source,
-    split_train_val,
+    train_bob_selected,
 )
 
 __all__ = ["run_case_study", "case_gains", "case_preset_config", "RELATEDNESS"]
@@ -133,10 +132,8 @@ def run_case_study(data: CaseData, *, preset: str | Preset, seeds: Sequence[int]
                         ftr = prefixes.get(fkey + ("train",), lambda s=source, x=train.x, d=start: frozen_features(s, x, d))
                         fte = prefixes.get(fkey + ("test",), lambda s=source, x=test.x, d=start: frozen_features(s, x, d))
                     bob = make_bob(source, k, mode, 2, derive_seed("case-bob", seed, k, mode))
-                    x = ftr if ftr is not None else (frozen_features(bob, train.x, start) if start else train.x)
-                    tr, va = split_train_val(train, protocol.val_fraction)
-                    (sel,) = fit_selected([bob], [mode], x[:len(tr)], tr.y_bob, x[len(tr):], va.y_bob, protocol,
-                                          derive_seed("case-bob-train", seed), dev)
+                    bob, sel = train_bob_selected(bob, mode, train, protocol, derive_seed("case-bob-train", seed), dev,
+                                                  features=ftr)
                     rec = {"bob_test_acc": bob_accuracy(bob, test, fte, start), "bob_val_acc": sel.val_acc,
                            "bob_lr": sel.lr, "bob_epoch": sel.epoch}
                     store.write(cfg, rec)

@@ -24,10 +24,9 @@ from reuse_utils.experiments.grid import alice_config, arch_width, bob_protocol
 from reuse_utils.experiments.presets import Preset, get_preset
 from reuse_utils.generator import make_pairs, make_world
 from reuse_utils.training import (
-    bob_predictions,
+    bob_accuracy,
     make_bob,
     random_source,
-    split_accuracy,
     train_bob_selected,
 )
 
@@ -66,7 +65,7 @@ def run_domain_control(dataset: str, other: str, *, k: int, preset: str | Preset
             for source_name, source in (("alice", alice), ("random", rand)):
                 bob = make_bob(source, k, "reinit", train.num_classes_bob, derive_seed("bob", seed, k, "reinit"))
                 bob, sel = train_bob_selected(bob, "reinit", train, bob_protocol(p), derive_seed("bob-train", seed), dev)
-                acc = split_accuracy(bob_predictions(bob, test), test)["all"]
+                acc = bob_accuracy(bob, test)
                 y = test.y_bob
                 rows.append({"seed": seed, "domain": domain, "source": source_name, "k": k, "bob_test_acc": acc,
                              "bob_val_acc": sel.val_acc, "chance": float(torch.bincount(y).max()) / len(y)})

@@ -34,7 +34,7 @@ from reuse_utils.core.device import Accel, autocast, seed_everything
 from reuse_utils.core.ids import check_seed
 from reuse_utils.generator import Pairs
 from reuse_utils.training.models import LayeredNet
-from reuse_utils.training.transfer import MODES, frozen_depth
+from reuse_utils.training.transfer import MODES, frozen_depth, frozen_features
 
 __all__ = ["BobProtocol", "fit_selected", "split_train_val", "Selection", "train_bob_selected"]
 
@@ -270,18 +270,21 @@ def _fit_loop(tops, lrs, factors, train_x, train_y, val_x, val_y, protocol, epoc
 
 
 def train_bob_selected(bob: LayeredNet, mode: str, pairs: Pairs, protocol: BobProtocol, seed: int,
-                       device: torch.device, accel: Accel | None = None) -> tuple[LayeredNet, Selection]:
+                       device: torch.device, accel: Accel | None = None,
+                       features: torch.Tensor | None = None) -> tuple[LayeredNet, Selection]:
     """One Bob trained on ``pairs`` (split into training and validation parts) and selected by
-    ``protocol``; returns the Bob (in place) and its :class:`Selection`. ``k = 0`` trains nothing."""
-    from reuse_utils.training.transfer import frozen_features
-
+    ``protocol``; returns the Bob (in place) and its :class:`Selection`. ``features``: the frozen
+    prefix's activations of ``pairs`` when the caller already has them. ``k = 0`` trains nothing."""
     start = frozen_depth(bob)
     train, val = split_train_val(pairs, protocol.val_fraction)
     if start == bob.n_layers:
         return bob, Selection(lr=float("nan"), epoch=0, val_loss=float("nan"), val_acc=float("nan"), epochs_run=0)
     bob.to(device)
     bf16 = (accel or Accel()).resolve(device).bf16
-    x = frozen_features(bob, pairs.x, start, device, bf16=bf16) if start else pairs.x
+    if features is not None and start:
+        x = features
+    else:
+        x = frozen_features(bob, pairs.x, start, device, bf16=bf16) if start else pairs.x
     n = len(train)
     (sel,) = fit_selected([bob], [mode], x[:n], train.y_bob, x[n:], val.y_bob, protocol, seed, device, accel)
     return bob, sel
