@@ -1,18 +1,27 @@
-"""Sweep benchmark: the engine (``run_sweep``) against the plain PyTorch loop, same grid, one process.
+"""Sweep benchmark: the engine against the plain PyTorch loop, same grid, one process.
 
-Alice's networks are trained once beforehand and shared by both (identical checkpoints), so the
-timings compare Bob's runs — where the two differ. Writes ``results/bench/sweep_<grid>.json`` with
-``reference_seconds``, ``engine_seconds``, ``speedup``, ``runs``, ``runs_per_minute_*``,
-``max_abs_acc_diff``, ``seed_std``, ``peak_rss_mb``, ``device`` and prints a table.
+Two rows per preset. **Bob runs** (``sweep_<grid>``): Alice's networks are trained once beforehand
+and shared by both (identical checkpoints), so the timings compare Bob's runs — the engine's
+``run_sweep`` (worlds and modes stacked per depth, frozen-prefix cache) against
+:func:`reference_loop.reference_train_bob_selected` (a ``DataLoader``, one run at a time).
+**Alices** (``alices``): the preset's Alices of the grid's worlds, :func:`reuse_utils.training.train_alices`
+(stacked where the device gains from it) against :func:`reference_loop.reference_train_alice`.
 
-    python benchmarks/bench_sweep.py                 # quick default grid + n_bob ×4 + grid scaling
-    python benchmarks/bench_sweep.py --grids small   # a fast subset only
+Each row is written to ``benchmarks/measured/<row>_<preset>_<device tag>.json`` (a tracked folder)
+with ``device``, ``torch``, ``runs``, ``reference_seconds``, ``engine_seconds``, ``speedup``,
+``max_abs_acc_diff`` / ``mean_abs_acc_diff`` (engine vs reference, same seeds), ``seed_std`` (of
+the engine's accuracy over seeds, mean over cells: the noise the differences are compared to),
+``peak_rss_mb`` and, on CUDA, ``peak_gpu_mb``.
+
+    python benchmarks/bench_sweep.py                       # quick grid + Alices
+    python benchmarks/bench_sweep.py --grids small,alices  # a fast subset
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import resource
 import shutil
 import sys
@@ -24,10 +33,15 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reference_loop import reference_accuracy, reference_train_bob_selected  # noqa: E402
+from reference_loop import (  # noqa: E402
+    reference_accuracy,
+    reference_train_alice,
+    reference_train_bob_selected,
+)
 
 from reuse_utils.core import derive_seed, describe_device, get_device  # noqa: E402
 from reuse_utils.experiments import (  # noqa: E402
+    ALICE_OPTIMIZERS,
     AliceStore,
     alice_config,
     arch_width,
@@ -38,7 +52,7 @@ from reuse_utils.experiments import (  # noqa: E402
     run_sweep,
 )
 from reuse_utils.generator import make_world  # noqa: E402
-from reuse_utils.training import make_bob, random_source  # noqa: E402
+from reuse_utils.training import TrainConfig, evaluate, make_bob, random_source, train_alices  # noqa: E402
 
 GRIDS = {
     "quick": lambda p: {},  # the preset's default sweep
@@ -49,6 +63,55 @@ GRIDS = {
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def device_tag(device: torch.device) -> str:
+    """File-name tag of the device: ``cpu<cores>`` or the GPU's name (e.g. ``nvidia-h100-80gb-hbm3``)."""
+    if device.type == "cuda":
+        return re.sub(r"[^a-z0-9]+", "-", torch.cuda.get_device_name(device).lower()).strip("-")
+    return f"{device.type}{torch.get_num_threads()}"
+
+
+def _common(device: torch.device) -> dict:
+    out = {"device": describe_device(device), "torch": torch.__version__, "peak_rss_mb": peak_rss_mb()}
+    if device.type == "cuda":
+        out["peak_gpu_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
+    return out
+
+
+def _write(result: dict, out: Path, device: torch.device) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{result['grid']}_{result['preset']}_{device_tag(device)}.json").write_text(json.dumps(result, indent=2))
+
+
+def bench_alices(preset, device: torch.device, out: Path, n_worlds: int | None = None) -> dict:
+    """The preset's Alices (cnn, Adam) of its task levels × seeds: stacked engine vs plain loop."""
+    dials = [(t, s) for t in preset.task_corrs for s in preset.seeds][:n_worlds]
+    worlds = [make_world(preset.dataset, t, 0.0, s, n_alice=preset.n_alice, n_bob=2, n_test=preset.n_test)
+              for t, s in dials]
+    cfg = TrainConfig(**ALICE_OPTIMIZERS["adam"], epochs=preset.alice_epochs, batch_size=preset.batch_size)
+    width = arch_width("cnn", preset)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    t0 = time.perf_counter()
+    ref = [evaluate(reference_train_alice(w.alice_train.x, w.alice_train.y_alice, "cnn", cfg, s, device, width),
+                    w.test, "alice") for w, (_, s) in zip(worlds, dials, strict=True)]
+    ref_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    models = train_alices([w.alice_train for w in worlds], "cnn", cfg, [s for _, s in dials],
+                          device=device, width=width)
+    eng = [evaluate(m, w.test, "alice") for m, w in zip(models, worlds, strict=True)]
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    eng_s = time.perf_counter() - t0
+    df = pd.DataFrame({"task_corr": [t for t, _ in dials], "eng": eng, "ref": ref})
+    d = (df.eng - df.ref).abs()
+    result = {"grid": "alices", "preset": preset.name, "runs": len(dials), "n_alice": preset.n_alice,
+              "epochs": preset.alice_epochs, "reference_seconds": ref_s, "engine_seconds": eng_s,
+              "speedup": ref_s / eng_s, "max_abs_acc_diff": float(d.max()), "mean_abs_acc_diff": float(d.mean()),
+              "seed_std": float(df.groupby("task_corr").eng.std().mean()), **_common(device)}
+    _write(result, out, device)
+    return result
 
 
 def reference_sweep(grid: dict, preset, cache: Path, device: torch.device) -> pd.DataFrame:
@@ -92,28 +155,27 @@ def bench(name: str, grid: dict, preset, device: torch.device, out: Path) -> dic
     key = ["task_corr", "feature_corr", "k", "mode", "source", "seed", "arch", "alice_optimizer"]
     m = eng.merge(ref, on=key, suffixes=("", "_ref"))
     seed_std = float(eng.groupby([c for c in key if c != "seed"]).bob_test_acc.std().mean())
-    result = {"grid": name, "preset": preset.name, "runs": len(eng), "n_bob": preset.n_bob,
+    result = {"grid": f"sweep_{name}", "preset": preset.name, "runs": len(eng), "n_bob": preset.n_bob,
               "reference_seconds": ref_s, "engine_seconds": eng_s, "speedup": ref_s / eng_s,
               "runs_per_minute_reference": 60 * len(ref) / ref_s, "runs_per_minute_engine": 60 * len(eng) / eng_s,
               "max_abs_acc_diff": float((m.bob_test_acc - m.bob_test_acc_ref).abs().max()),
               "mean_abs_acc_diff": float((m.bob_test_acc - m.bob_test_acc_ref).abs().mean()),
-              "seed_std": seed_std, "peak_rss_mb": peak_rss_mb(), "device": describe_device(device),
+              "seed_std": seed_std, **_common(device),
               "engine_prefix_cache": eng.attrs.get("prefix_cache"),
               "engine_seconds_by_k": eng.groupby("k").seconds.sum().round(2).to_dict(),
               "reference_seconds_by_k": ref.groupby("k").seconds.sum().round(2).to_dict()}
-    if device.type == "cuda":
-        result["peak_gpu_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"sweep_{name}.json").write_text(json.dumps(result, indent=2))
+    _write(result, out, device)
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="quick")
-    ap.add_argument("--grids", default="quick,small_nbob4", help="comma list of: quick, small, small_nbob4, large")
+    ap.add_argument("--grids", default="quick,alices",
+                    help="comma list of: quick, small, large (optionally with _nbob4), alices")
     ap.add_argument("--device", default="auto")
-    ap.add_argument("--out", default="results/bench", type=Path)
+    ap.add_argument("--alice-worlds", type=int, default=None, help="at most this many Alices in the alices row")
+    ap.add_argument("--out", default=Path(__file__).resolve().parent / "measured", type=Path)
     args = ap.parse_args(argv)
     device = get_device(args.device)
     preset = get_preset(args.preset)
@@ -121,14 +183,18 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.grids.split(","):
         p = preset
         base = name
+        if name == "alices":
+            print(f"[bench] alices on {describe_device(device)} ...", flush=True)
+            results.append(bench_alices(preset, device, args.out, args.alice_worlds))
+            continue
         if name.endswith("_nbob4"):
             base, p = name[: -len("_nbob4")], preset.with_(n_bob=4 * preset.n_bob)
         if base not in GRIDS:
             raise SystemExit(f"--grids entries must be among {sorted(GRIDS)} (optionally with _nbob4); got {name!r}")
         print(f"[bench] {name} on {describe_device(device)} ...", flush=True)
         results.append(bench(name, GRIDS[base](p), p, device, args.out))
-    table = pd.DataFrame(results)[["grid", "runs", "n_bob", "reference_seconds", "engine_seconds", "speedup",
-                                   "runs_per_minute_engine", "max_abs_acc_diff", "seed_std", "peak_rss_mb"]]
+    table = pd.DataFrame(results).reindex(columns=["grid", "runs", "reference_seconds", "engine_seconds", "speedup",
+                                                   "max_abs_acc_diff", "mean_abs_acc_diff", "seed_std", "peak_rss_mb"])
     print(table.round(3).to_string(index=False))
     return 0
 

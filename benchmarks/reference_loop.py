@@ -78,3 +78,24 @@ def reference_train_bob_selected(bob: LayeredNet, mode: str, x: torch.Tensor, y:
         if loss_here < best_loss:
             best_overall, best_loss = cand, loss_here
     return best_overall
+
+
+def reference_train_alice(train_x: torch.Tensor, train_y: torch.Tensor, arch: str, config, seed: int,
+                          device: torch.device, width: int | None = None) -> LayeredNet:
+    """Alice as a user would write her: a shuffling ``DataLoader``, the optimizer of ``config``
+    (:class:`reuse_utils.training.TrainConfig`), one network at a time."""
+    from reuse_utils.training.models import build_model
+
+    model = build_model(arch, tuple(train_x.shape[1:]), int(train_y.max()) + 1, width=width, seed=seed).to(device)
+    opt = config.make_optimizer(model.parameters())
+    loader = DataLoader(TensorDataset(train_x, train_y), batch_size=config.batch_size, shuffle=True,
+                        generator=torch.Generator().manual_seed(seed))
+    for _ in range(config.epochs):
+        model.train()
+        for xb, yb in loader:
+            loss = nn.functional.cross_entropy(model(xb.to(device)), yb.to(device))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    model.eval()
+    return model

@@ -24,7 +24,9 @@
 # Bob's dials, so at $\alpha \neq 0$ her own image also shows, faintly, in Bob's panel; notebook 05's
 # zero-correlation Alices are exactly the ones trained here.) We train each architecture with each
 # optimizer and seed, and store every network as a checkpoint (`<results_dir>/cache/alice/`, state
-# dict + config JSON) that notebooks 04–06 reuse.
+# dict + config JSON) that notebooks 04–06 reuse. Alices that share an architecture and an optimizer
+# train together in one loop (`s.alices`, stacked with `torch.func`; on the CPU only the dense ones):
+# each keeps her own data, initial weights and minibatch order, so each equals her own run.
 #
 # * `cnn`: small VGG-style network (3 conv blocks + 2 linear layers); convolution shares weights
 #   across the two panels.
@@ -52,6 +54,8 @@ s = ru.setup(preset, dataset, device, seeds, results_dir)
 pd.DataFrame(ru.ALICE_OPTIMIZERS).T
 
 # %%
+s.alices([{"arch": a, "optimizer": o, "seed": seed} for a in ("cnn", "mlp") for o in ru.ALICE_OPTIMIZERS
+          for seed in s.seeds])  # trained together, each equal to her own run
 curves, panels = [], []
 for arch in ("cnn", "mlp"):
     for opt in ru.ALICE_OPTIMIZERS:

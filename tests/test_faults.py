@@ -320,3 +320,13 @@ def test_no_temp_file_left_by_a_normal_run(clean):
     assert not [p for p in clean[0].rglob("*.tmp")]
     assert os.access(next((clean[0] / "bob").glob("*.json")), os.R_OK)
 
+
+
+def test_checksum_covers_zero_dim_tensors():
+    """BatchNorm's ``num_batches_tracked`` is a 0-dim integer tensor: the state-dict checksum must
+    read it (a resnet18 Alice checkpoint failed here before) and change when it changes."""
+    from reuse_utils.core.ids import tensors_digest
+
+    a = tensors_digest({"w": torch.ones(2), "n": torch.tensor(3)})
+    assert a == tensors_digest({"w": torch.ones(2), "n": torch.tensor(3)})
+    assert a != tensors_digest({"w": torch.ones(2), "n": torch.tensor(4)})

@@ -60,7 +60,9 @@ def test_stacked_training_equals_one_at_a_time(pairs):
     lrs = [lr for _, lr in members]
     acc = ru.core.Accel().resolve(torch.device("cpu"))
     args = (lrs, factors, x_tr, tr.y_bob, x_va, va.y_bob, proto, 4, 0, torch.device("cpu"), acc)
-    s_tops, s_stats = sel_mod._fit_stacked([copy.deepcopy(t) for t in tops], *args)
+    data = [(x_tr, tr.y_bob, x_va, va.y_bob)]
+    s_tops, s_stats = sel_mod._fit_stacked([copy.deepcopy(t) for t in tops], lrs, factors, [0] * len(tops), data,
+                                           proto, 4, [0], torch.device("cpu"), acc)
     l_tops, l_stats = sel_mod._fit_loop([copy.deepcopy(t) for t in tops], *args)
     for a, b in zip(s_stats, l_stats, strict=True):
         assert a["epoch"] == b["epoch"] and a["epochs_run"] == b["epochs_run"]
@@ -118,3 +120,31 @@ def test_case_gains_choose_on_validation():
     gains = ru.case_gains(pd.DataFrame(rows))
     assert set(gains.best_k) == {1}  # the validation winner, although k = 2 is better on test
     assert gains.error_reduction.iloc[0] == pytest.approx((0.5 - 0.4) / 0.5)
+
+
+def test_many_worlds_in_one_loop_equal_each_world_alone():
+    """fit_selected_many: Bobs of three worlds (own data, own minibatch order) trained in one stacked
+    loop select the same learning rate and epoch, and reach the same weights, as each world alone."""
+    proto = BobProtocol(lrs=(1e-3, 3e-3), max_epochs=4, head_epochs=4, patience=2, batch_size=32)
+    tasks_a, tasks_b = [], []
+    for t, seed in ((0.0, 0), (0.5, 1), (1.0, 2)):
+        w = ru.make_world("mnist5k", t, 0.0, seed, n_alice=None, n_bob=200, n_test=50)
+        tr, va = split_train_val(w.bob_train, proto.val_fraction)
+        bobs, modes = _members(w.bob_train)
+        start = bobs[0].frozen_layers
+        x_tr, x_va = bobs[0].forward_to(tr.x, start).detach(), bobs[0].forward_to(va.x, start).detach()
+        for tasks in (tasks_a, tasks_b):
+            tasks.append(sel_mod.BobTask([copy.deepcopy(b) for b in bobs], modes, x_tr, tr.y_bob, x_va, va.y_bob,
+                                         10 + seed))
+    together = sel_mod.fit_selected_many(tasks_a, proto, torch.device("cpu"))
+    alone = [sel_mod.fit_selected_many([task], proto, torch.device("cpu"))[0] for task in tasks_b]
+    for ta, tb, sa, sb in zip(tasks_a, tasks_b, together, alone, strict=True):
+        for ba, bb, a, b in zip(ta.bobs, tb.bobs, sa, sb, strict=True):
+            assert (a.lr, a.epoch, a.epochs_run) == (b.lr, b.epoch, b.epochs_run)
+            assert a.val_loss == pytest.approx(b.val_loss, abs=1e-4)
+            for pa, pb in zip(ba.parameters(), bb.parameters(), strict=True):
+                assert torch.allclose(pa, pb, atol=1e-4)
+    with pytest.raises(ValueError, match="training and validation pairs"):
+        short = sel_mod.BobTask(tasks_a[0].bobs, tasks_a[0].modes, tasks_a[0].train_x[:-1], tasks_a[0].train_y[:-1],
+                                tasks_a[0].val_x, tasks_a[0].val_y, 0)
+        sel_mod.fit_selected_many([tasks_a[1], short], proto, torch.device("cpu"))

@@ -37,8 +37,9 @@ def test_rerun_trains_nothing(tmp_path, monkeypatch):
     def no_training(*a, **k):
         raise AssertionError("training called on a cached sweep")
 
-    monkeypatch.setattr(sweep_mod, "fit_selected", no_training)
+    monkeypatch.setattr(sweep_mod, "fit_selected_many", no_training)
     monkeypatch.setattr(alices_mod, "train_alice", no_training)
+    monkeypatch.setattr(alices_mod, "train_alices", no_training)
     again = _sweep(tmp_path)
     assert again.from_cache.all()
     assert again.attrs["bobs_trained"] == 0 and again.attrs["alices_trained"] == 0
@@ -46,19 +47,19 @@ def test_rerun_trains_nothing(tmp_path, monkeypatch):
 
 
 def test_resume_after_interruption(tmp_path, monkeypatch):
-    real = sweep_mod.fit_selected
+    real = sweep_mod.fit_selected_many  # one call per depth: k = 1 of both worlds, then k = 5
     calls = {"n": 0}
 
     def flaky(*a, **k):
         calls["n"] += 1
-        if calls["n"] == 3:
+        if calls["n"] == 2:
             raise KeyboardInterrupt("simulated kill")
         return real(*a, **k)
 
-    monkeypatch.setattr(sweep_mod, "fit_selected", flaky)
+    monkeypatch.setattr(sweep_mod, "fit_selected_many", flaky)
     with pytest.raises(KeyboardInterrupt):
         _sweep(tmp_path)
-    monkeypatch.setattr(sweep_mod, "fit_selected", real)
+    monkeypatch.setattr(sweep_mod, "fit_selected_many", real)
     resumed = _sweep(tmp_path)
     assert resumed.from_cache.sum() == 2 and resumed.attrs["bobs_trained"] == 2
     assert not list((tmp_path / "cache" / "bob").glob(".*.tmp"))  # no half-written record
@@ -194,14 +195,21 @@ def test_prefix_cache_lru_and_validation():
         PrefixCache(torch.device("cpu"), budget_bytes=-1)
 
 
-def test_modes_trained_together_match_apart(tmp_path):
-    grid = {"dataset": ["mnist5k"], "task_corr": [0.5], "k": [2, 3, 5], "mode": ["reinit", "finetune"]}
+@pytest.mark.parametrize("arch", ["cnn", "mlp"])
+def test_worlds_and_modes_trained_together_match_apart(tmp_path, arch):
+    """Stacked Alices (mlp: stacked on the CPU too) and Bobs of four worlds × two modes in one loop
+    per depth equal the one-at-a-time sweep up to float rounding."""
+    grid = {"dataset": ["mnist5k"], "arch": [arch], "task_corr": [0.0, 0.5], "seed": [0, 1], "k": [1, 2, 3],
+            "mode": ["reinit", "finetune"]}
     kw = {"preset": TINY, "progress": False, "device": "cpu"}
     batched = run_sweep(grid, cache_dir=tmp_path / "a", batch_runs=True, **kw)
     seq = run_sweep(grid, cache_dir=tmp_path / "b", batch_runs=False, **kw)
-    assert batched.attrs["bobs_trained"] == seq.attrs["bobs_trained"] == 6
-    m = batched.merge(seq, on=["k", "mode", "seed"], suffixes=("", "_seq"))
+    assert batched.attrs["bobs_trained"] == seq.attrs["bobs_trained"] == 20
+    assert batched.attrs["alices_trained"] == seq.attrs["alices_trained"] == 4
+    m = batched.merge(seq, on=["task_corr", "seed", "k", "mode"], suffixes=("", "_seq"))
+    assert (m.alice_test_acc - m.alice_test_acc_seq).abs().max() <= 3 / TINY.n_test
     assert (m.bob_test_acc - m.bob_test_acc_seq).abs().max() <= 3 / TINY.n_test
+    assert (m.bob_lr == m.bob_lr_seq).all() and (m.bob_epoch == m.bob_epoch_seq).all()
     again = run_sweep(grid, cache_dir=tmp_path / "a", batch_runs=True, **kw)
     assert again.from_cache.all()
 
@@ -221,7 +229,8 @@ def test_ray_backend_equals_local(tmp_path):
     key = ["task_corr", "k", "mode", "source", "seed"]
     m = local.merge(dist, on=key, suffixes=("", "_ray"))
     assert len(m) == len(local) == len(dist) and dist.attrs["backend"] == "ray"
-    for col in ("bob_test_acc", "bob_val_acc", "bob_lr", "alice_test_acc"):
-        assert (m[col] == m[f"{col}_ray"]).all(), col
+    assert (m.bob_lr == m.bob_lr_ray).all()
+    for col in ("bob_test_acc", "bob_val_acc", "alice_test_acc"):  # one world per task vs worlds stacked
+        assert (m[col] - m[f"{col}_ray"]).abs().max() <= 2 / TINY.n_test, col
     with pytest.raises(ValueError, match="backend must be one of"):
         run_sweep(grid, preset=TINY, cache_dir=tmp_path / "x", backend="spark")

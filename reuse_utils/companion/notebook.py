@@ -13,7 +13,7 @@ from reuse_utils.analysis.attribution import attribution_rows
 from reuse_utils.analysis.ledger import record_claim
 from reuse_utils.companion.plots import save_figure, set_style
 from reuse_utils.core.device import describe_device, get_device
-from reuse_utils.core.ids import check_seed, derive_seed
+from reuse_utils.core.ids import check_seed, derive_seed, stable_hash
 from reuse_utils.datasets import CaseData
 from reuse_utils.experiments import (
     AliceStore,
@@ -26,7 +26,7 @@ from reuse_utils.experiments import (
     run_sweep,
 )
 from reuse_utils.generator import World, make_world
-from reuse_utils.training import LayeredNet, make_bob, train_bob_selected
+from reuse_utils.training import MAX_GROUP, LayeredNet, make_bob, train_bob_selected
 
 __all__ = ["Setup", "setup"]
 
@@ -69,22 +69,51 @@ class Setup:
         return run_sweep(self.grid(**axes), preset=self.preset, cache_dir=self.cache_dir,
                          progress=self.progress, device=self.device)
 
-    def world(self, task_corr: float, feature_corr: float, seed: int, *, n_test: int | None = None) -> World:
+    def world(self, task_corr: float, feature_corr: float, seed: int, *, n_test: int | None = None,
+              with_alice: bool = True) -> World:
+        """The world (task_corr, feature_corr, seed) at the preset's sizes (without Alice's training
+        pairs unless ``with_alice``)."""
         p = self.preset
-        return make_world(self.dataset, task_corr, feature_corr, seed, n_alice=p.n_alice, n_bob=p.n_bob,
-                          n_test=n_test or p.n_test)
+        return make_world(self.dataset, task_corr, feature_corr, seed, n_alice=p.n_alice if with_alice else None,
+                          n_bob=p.n_bob, n_test=n_test or p.n_test)
 
-    def alice(self, task_corr: float = 0.0, feature_corr: float = 0.0, seed: int = 0, *,
-              arch: str = "cnn", optimizer: str = "adam") -> tuple[LayeredNet, dict, World]:
-        """Alice trained in world (task_corr, feature_corr), from the checkpoint cache when present."""
+    def _store(self) -> AliceStore:
         if self._alices is None:
             self._alices = AliceStore(self.cache_dir, self.device)
+        return self._alices
+
+    def _alice_config(self, task_corr: float, feature_corr: float, seed: int, arch: str, optimizer: str) -> dict:
         run = {"dataset": self.dataset, "arch": arch, "alice_optimizer": optimizer, "alice_world": "same",
                "task_corr": float(task_corr), "feature_corr": float(feature_corr), "seed": int(seed),
                "n_alice": self.preset.n_alice}
-        world = self.world(task_corr, feature_corr, seed)
-        model, meta = self._alices.get(alice_config(run, self.preset), world)
+        return alice_config(run, self.preset)
+
+    def alice(self, task_corr: float = 0.0, feature_corr: float = 0.0, seed: int = 0, *,
+              arch: str = "cnn", optimizer: str = "adam") -> tuple[LayeredNet, dict, World]:
+        """Alice trained in world (task_corr, feature_corr), from the checkpoint cache when present.
+        The returned world holds Bob's training and the test pairs (Alice's own only if she was trained
+        here)."""
+        config = self._alice_config(task_corr, feature_corr, seed, arch, optimizer)
+        world = self.world(task_corr, feature_corr, seed, with_alice=False)
+        model, meta = self._store().get(config, world, lambda: self.world(task_corr, feature_corr, seed))
         return model, meta, world
+
+    def alices(self, specs: list[dict]) -> int:
+        """Train, together, the Alices of ``specs`` (dicts of :meth:`alice`'s arguments) that the cache
+        lacks (:func:`reuse_utils.training.train_alices`: each equal to her own training); returns how
+        many were trained. Fetch each afterwards with :meth:`alice`."""
+        store, todo = self._store(), {}
+        for spec in specs:
+            args = (spec.get("task_corr", 0.0), spec.get("feature_corr", 0.0), spec.get("seed", 0),
+                    spec.get("arch", "cnn"), spec.get("optimizer", "adam"))
+            config = self._alice_config(*args)
+            if not store.has(config):
+                todo[stable_hash(config)] = (config, args)
+        items = list(todo.values())
+        for lo in range(0, len(items), MAX_GROUP):  # at most MAX_GROUP worlds in memory at once
+            chunk = items[lo: lo + MAX_GROUP]
+            store.train_many([c for c, _ in chunk], [self.world(a[0], a[1], a[2]) for _, a in chunk])
+        return len(items)
 
     def bob(self, source: LayeredNet, world: World, k: int, mode: str = "reinit", seed: int = 0) -> LayeredNet:
         """Bob trained on ``world.bob_train`` by the preset's protocol (selected on his validation split)."""
@@ -97,6 +126,7 @@ class Setup:
         """Attribution table over ``dials`` ((task_corr, feature_corr) pairs) × seeds: Alice, and Bob
         (reinit, selected on validation) for each k (see
         :func:`reuse_utils.analysis.attribution.attribution_rows`), with task_corr, feature_corr, seed."""
+        self.alices([{"task_corr": t, "feature_corr": a, "seed": seed} for t, a in dials for seed in self.seeds])
         rows = []
         for t, a in dials:
             for seed in self.seeds:

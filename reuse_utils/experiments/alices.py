@@ -23,7 +23,14 @@ from reuse_utils.core.ids import stable_hash, tensors_digest
 from reuse_utils.core.io import atomic_torch_save, atomic_write_json
 from reuse_utils.core.lru import LRU
 from reuse_utils.generator import World
-from reuse_utils.training import LayeredNet, TrainConfig, build_model, evaluate, train_alice
+from reuse_utils.training import (
+    LayeredNet,
+    TrainConfig,
+    build_model,
+    evaluate,
+    train_alice,
+    train_alices,
+)
 
 __all__ = ["AliceStore", "ACC_TOLERANCE"]
 
@@ -77,8 +84,10 @@ class AliceStore:
         model.to(self.device).eval()
         return model, meta
 
-    def get(self, config: dict, world: World) -> tuple[LayeredNet, dict]:
-        """Alice for ``config`` trained on ``world.alice_train`` (loaded when checkpointed and verified)."""
+    def get(self, config: dict, world: World, with_alice=None) -> tuple[LayeredNet, dict]:
+        """Alice for ``config`` trained on ``world.alice_train`` (loaded when checkpointed and verified).
+        A world built without Alice's pairs is enough to load and verify her; ``with_alice()`` then
+        returns the same world with her pairs in case she must be (re)trained."""
         key = stable_hash(config)
         in_memory = key in self.memory
         hit = self.load(config)
@@ -94,16 +103,49 @@ class AliceStore:
                 self.memory.put(key, hit)
         if hit is not None:
             return hit
+        if world.alice_train is None:
+            if with_alice is None:
+                raise ValueError("world has no Alice pairs to train her on; pass with_alice")
+            world = with_alice()
         t0 = time.perf_counter()
         model = train_alice(world.alice_train, config["arch"], TrainConfig(**config["train"]), config["seed"],
                             test_pairs=world.test, device=self.device, width=config["width"],
                             progress=self.progress, accel=self.accel)
-        meta = {"alice_test_acc": evaluate(model, world.test, "alice"), "seconds": time.perf_counter() - t0}
+        return model, self.put(config, model, world, time.perf_counter() - t0)
+
+    def has(self, config: dict) -> bool:
+        """Whether ``config``'s Alice is in memory or has a checkpoint file (verified only on load)."""
+        key = stable_hash(config)
+        return key in self.memory or self.paths(key)[0].exists()
+
+    def put(self, config: dict, model: LayeredNet, world: World, seconds: float) -> dict:
+        """Store a freshly trained Alice of ``config`` (trained on ``world``; ``seconds`` of training)
+        and return its ``meta``."""
+        meta = {"alice_test_acc": evaluate(model, world.test, "alice"), "seconds": float(seconds)}
         self.trained += 1
-        pt, js = self.paths(key)
+        pt, js = self.paths(stable_hash(config))
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
         atomic_torch_save({"config": config, "spec": model.spec(), "state_dict": state, "sha256": tensors_digest(state),
                            "history": model.train_history, "meta": meta}, pt)
         atomic_write_json(js, {"config": config, "spec": model.spec(), "history": model.train_history, "meta": meta})
-        self.memory.put(key, (model, meta))
-        return model, meta
+        self.memory.put(stable_hash(config), (model, meta))
+        return meta
+
+    def train_many(self, configs: list[dict], worlds: list[World], group: int | None = None) -> None:
+        """Train the Alices of ``configs`` (each on its ``worlds[i]``) together, as far as they share
+        dataset, architecture, width and training recipe (:func:`reuse_utils.training.train_alices`,
+        ``group`` members at a time; None: the device's default), and store each."""
+        batches: dict[str, list[int]] = {}
+        for i, cfg in enumerate(configs):
+            shared = {k: v for k, v in cfg.items() if k not in ("seed", "task_corr", "feature_corr")}
+            batches.setdefault(stable_hash(shared), []).append(i)
+        for idx in batches.values():
+            cfg0 = configs[idx[0]]
+            t0 = time.perf_counter()
+            models = train_alices([worlds[i].alice_train for i in idx], cfg0["arch"], TrainConfig(**cfg0["train"]),
+                                  [configs[i]["seed"] for i in idx], test_pairs=[worlds[i].test for i in idx],
+                                  device=self.device, width=cfg0["width"], group=group, progress=self.progress,
+                                  accel=self.accel)
+            seconds = (time.perf_counter() - t0) / len(idx)
+            for i, model in zip(idx, models, strict=True):
+                self.put(configs[i], model, worlds[i], seconds)

@@ -50,14 +50,17 @@ from reuse_utils.experiments.grid import (
 )
 from reuse_utils.experiments.presets import Preset, get_preset
 from reuse_utils.experiments.records import Lookup, RecordStore
-from reuse_utils.generator import World, make_world, measure_correlations
+from reuse_utils.generator import World, input_shape, make_world, measure_correlations
 from reuse_utils.training import (
+    MAX_GROUP,
+    BobTask,
     LayeredNet,
     PrefixCache,
     bob_accuracy,
     bob_predictions,
+    build_model,
     evaluate,
-    fit_selected,
+    fit_selected_many,
     frozen_features,
     make_bob,
     random_source,
@@ -125,28 +128,34 @@ class SweepContext:
     correlations and the frozen-prefix cache — each built once and kept within bounded memory."""
 
     def __init__(self, preset: Preset, device: torch.device, cache_dir: Path, *, feature_cache: bool,
-                 memory_budget: int | None, accel: Accel | None):
+                 memory_budget: int | None, accel: Accel | None, worlds: int = 1):
         self.preset, self.device, self.accel = preset, device, accel
         self.bf16 = (accel or Accel()).resolve(device).bf16
         self.prefixes = PrefixCache(device, memory_budget) if feature_cache else None
-        self.alices = AliceStore(cache_dir, device, progress=False, accel=accel)
-        self.worlds: LRU[World] = LRU(3)
-        self.randoms: LRU[LayeredNet] = LRU(4)
+        self.alices = AliceStore(cache_dir, device, progress=False, memory=worlds + 3, accel=accel)
+        self.worlds: LRU[World] = LRU(worlds + 2)
+        self.randoms: LRU[LayeredNet] = LRU(worlds + 3)
         self.measured: dict[tuple, dict] = {}
 
-    def world(self, run: dict, task_corr: float | None = None, feature_corr: float | None = None) -> World:
+    def world(self, run: dict, task_corr: float | None = None, feature_corr: float | None = None, *,
+              with_alice: bool = False) -> World:
+        """The run's world (Bob's training and the test pairs; Alice's pairs too when ``with_alice``:
+        only needed to train her, and the largest part at full-dataset scale)."""
         t = run["task_corr"] if task_corr is None else task_corr
         f = run["feature_corr"] if feature_corr is None else feature_corr
-        key = (run["dataset"], t, f, run["seed"], run["n_alice"], run["n_bob"])
+        n_alice = run["n_alice"] if with_alice else None
+        key = (run["dataset"], t, f, run["seed"], n_alice, run["n_bob"])
         return self.worlds.get_or_build(key, lambda: make_world(
-            run["dataset"], t, f, run["seed"], n_alice=run["n_alice"], n_bob=run["n_bob"], n_test=self.preset.n_test))
+            run["dataset"], t, f, run["seed"], n_alice=n_alice, n_bob=run["n_bob"], n_test=self.preset.n_test))
 
     def source(self, run: dict, config: dict, world: World) -> tuple[LayeredNet, str, float]:
         """The network Bob reuses, its cache identity and its accuracy on Alice's test labels."""
         if run["source"] == "alice":
             acfg = alice_config(run, self.preset)
-            alice_world = world if run["alice_world"] == "same" else self.world(run, 0.0, 0.0)
-            model, meta = self.alices.get(acfg, alice_world)
+            same = run["alice_world"] == "same"
+            alice_world = world if same else self.world(run, 0.0, 0.0)
+            model, meta = self.alices.get(acfg, alice_world, lambda: self.world(
+                run, None if same else 0.0, None if same else 0.0, with_alice=True))
             acc = meta["alice_test_acc"] if run["alice_world"] == "same" else evaluate(model, world.test, "alice")
             return model, stable_hash(acfg), float(acc)
         shape = world.test.input_shape
@@ -155,6 +164,29 @@ class SweepContext:
             width=arch_width(run["arch"], self.preset)).to(self.device))
         return model, stable_hash(config["source"]), float(evaluate(model, world.test, "alice"))
 
+    def pretrain_alices(self, plan: list[PlannedRun], group: int | None = None) -> int:
+        """Train, together (:meth:`AliceStore.train_many`), every Alice that a pending run of ``plan``
+        needs and the cache lacks; returns how many. Their worlds are built here once and dropped."""
+        configs: dict[str, tuple[dict, dict]] = {}
+        for item in plan:
+            run = item.run
+            if item.lookup.result is not None or run["source"] != "alice":
+                continue
+            acfg = alice_config(run, self.preset)
+            if not self.alices.has(acfg):
+                configs.setdefault(stable_hash(acfg), (acfg, run))
+        if not configs:
+            return 0
+        todo = sorted(configs.values(), key=lambda cr: stable_hash({k: v for k, v in cr[0].items()
+                                                                     if k not in ("seed", "task_corr", "feature_corr")}))
+        for lo in range(0, len(todo), MAX_GROUP):  # at most MAX_GROUP worlds in memory at once
+            chunk = todo[lo: lo + MAX_GROUP]
+            worlds = [make_world(run["dataset"], acfg["task_corr"], acfg["feature_corr"], run["seed"],
+                                 n_alice=run["n_alice"], n_bob=run["n_bob"], n_test=self.preset.n_test)
+                      for acfg, run in chunk]
+            self.alices.train_many([acfg for acfg, _ in chunk], worlds, group)
+        return len(todo)
+
     def measures(self, run: dict, world: World) -> dict:
         key = (run["dataset"], run["task_corr"], run["feature_corr"], run["seed"], self.preset.n_test)
         if key not in self.measured:
@@ -162,13 +194,15 @@ class SweepContext:
         return self.measured[key]
 
     def features(self, source: LayeredNet, source_key: str, start: int, run: dict,
-                 world: World) -> dict[str, torch.Tensor]:
-        """Frozen-prefix activations of Bob's training and test inputs (shared across runs)."""
+                 world: World, roles: tuple[str, ...] = ("train", "test")) -> dict[str, torch.Tensor]:
+        """Frozen-prefix activations of Bob's training and/or test inputs (shared across runs)."""
         feats: dict[str, torch.Tensor] = {}
         if self.prefixes is None or start == 0:
             return feats
         wkey = (run["dataset"], run["task_corr"], run["feature_corr"], run["seed"], run["n_bob"], self.preset.n_test)
         for role, pairs in (("train", world.bob_train), ("test", world.test)):
+            if role not in roles:
+                continue
             value = self.prefixes.get((source_key, start, role, wkey), lambda pairs=pairs: frozen_features(
                 source, pairs.x, start, self.device, bf16=self.bf16))
             if value is not None:
@@ -176,19 +210,29 @@ class SweepContext:
         return feats
 
 
-def train_group(ctx: SweepContext, lead: PlannedRun, members: list[PlannedRun],
-                store: RecordStore) -> dict[str, dict]:
-    """Train ``lead`` and the other pending ``members`` of its group (its modes) over the learning-rate
-    grid, each selected on Bob's validation split (:func:`reuse_utils.training.fit_selected`); store
-    each record and return the results by record key."""
+@dataclass
+class _Prepared:
+    """One (world, source, k) group ready to train: its Bobs, their data and the shared result fields."""
+
+    members: list[PlannedRun]
+    bobs: list[LayeredNet]
+    task: BobTask
+    world: World
+    source: LayeredNet
+    source_key: str
+    start: int
+    train_part: object
+    common: dict
+
+
+def _prepare(ctx: SweepContext, lead: PlannedRun, members: list[PlannedRun]) -> _Prepared:
     run, p, dev = lead.run, ctx.preset, ctx.device
     world = ctx.world(run)
     source, source_key, alice_acc = ctx.source(run, lead.config, world)
     m = ctx.measures(run, world)
     start = run["n_layers"] - run["k"]
-    feats = ctx.features(source, source_key, start, run, world)
-    protocol = bob_protocol(p)
-    train_part, val_part = split_train_val(world.bob_train, protocol.val_fraction)
+    feats = ctx.features(source, source_key, start, run, world, roles=("train",))
+    train_part, val_part = split_train_val(world.bob_train, bob_protocol(p).val_fraction)
     n_tr = len(train_part)
     full = feats.get("train")
     if full is None:
@@ -201,21 +245,93 @@ def train_group(ctx: SweepContext, lead: PlannedRun, members: list[PlannedRun],
     members = sorted(members, key=lambda item: item.key != lead.key)  # the lead first
     bobs = [make_bob(source, item.run["k"], item.config["mode"], world.bob_train.num_classes_bob,
                      derive_seed("bob", item.run["seed"], item.run["k"], item.config["mode"])) for item in members]
+    task = BobTask(bobs, [item.config["mode"] for item in members], full[:n_tr], train_part.y_bob, full[n_tr:],
+                   val_part.y_bob, derive_seed("bob-train", run["seed"]))
+    return _Prepared(members, bobs, task, world, source, source_key, start, train_part, common)
+
+
+def train_batch(ctx: SweepContext, groups: list[tuple[PlannedRun, list[PlannedRun]]],
+                store: RecordStore) -> dict[str, dict]:
+    """Train the pending runs of ``groups`` — each a lead and the other members of its (world, source,
+    k) group (its modes), all at one depth — in one stacked loop over the learning-rate grid
+    (:func:`reuse_utils.training.fit_selected_many`), each world on its own data and minibatch order
+    and each Bob selected on his own validation split; store each record and return the results by
+    record key."""
+    preps = [_prepare(ctx, lead, members) for lead, members in groups]
     t0 = time.perf_counter()
-    chosen = fit_selected(bobs, [item.config["mode"] for item in members], full[:n_tr], train_part.y_bob,
-                          full[n_tr:], val_part.y_bob, protocol, derive_seed("bob-train", run["seed"]), dev, ctx.accel)
-    seconds = (time.perf_counter() - t0) / len(bobs)
+    chosen = fit_selected_many([prep.task for prep in preps], bob_protocol(ctx.preset), ctx.device, ctx.accel)
+    seconds = (time.perf_counter() - t0) / sum(len(prep.bobs) for prep in preps)
     results = {}
-    for item, bob, sel in zip(members, bobs, chosen, strict=True):
-        test = split_accuracy(bob_predictions(bob, world.test, feats.get("test"), start), world.test)
-        result = {**common, "seconds": seconds, "bob_test_acc": test["all"],
-                  "bob_test_acc_linked": test["linked"], "bob_test_acc_unlinked": test["unlinked"],
-                  "bob_train_acc": bob_accuracy(bob, train_part, full[:n_tr] if start else None, start),
-                  "bob_val_acc": sel.val_acc, "bob_val_loss": sel.val_loss, "bob_lr": sel.lr,
-                  "bob_epoch": sel.epoch}
-        store.write(item.config, result, run=item.run)
-        results[item.key] = result
+    for prep, sels in zip(preps, chosen, strict=True):
+        world, start, n_tr = prep.world, prep.start, len(prep.train_part)
+        # test activations one world at a time (held for every world of a batch they outgrow the GPU)
+        test_feats = ctx.features(prep.source, prep.source_key, start, prep.members[0].run, world, roles=("test",))
+        for item, bob, sel in zip(prep.members, prep.bobs, sels, strict=True):
+            test = split_accuracy(bob_predictions(bob, world.test, test_feats.get("test"), start), world.test)
+            result = {**prep.common, "seconds": seconds, "bob_test_acc": test["all"],
+                      "bob_test_acc_linked": test["linked"], "bob_test_acc_unlinked": test["unlinked"],
+                      "bob_train_acc": bob_accuracy(bob, prep.train_part, prep.task.train_x[:n_tr] if start else None,
+                                                    start),
+                      "bob_val_acc": sel.val_acc, "bob_val_loss": sel.val_loss, "bob_lr": sel.lr,
+                      "bob_epoch": sel.epoch}
+            store.write(item.config, result, run=item.run)
+            results[item.key] = result
     return results
+
+
+def train_group(ctx: SweepContext, lead: PlannedRun, members: list[PlannedRun],
+                store: RecordStore) -> dict[str, dict]:
+    """Train ``lead`` and the other pending ``members`` of its group (its modes): :func:`train_batch`
+    of one group."""
+    return train_batch(ctx, [(lead, members)], store)
+
+
+def batch_worlds(device: torch.device, requested: int | None = None) -> int:
+    """How many worlds are held (built, with their sources and frozen features) and trained together
+    at once: ``requested`` (≥ 1), else 64 on CUDA (a batch costs about the same for 10 or 64 worlds:
+    it is bound by kernel launches) and 32 elsewhere."""
+    if requested is not None:
+        if not isinstance(requested, int) or isinstance(requested, bool) or requested < 1:
+            raise ValueError(f"bob_worlds must be an integer ≥ 1 or None; got {requested!r}")
+        return requested
+    return 64 if device.type == "cuda" else 32
+
+
+def stacks_across_worlds(device: torch.device, run: dict, preset: Preset) -> bool:
+    """Whether Bobs of different worlds at ``run``'s depth train in one stacked loop on ``device``:
+    always on CUDA; elsewhere only when the trained layers hold no convolution (measured on 2 CPU
+    cores, n_bob = 1000: head-only Bobs of 8 worlds 4.1× faster stacked, k = 3 cnn Bobs 1.6× slower)."""
+    if device.type == "cuda":
+        return True
+    model = build_model(run["arch"], input_shape(run["dataset"]), 2, width=arch_width(run["arch"], preset))
+    return not any(isinstance(m, torch.nn.Conv2d) for m in model.layers[model.n_layers - run["k"]:].modules())
+
+
+def train_batches(ctx: SweepContext, groups: dict[tuple, list[PlannedRun]], store: RecordStore, worlds: int,
+                  progress: bool = False) -> dict[str, dict]:
+    """Every pending group, ``worlds`` worlds at a time: within such a chunk (its worlds, Alices and
+    frozen features built once) the groups that share dataset, architecture, n_bob and k train
+    together (:func:`train_batch`) where :func:`stacks_across_worlds`, else one world at a time."""
+    from tqdm.auto import tqdm
+
+    by_world: dict[tuple, list[tuple[PlannedRun, list[PlannedRun]]]] = {}
+    for members in sorted(groups.values(), key=lambda ms: run_order(ms[0].run)):
+        by_world.setdefault(tuple(members[0].run[a] for a in WORLD_AXES), []).append((members[0], members))
+    keys = list(by_world)
+    done: dict[str, dict] = {}
+    with tqdm(total=sum(len(ms) for ms in groups.values()), desc="Bob runs", disable=not progress) as bar:
+        for lo in range(0, len(keys), worlds):
+            buckets: dict[tuple, list] = {}
+            for wk in keys[lo: lo + worlds]:
+                for lead, members in by_world[wk]:
+                    r = lead.run
+                    buckets.setdefault((r["dataset"], r["arch"], r["n_bob"], r["k"]), []).append((lead, members))
+            for batch in buckets.values():
+                step = len(batch) if stacks_across_worlds(ctx.device, batch[0][0].run, ctx.preset) else 1
+                for i in range(0, len(batch), step):
+                    done.update(train_batch(ctx, batch[i: i + step], store))
+                    bar.update(sum(len(ms) for _, ms in batch[i: i + step]))
+    return done
 
 
 BACKENDS = ("local", "ray")
@@ -259,15 +375,20 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
               cache_dir: str | Path = "results/cache", progress: bool = True,
               device: str | torch.device = "auto", feature_cache: bool = True,
               memory_budget: int | None = None, batch_runs: bool = True,
-              accel: Accel | None = None, backend: str = "local", gpu_fraction: float = 0.25) -> pd.DataFrame:
+              accel: Accel | None = None, backend: str = "local", gpu_fraction: float = 0.25,
+              alice_group: int | None = None, bob_worlds: int | None = None) -> pd.DataFrame:
     """Run (or load from cache) every Bob run of ``grid``; see the module docstring.
 
     ``feature_cache``: share frozen-prefix activations (Bob's training and test inputs) across the
     runs that use the same source and depth (:class:`reuse_utils.training.PrefixCache`), within
     ``memory_budget`` bytes (None → 25% of free memory); results are identical either way.
-    ``batch_runs``: train the runs that share world, source and k (the modes) together with
-    ``vmap`` (:mod:`reuse_utils.training.selection`); equal to training them apart up to float
-    rounding.
+    ``batch_runs``: train the runs that share depth k — their modes and learning rates, across
+    ``bob_worlds`` worlds (seeds × correlation levels; None: :func:`batch_worlds`) — in one stacked
+    loop with ``vmap`` (:func:`reuse_utils.training.fit_selected_many`), each world on its own data
+    and minibatch order; equal to training them apart up to float rounding.
+    With ``batch_runs`` the Alices the pending runs need are trained first, ``alice_group`` at a time
+    stacked (:func:`reuse_utils.training.train_alices`; None: the device's default), each equal to
+    its one-at-a-time training up to float rounding.
     ``accel``: channels_last / bf16 / torch.compile switches (:class:`reuse_utils.core.Accel`;
     default: channels_last and bf16 on CUDA only, compile off).
     ``backend="ray"``: each world (with its Alice) is one Ray task (``gpu_fraction`` of a GPU each when
@@ -301,18 +422,22 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
     store = RecordStore(cache / "bob", CODE_VERSION, valid_result)
     plan, skipped = plan_runs(grid, p, store)
     groups = pending_groups(plan) if batch_runs else {}
-    ctx = SweepContext(p, dev, cache, feature_cache=feature_cache, memory_budget=memory_budget, accel=accel)
-    rows, done, emitted, trained = [], {}, set(), 0
-    for item in tqdm(plan, desc="Bob runs", disable=not progress):
+    worlds = batch_worlds(dev, bob_worlds) if batch_runs else 1
+    ctx = SweepContext(p, dev, cache, feature_cache=feature_cache, memory_budget=memory_budget, accel=accel,
+                       worlds=worlds)
+    for key in dict.fromkeys(item.key for item in plan if item.lookup.corrupt):
+        warnings.warn(f"Corrupt or incompatible sweep record {store.path(key)}; recomputing.", stacklevel=2)
+    done: dict[str, dict] = {}
+    if batch_runs:
+        ctx.pretrain_alices(plan, alice_group)
+        done = train_batches(ctx, groups, store, worlds, progress)
+    rows, emitted, trained = [], set(), 0
+    for item in tqdm(plan, desc="Bob runs", disable=not progress or batch_runs):
         if item.lookup.result is not None:
             rows.append({**item.run, **item.lookup.result, "from_cache": True})
             continue
         if item.key not in done:
-            if item.lookup.corrupt:
-                warnings.warn(f"Corrupt or incompatible sweep record {store.path(item.key)}; recomputing.",
-                              stacklevel=2)
-            members = [m for m in groups.get(group_key(item.run), [item]) if m.key not in done]
-            done.update(train_group(ctx, item, members, store))
+            done.update(train_group(ctx, item, [item], store))
         repeat = item.key in emitted  # a repeated configuration (k = 1 finetune) reads the first back
         trained += not repeat
         emitted.add(item.key)

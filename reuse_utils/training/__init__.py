@@ -2,17 +2,21 @@
 
 Architectures with countable retrainable layers (:mod:`.models`), Alice's pre-training and Bob's
 top-k retraining (:mod:`.transfer`), Bob's learning-rate grid and early stopping selected on
-validation, many members trained together with ``torch.func.vmap`` (:mod:`.selection`), and the
+validation, many members trained together with ``torch.func.vmap`` (:mod:`.selection`), many Alices
+trained together on their own data (:mod:`.ensemble`), and the
 shared frozen-prefix activation cache (:mod:`.prefix_cache`). Imports
 ``core``, ``datasets`` and ``generator``.
 """
 
+from reuse_utils.training.ensemble import MAX_GROUP, alice_group_size, train_alices
 from reuse_utils.training.models import ARCHS, LayeredNet, build_model
 from reuse_utils.training.prefix_cache import PrefixCache
 from reuse_utils.training.selection import (
     BobProtocol,
+    BobTask,
     Selection,
     fit_selected,
+    fit_selected_many,
     split_train_val,
     train_bob_selected,
 )
@@ -32,6 +36,6 @@ from reuse_utils.training.transfer import (
     train_bob,
 )
 
-__all__ = ["BobProtocol", "Selection", "fit_selected", "split_train_val", "train_bob_selected", "ARCHS", "LayeredNet", "build_model", "PrefixCache", "MODES",
+__all__ = ["train_alices", "alice_group_size", "MAX_GROUP", "BobProtocol", "BobTask", "Selection", "fit_selected", "fit_selected_many", "split_train_val", "train_bob_selected", "ARCHS", "LayeredNet", "build_model", "PrefixCache", "MODES",
            "TrainConfig", "bob_accuracy", "bob_predictions", "split_accuracy", "evaluate", "evaluate_features", "frozen_features", "make_bob",
            "predict", "random_source", "train_alice", "train_bob"]

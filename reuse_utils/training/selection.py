@@ -16,7 +16,8 @@ Protocol (:class:`BobProtocol`), for one Bob network per mode at one depth k:
 
 Members that can be stacked (same architecture, no BatchNorm in the trained layers) train together
 with ``torch.func.vmap`` and a per-member Adam (:func:`fit_selected`); others one at a time with the
-same arithmetic.
+same arithmetic. :func:`fit_selected_many` stacks the members of many worlds (seeds × correlation
+levels at one depth), each on its own data and minibatch order.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from reuse_utils.generator import Pairs
 from reuse_utils.training.models import LayeredNet
 from reuse_utils.training.transfer import MODES, frozen_depth, frozen_features
 
-__all__ = ["BobProtocol", "fit_selected", "split_train_val", "Selection", "train_bob_selected"]
+__all__ = ["BobProtocol", "BobTask", "fit_selected", "fit_selected_many", "split_train_val", "Selection", "train_bob_selected"]
 
 BETAS, EPS = (0.9, 0.999), 1e-8  # Adam's defaults
 
@@ -109,6 +110,21 @@ def _mean_ce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return nn.functional.cross_entropy(logits.float(), y)
 
 
+@dataclass
+class BobTask:
+    """One world's Bobs at one depth for :func:`fit_selected_many`: one Bob per entry of ``modes``,
+    their trained layers' inputs (``train_x`` / ``val_x``: frozen-prefix activations, or raw inputs
+    when nothing is frozen) with labels, and the seed of the task's minibatch order."""
+
+    bobs: list[LayeredNet]
+    modes: list[str]
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    val_x: torch.Tensor
+    val_y: torch.Tensor
+    seed: int
+
+
 def fit_selected(bobs: list[LayeredNet], modes: list[str], train_x: torch.Tensor, train_y: torch.Tensor,
                  val_x: torch.Tensor, val_y: torch.Tensor, protocol: BobProtocol, seed: int,
                  device: torch.device, accel: Accel | None = None) -> list[Selection]:
@@ -118,37 +134,66 @@ def fit_selected(bobs: list[LayeredNet], modes: list[str], train_x: torch.Tensor
     ``train_x`` / ``val_x`` are the inputs of the trained layers (frozen-prefix activations, or raw
     inputs when nothing is frozen). Returns one :class:`Selection` per Bob.
     """
-    if len(bobs) != len(modes) or not bobs:
-        raise ValueError(f"bobs and modes must be non-empty lists of equal length; got {len(bobs)} and {len(modes)}")
-    bad = [m for m in modes if m not in MODES]
-    if bad:
-        raise ValueError(f"modes must be among {list(MODES)}; got {bad}")
-    seed = check_seed(seed)
+    return fit_selected_many([BobTask(bobs, modes, train_x, train_y, val_x, val_y, seed)], protocol, device, accel)[0]
+
+
+def fit_selected_many(tasks: list[BobTask], protocol: BobProtocol, device: torch.device,
+                      accel: Accel | None = None) -> list[list[Selection]]:
+    """:func:`fit_selected` for many worlds at once: every (task, Bob, learning rate) is one member of
+    one stacked training loop (same depth, same architecture, same numbers of training and
+    validation pairs); each task keeps its own data and minibatch order, so each Bob's result
+    equals its task trained alone up to float rounding. Returns the selections task by task."""
+    if not tasks:
+        raise ValueError("tasks must be a non-empty list of BobTask")
+    for task in tasks:
+        if len(task.bobs) != len(task.modes) or not task.bobs:
+            raise ValueError(f"bobs and modes must be non-empty lists of equal length; got {len(task.bobs)} and "
+                             f"{len(task.modes)}")
+        bad = [m for m in task.modes if m not in MODES]
+        if bad:
+            raise ValueError(f"modes must be among {list(MODES)}; got {bad}")
+    bobs = [b for task in tasks for b in task.bobs]
     start = frozen_depth(bobs[0])
     k = bobs[0].n_layers - start
     if any(frozen_depth(b) != start for b in bobs):
         raise ValueError("bobs must share their frozen depth")
+    sizes = {(len(t.train_y), len(t.val_y)) for t in tasks}
+    if len(sizes) != 1:
+        raise ValueError(f"tasks must share their numbers of training and validation pairs; got {sorted(sizes)}")
+    seeds = [check_seed(t.seed) for t in tasks]
     acc = (accel or Accel()).resolve(device)
-    seed_everything(seed)
-    members = [(i, lr) for i in range(len(bobs)) for lr in protocol.lrs]
-    tops = [copy.deepcopy(nn.Sequential(*bobs[i].layers[start:])).to(device) for i, _ in members]
-    factors = [_lr_factors(bobs[i], tops[j], modes[i], protocol.finetune_lr_factor) for j, (i, _) in enumerate(members)]
-    lrs = [lr for _, lr in members]
+    seed_everything(seeds[0])
+    members = [(ti, i, lr) for ti, task in enumerate(tasks) for i in range(len(task.bobs)) for lr in protocol.lrs]
+    tops = [copy.deepcopy(nn.Sequential(*tasks[ti].bobs[i].layers[start:])).to(device) for ti, i, _ in members]
+    factors = [_lr_factors(tasks[ti].bobs[i], tops[j], tasks[ti].modes[i], protocol.finetune_lr_factor)
+               for j, (ti, i, _) in enumerate(members)]
+    lrs = [lr for _, _, lr in members]
+    owner = [ti for ti, _, _ in members]
     has_bn = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in tops[0].modules())
-    train_x, train_y = train_x.to(device), train_y.to(device)
-    val_x, val_y = val_x.to(device), val_y.to(device)
-    runner = _fit_loop if has_bn else _fit_stacked
-    best_tops, stats = runner(tops, lrs, factors, train_x, train_y, val_x, val_y, protocol, protocol.epochs_for(k),
-                              seed, device, acc)
+    data = [(t.train_x.to(device), t.train_y.to(device), t.val_x.to(device), t.val_y.to(device)) for t in tasks]
+    epochs = protocol.epochs_for(k)
+    if has_bn:
+        best_tops, stats = [], []
+        for ti, (tx, ty, vx, vy) in enumerate(data):
+            js = [j for j, o in enumerate(owner) if o == ti]
+            bt, st = _fit_loop([tops[j] for j in js], [lrs[j] for j in js], [factors[j] for j in js], tx, ty, vx, vy,
+                               protocol, epochs, seeds[ti], device, acc)
+            best_tops += bt
+            stats += st
+    else:
+        best_tops, stats = _fit_stacked(tops, lrs, factors, owner, data, protocol, epochs, seeds, device, acc)
     out = []
-    for i, bob in enumerate(bobs):
-        js = [j for j, (mi, _) in enumerate(members) if mi == i]
-        j = min(js, key=lambda j: (stats[j]["val_loss"], -stats[j]["val_acc"], js.index(j)))
-        with torch.no_grad():
-            for layer, new in zip(bob.layers[start:], best_tops[j], strict=True):
-                layer.load_state_dict(new.state_dict())
-        bob.eval()
-        out.append(Selection(lr=lrs[j], **stats[j]))
+    for ti, task in enumerate(tasks):
+        sel = []
+        for i, bob in enumerate(task.bobs):
+            js = [j for j, (mt, mi, _) in enumerate(members) if mt == ti and mi == i]
+            j = min(js, key=lambda j: (stats[j]["val_loss"], -stats[j]["val_acc"], js.index(j)))
+            with torch.no_grad():
+                for layer, new in zip(bob.layers[start:], best_tops[j], strict=True):
+                    layer.load_state_dict(new.state_dict())
+            bob.eval()
+            sel.append(Selection(lr=lrs[j], **stats[j]))
+        out.append(sel)
     return out
 
 
@@ -165,54 +210,81 @@ def _eval_members(forward, val_x: torch.Tensor, val_y: torch.Tensor, chunk: int 
     return torch.stack(losses).sum(0) / n, torch.stack(hits).sum(0) / n
 
 
-def _fit_stacked(tops, lrs, factors, train_x, train_y, val_x, val_y, protocol, epochs, seed, device, acc):
+def _fit_stacked(tops, lrs, factors, owner, data, protocol, epochs, seeds, device, acc):
+    """Members ``tops`` trained together; member j trains on ``data[owner[j]]`` with that task's
+    minibatch order (a generator seeded with ``seeds[owner[j]]``). Adam per member with its own
+    learning rate, in ``torch._foreach`` arithmetic (a few kernels per step, not a few per tensor)."""
     params, buffers = stack_module_state(tops)
     params = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
+    names = list(params)
+    plist = [params[n] for n in names]
     base = copy.deepcopy(tops[0]).to("meta")
-    m = len(tops)
-    lr_vec = {n: torch.tensor([lrs[j] * factors[j][n] for j in range(m)], device=device).view(-1, *[1] * (p.ndim - 1))
-              for n, p in params.items()}
-    state = {n: (torch.zeros_like(p), torch.zeros_like(p)) for n, p in params.items()}
+    m, n_tasks = len(tops), len(data)
+    lr_vec = [torch.tensor([lrs[j] * factors[j][n] for j in range(m)], device=device).view(-1, *[1] * (params[n].ndim - 1))
+              for n in names]
+    mom = [torch.zeros_like(p) for p in plist]
+    var = [torch.zeros_like(p) for p in plist]
 
     def call(p, b, x):
         return functional_call(base, (p, b), (x,))
 
-    batched = torch.vmap(call, in_dims=(0, 0, None))
-    best = {n: p.detach().clone() for n, p in params.items()}
+    shared = n_tasks == 1
+    batched = torch.vmap(call, in_dims=(0, 0, None if shared else 0))
+    own = torch.tensor(owner, device=device)
+    if shared:
+        train_x, train_y, val_x, val_y = data[0]
+    else:
+        train_x, train_y = torch.stack([d[0] for d in data]), torch.stack([d[1] for d in data])
+        val_x, val_y = torch.stack([d[2] for d in data]), torch.stack([d[3] for d in data])
+    n_train = train_y.shape[-1]
+    rows = torch.arange(n_tasks, device=device).unsqueeze(1)
+    best = [p.detach().clone() for p in plist]
     best_loss = torch.full((m,), math.inf, device=device)
     best_acc = torch.zeros(m, device=device)
     best_epoch = torch.zeros(m, dtype=torch.long, device=device)
     stale = torch.zeros(m, dtype=torch.long, device=device)
     active = torch.ones(m, dtype=torch.bool, device=device)
     ran = torch.zeros(m, dtype=torch.long, device=device)
-    gen = torch.Generator().manual_seed(seed)
+    gens = [torch.Generator().manual_seed(s) for s in seeds]
     step = 0
     for epoch in range(1, epochs + 1):
-        perm = torch.randperm(len(train_y), generator=gen).to(device)
-        for i in range(0, len(train_y), protocol.batch_size):
-            idx = perm[i: i + protocol.batch_size]
+        perm = torch.stack([torch.randperm(n_train, generator=g) for g in gens]).to(device)
+        keep = active.float()
+        lr_eff = [lv * keep.view(-1, *[1] * (lv.ndim - 1)) for lv in lr_vec]  # stopped members stand still
+        for i in range(0, n_train, protocol.batch_size):
+            idx = perm[:, i: i + protocol.batch_size]
+            if shared:
+                xb, yb = train_x[idx[0]], train_y[idx[0]].expand(m, -1)
+            else:
+                xb, yb = train_x[rows, idx][own], train_y.gather(1, idx)[own]
             with autocast(device, enabled=acc.bf16):
-                logits = batched(params, buffers, train_x[idx])
-            loss = nn.functional.cross_entropy(logits.float().reshape(m * len(idx), -1), train_y[idx].repeat(m),
-                                               reduction="sum") / len(idx)
-            grads = torch.autograd.grad(loss, list(params.values()))
+                logits = batched(params, buffers, xb)
+            loss = nn.functional.cross_entropy(logits.float().transpose(1, 2), yb, reduction="sum") / idx.shape[1]
+            grads = torch.autograd.grad(loss, plist)
             step += 1
             with torch.no_grad():
                 c1, c2 = 1 - BETAS[0] ** step, 1 - BETAS[1] ** step
-                for (n, p), g in zip(params.items(), grads, strict=True):
-                    mom, var = state[n]
-                    mom.mul_(BETAS[0]).add_(g, alpha=1 - BETAS[0])
-                    var.mul_(BETAS[1]).addcmul_(g, g, value=1 - BETAS[1])
-                    upd = (mom / c1) / ((var / c2).sqrt() + EPS) * lr_vec[n]
-                    keep = active.view(-1, *[1] * (p.ndim - 1))
-                    p.sub_(torch.where(keep, upd, torch.zeros_like(upd)))
+                torch._foreach_mul_(mom, BETAS[0])
+                torch._foreach_add_(mom, grads, alpha=1 - BETAS[0])
+                torch._foreach_mul_(var, BETAS[1])
+                torch._foreach_addcmul_(var, grads, grads, value=1 - BETAS[1])
+                denom = torch._foreach_div(var, c2)
+                torch._foreach_sqrt_(denom)
+                torch._foreach_add_(denom, EPS)
+                upd = torch._foreach_div(mom, c1)
+                torch._foreach_div_(upd, denom)
+                torch._foreach_mul_(upd, lr_eff)
+                torch._foreach_sub_(plist, upd)
         with torch.no_grad(), autocast(device, enabled=acc.bf16):
-            vloss, vacc = _eval_members(lambda x: batched(params, buffers, x), val_x, val_y)
+            if shared:
+                vloss, vacc = _eval_members(lambda x: batched(params, buffers, x), val_x, val_y)
+            else:
+                vloss, vacc = _eval_stacked(batched, params, buffers, val_x, val_y, own)
         with torch.no_grad():
             ran += active.long()
             better = active & (vloss < best_loss - 1e-7)
-            for n, p in params.items():
-                best[n][better] = p[better]
+            for b, p in zip(best, plist, strict=True):
+                b[better] = p[better]
             best_loss = torch.where(better, vloss, best_loss)
             best_acc = torch.where(better, vacc, best_acc)
             best_epoch = torch.where(better, torch.full_like(best_epoch, epoch), best_epoch)
@@ -224,11 +296,27 @@ def _fit_stacked(tops, lrs, factors, train_x, train_y, val_x, val_y, protocol, e
     for j, top in enumerate(tops):
         with torch.no_grad():
             for n, p in top.named_parameters():
-                p.copy_(best[n][j])
+                p.copy_(best[names.index(n)][j])
         out.append(top)
-    stats = [{"epoch": int(best_epoch[j]), "val_loss": float(best_loss[j]), "val_acc": float(best_acc[j]),
-              "epochs_run": int(ran[j])} for j in range(m)]
+    stats = [{"epoch": e, "val_loss": vl, "val_acc": va, "epochs_run": r} for e, vl, va, r in
+             zip(best_epoch.tolist(), best_loss.tolist(), best_acc.tolist(), ran.tolist(), strict=True)]
     return out, stats
+
+
+def _eval_stacked(batched, params, buffers, val_x: torch.Tensor, val_y: torch.Tensor, own: torch.Tensor,
+                  max_elems: int = 2 ** 26) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-member mean validation loss and accuracy when member j's data is task ``own[j]``'s
+    (``val_x``: tasks × n × …), in chunks of at most ``max_elems`` input elements."""
+    m, n = len(own), val_y.shape[1]
+    per_sample = max(1, val_x[0, 0].numel())
+    chunk = max(1, min(n, max_elems // (m * per_sample)))
+    loss, hits = torch.zeros(m, device=val_y.device), torch.zeros(m, device=val_y.device)
+    for i in range(0, n, chunk):
+        logits = batched(params, buffers, val_x[own, i: i + chunk]).float()
+        y = val_y[own, i: i + chunk]
+        loss += nn.functional.cross_entropy(logits.transpose(1, 2), y, reduction="none").sum(1)
+        hits += (logits.argmax(2) == y).float().sum(1)
+    return loss / n, hits / n
 
 
 def _fit_loop(tops, lrs, factors, train_x, train_y, val_x, val_y, protocol, epochs, seed, device, acc):

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The `paper` preset end to end on one GPU, as one command: the runner that `make reproduce` calls
+# (every notebook, case studies on the stand-in), timed, with the GPU's utilisation sampled every
+# 2 s; results go to results_paper/ and, packed, to $OUT (or ./paper_out).
+#
+#   bash benchmarks/run_paper_gpu.sh [time limit in s, default 540]
+#
+# Needs the package's dependencies importable (e.g. `pip install -e .` in a CUDA environment).
+set -u
+LIMIT=${1:-540}
+OUT=${OUT:-paper_out}
+RES=results_paper
+mkdir -p "$OUT" "$RES"
+export PYTHONUNBUFFERED=1
+nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader,nounits -l 2 > "$OUT/gpu_util.csv" 2>/dev/null &
+SMI=$!
+T0=$(date +%s.%N)
+timeout "$LIMIT" python3 -m reuse_utils.companion.runner --notebooks notebooks --results "$RES" --preset paper \
+    --device cuda --quiet 2>&1 | tee "$OUT/reproduce.log"
+RC=${PIPESTATUS[0]}
+T1=$(date +%s.%N)
+kill $SMI 2>/dev/null
+python3 - "$OUT" "$RES" "$T0" "$T1" "$RC" "$LIMIT" <<'EOF'
+import json, subprocess, sys
+from pathlib import Path
+import torch
+out, res, t0, t1, rc, limit = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+util = [line.split(",") for line in (out / "gpu_util.csv").read_text().splitlines() if line.strip()]
+u = [float(a) for a, _ in util]
+m = [float(b) for _, b in util]
+timing = {"preset": "paper", "device": torch.cuda.get_device_name(0), "torch": torch.__version__,
+          "seconds": t1 - t0, "runner_exit": rc, "time_limit_s": limit, "timed_out": rc == 124,
+          "gpu_util_mean_pct": sum(u) / len(u) if u else None, "gpu_util_samples": len(u),
+          "gpu_mem_peak_mib": max(m) if m else None,
+          "commit": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip() or None}
+(res / "timing.json").write_text(json.dumps(timing, indent=2))
+print(json.dumps(timing, indent=1))
+EOF
+cp "$OUT/reproduce.log" "$RES/reproduce.log"
+tar czf "$OUT/paper_results.tar.gz" --exclude="$RES/cache" --exclude="$RES/notebooks" "$RES"
+tar czf "$OUT/paper_notebooks.tar.gz" "$RES/notebooks" 2>/dev/null
+tar czf "$OUT/paper_records.tar.gz" "$RES/cache/bob" "$RES/cache/case" 2>/dev/null
+ls -la "$OUT"
