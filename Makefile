@@ -14,7 +14,7 @@ help:
 	@echo "make test      unit tests + every notebook at the smoke preset"
 	@echo "make sync      pair notebooks/NN_*.py and NN_*.ipynb after an edit outside JupyterLab"
 	@echo "make lab       JupyterLab on notebooks/"
-	@echo "make bench     sweep benchmark (engine vs plain PyTorch loop)"
+	@echo "make bench     engine vs plain PyTorch loop (Bob runs, Alices) -> benchmarks/measured/"
 	@echo "make clean     remove results/ and caches (keeps .venv and data/)"
 
 # Creates .venv if missing and installs the package with its dev and ray extras (torch pinned by range).

@@ -272,6 +272,22 @@ def test_failing_notebook_is_named_and_the_run_marked(toy_notebooks, tmp_path, c
     assert load_run(results)["state"] == "partial"
 
 
+def test_html_rendering_failure_does_not_fail_an_executed_notebook(toy_notebooks, tmp_path, capsys, monkeypatch):
+    """nbconvert without its templates (a --target install) raised for every notebook of a GPU run and
+    marked all of them failed; the notebook ran, so it is done, and one line says the HTML is missing."""
+    def no_templates(path):
+        raise ValueError("No template sub-directory with name 'lab' found in the following paths:\n /x")
+
+    monkeypatch.setattr(runner, "render_html", no_templates)
+    results = tmp_path / "res"
+    code = runner.main(["--preset", "smoke", "--notebooks", str(toy_notebooks), "--results", str(results),
+                        "--only", "01", "--device", "cpu", "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0 and "01_ok.ipynb: executed; no HTML copy (ValueError: No template" in out
+    run = load_run(results)
+    assert run["notebooks"]["01_ok.ipynb"] == "done" and run["seconds"]["01_ok.ipynb"] > 0
+
+
 def test_unknown_notebook_name_is_an_error(toy_notebooks, tmp_path):
     with pytest.raises(SystemExit) as info:
         runner.main(["--notebooks", str(toy_notebooks), "--results", str(tmp_path / "r"), "--only", "09_typo"])

@@ -8,7 +8,9 @@ are arguments (default: ``notebooks`` and ``results`` in the working directory);
 through the package's install location. The run's state is kept in ``<results>/run.json``
 (:func:`reuse_utils.analysis.ledger.save_run`) and shown in ``claims.json`` and the report; a
 failing notebook is named in one line with its cell and error, the others still run, and the exit
-code is 1.
+code is 1. The HTML copy of an executed notebook is best effort: when nbconvert cannot render it
+(e.g. its templates are not installed), the notebook still counts as done and one line says why.
+``run.json`` also holds each notebook's seconds.
 """
 
 from __future__ import annotations
@@ -142,13 +144,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[reproduce] {nb.name} (preset={args.preset}) ...", flush=True)
         try:
             execute_notebook(nb, results / "notebooks", params, timeout=args.timeout or None, progress=not args.quiet)
-            render_html(results / "notebooks" / nb.name)
             run["notebooks"][nb.name] = "done"
         except Exception as exc:  # noqa: BLE001 - papermill raises its own and the kernel's errors
             failed.append(nb.name)
             run["notebooks"][nb.name] = "failed"
             print(failure_line(nb, exc), flush=True)
+        else:  # the HTML copy is a convenience: a missing nbconvert template must not fail the notebook
+            try:
+                render_html(results / "notebooks" / nb.name)
+            except Exception as exc:  # noqa: BLE001 - nbconvert's template lookup raises plain errors
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                print(f"[reproduce] {nb.name}: executed; no HTML copy ({type(exc).__name__}: {first})", flush=True)
         timings[nb.name] = time.time() - t
+        run["seconds"] = {name: round(sec, 1) for name, sec in timings.items()}
         left = len(notebooks) - len(timings)
         eta = (time.time() - t0) / len(timings) * left
         print(f"[reproduce] {nb.name} {run['notebooks'][nb.name]} in {timings[nb.name]:.0f} s "

@@ -95,7 +95,7 @@ PRESETS: dict[str, Preset] = {
         name="quick", dataset="mnist5k", n_alice=4000, n_bob=1000, n_test=2000,
         alice_epochs=4, bob_epochs=6, bob_head_epochs=18, batch_size=64, seeds=(0, 1, 2, 3, 4), n_bobs=(250, 1000),
         task_corrs=(0.0, 0.25, 0.5, 0.75, 1.0), feature_corrs=(0.0, 0.3, 0.6), case_n_seeds=2,
-        cnn_width=8, linear_n_fit=20_000, attribution_n=100,
+        cnn_width=8, linear_n_fit=20_000, attribution_n=100, calibration_n=8000,
     ),
     "paper": Preset(
         name="paper", dataset="fashion_mnist", other_domain="mnist5k", n_alice=60_000, n_bob=2000, n_test=10_000,

@@ -53,17 +53,19 @@ def cramers_v(x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, *,
 
 
 def _pixel_correlation(pa: torch.Tensor, pb: torch.Tensor, eps: float = 1e-12) -> tuple[float, int]:
-    """Mean over pixel positions of the Pearson correlation (over samples) between two panels."""
-    a = pa.reshape(len(pa), -1).double()
-    b = pb.reshape(len(pb), -1).double()
-    a = a - a.mean(0)
-    b = b - b.mean(0)
-    va, vb = (a * a).mean(0), (b * b).mean(0)
+    """Mean over pixel positions of the Pearson correlation (over samples) between two panels.
+    From per-pixel sums (moments accumulated in float64), one pass over the data."""
+    n = len(pa)
+    a = pa.reshape(n, -1).float()
+    b = pb.reshape(n, -1).float()
+    ma, mb = a.sum(0, dtype=torch.float64) / n, b.sum(0, dtype=torch.float64) / n
+    va = (a * a).sum(0, dtype=torch.float64) / n - ma * ma
+    vb = (b * b).sum(0, dtype=torch.float64) / n - mb * mb
     ok = (va > eps) & (vb > eps)
     if not bool(ok.any()):
         return 0.0, 0
-    r = (a[:, ok] * b[:, ok]).mean(0) / torch.sqrt(va[ok] * vb[ok])
-    return float(r.mean()), int(ok.sum())
+    cov = (a * b).sum(0, dtype=torch.float64) / n - ma * mb
+    return float((cov[ok] / torch.sqrt(va[ok] * vb[ok])).mean()), int(ok.sum())
 
 
 def residual_correlation(pa: torch.Tensor, pb: torch.Tensor, ya: torch.Tensor, yb: torch.Tensor) -> float:
@@ -73,19 +75,25 @@ def residual_correlation(pa: torch.Tensor, pb: torch.Tensor, ya: torch.Tensor, y
     themselves; then ``Σ r_A·r_B / sqrt(Σ r_A² · Σ r_B²)`` over all samples and pixels. Given both
     labels the generator draws the two base images independently, so this is zero at α = 0 for
     every t, and equals α (in expectation) when both panels come from the same base data.
-    Returns 0.0 when either residual is constant.
+    Returns 0.0 when either residual is constant. Computed from sums, without forming the
+    residuals: ``Σ r_A·r_B = Σ a·b − Σ_cells S_a·S_b / n_cell`` (S: a cell's pixel sums), with
+    every sum accumulated in float64.
     """
     n = len(pa)
-    a = pa.reshape(n, -1).double()
-    b = pb.reshape(n, -1).double()
+    a = pa.reshape(n, -1).float()
+    b = pb.reshape(n, -1).float()
     kb = int(yb.max()) + 1 if n else 1
     cell = (ya.long() * kb + yb.long()).cpu()
     _, cell = torch.unique(cell, return_inverse=True)
     counts = torch.bincount(cell).double().unsqueeze(1)
-    ra = a - (torch.zeros(len(counts), a.shape[1], dtype=torch.float64).index_add_(0, cell, a) / counts)[cell]
-    rb = b - (torch.zeros(len(counts), b.shape[1], dtype=torch.float64).index_add_(0, cell, b) / counts)[cell]
-    den = math.sqrt(float((ra * ra).sum()) * float((rb * rb).sum()))
-    return float((ra * rb).sum()) / den if den > 0 else 0.0
+    sa = torch.zeros(len(counts), a.shape[1]).index_add_(0, cell, a).double()
+    sb = torch.zeros(len(counts), b.shape[1]).index_add_(0, cell, b).double()
+
+    def centred(x: torch.Tensor, y: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor) -> float:
+        return float((x * y).sum(dtype=torch.float64) - (sx * sy / counts).sum())
+
+    den = math.sqrt(max(centred(a, a, sa, sa), 0.0) * max(centred(b, b, sb, sb), 0.0))
+    return centred(a, b, sa, sb) / den if den > 1e-9 else 0.0
 
 
 def measure_correlations(pairs: Pairs) -> dict:

@@ -1,0 +1,98 @@
+"""Where the engine's time goes: ``torch.profiler`` over one stacked Alice epoch and one stacked Bob
+batch per depth (quick preset sizes, 8 worlds), on the chosen device. Writes
+``benchmarks/measured/profile_<preset>_<device tag>.json`` with each phase's wall seconds and its
+top operators by self time.
+
+    python benchmarks/profile_engine.py --device cpu
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch.profiler import ProfilerActivity, profile
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_sweep import device_tag  # noqa: E402
+
+import reuse_utils as ru  # noqa: E402
+from reuse_utils.experiments import ALICE_OPTIMIZERS, arch_width, bob_protocol, get_preset  # noqa: E402
+from reuse_utils.training import (  # noqa: E402
+    BobTask,
+    TrainConfig,
+    fit_selected_many,
+    frozen_features,
+    make_bob,
+    random_source,
+    split_train_val,
+    train_alices,
+)
+
+
+def phase(name: str, fn, device: torch.device, top: int = 8) -> dict:
+    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    t0 = time.perf_counter()
+    with profile(activities=acts) as prof:
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+    wall = time.perf_counter() - t0
+    key = "self_cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
+    ops = sorted(prof.key_averages(), key=lambda e: getattr(e, key), reverse=True)[:top]
+    total = sum(getattr(e, key) for e in prof.key_averages()) or 1.0
+    rows = [{"op": e.key, "self_ms": getattr(e, key) / 1e3, "share": getattr(e, key) / total, "calls": e.count}
+            for e in ops]
+    print(f"[profile] {name}: {wall:.2f} s; top: " + ", ".join(f"{r['op']} {100 * r['share']:.0f}%" for r in rows[:4]),
+          flush=True)
+    return {"phase": name, "wall_seconds": wall, "top_ops": rows}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--preset", default="quick")
+    ap.add_argument("--worlds", type=int, default=8)
+    ap.add_argument("--out", default=Path(__file__).resolve().parent / "measured", type=Path)
+    args = ap.parse_args()
+    dev = ru.get_device(args.device)
+    p = get_preset(args.preset)
+    ru.seed_everything(0)  # the one-time import cost of deterministic mode, outside the phases
+    worlds = [ru.make_world(p.dataset, p.task_corrs[i % len(p.task_corrs)], 0.0, i, n_alice=p.n_alice, n_bob=p.n_bob,
+                            n_test=p.n_test) for i in range(args.worlds)]
+    one = TrainConfig(**ALICE_OPTIMIZERS["adam"], epochs=1, batch_size=p.batch_size)
+    out = {"device": ru.core.describe_device(dev), "torch": torch.__version__, "preset": p.name, "worlds": args.worlds,
+           "phases": []}
+    for arch in ("mlp", "cnn"):
+        out["phases"].append(phase(f"{arch} Alices, one epoch, {args.worlds} stacked", lambda arch=arch: train_alices(
+            [w.alice_train for w in worlds], arch, one, list(range(args.worlds)), device=dev,
+            width=arch_width(arch, p), group=args.worlds), dev))
+    protocol = bob_protocol(p)
+    for k in (1, 3):
+        tasks = []
+        for i, w in enumerate(worlds):
+            src = random_source("cnn", w.test.input_shape, 10, i, width=p.cnn_width).to(dev)
+            tr, va = split_train_val(w.bob_train, protocol.val_fraction)
+            start = src.n_layers - k
+            x = frozen_features(src, w.bob_train.x, start, dev) if start else w.bob_train.x
+            modes = ["reinit"] if k == 1 else ["reinit", "finetune"]
+            tasks.append(BobTask([make_bob(src, k, m, 10, i) for m in modes], modes, x[:len(tr)], tr.y_bob,
+                                 x[len(tr):], va.y_bob, i))
+        out["phases"].append(phase(f"cnn Bobs k={k}, {args.worlds} worlds stacked", lambda tasks=tasks: fit_selected_many(
+            copy.deepcopy(tasks), protocol, dev), dev))
+        out["phases"].append(phase(f"cnn Bobs k={k}, one world at a time", lambda tasks=tasks: [
+            fit_selected_many([copy.deepcopy(t)], protocol, dev) for t in tasks], dev))
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"profile_{p.name}_{device_tag(dev)}.json"
+    path.write_text(json.dumps(out, indent=2))
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
