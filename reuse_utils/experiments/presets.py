@@ -1,8 +1,9 @@
 """Experiment sizes: ``smoke`` (CI, seconds per notebook), ``quick`` (laptop CPU: the whole story on
 mnist5k), ``paper`` (GPU scale: the full Fashion-MNIST — 60,000 training images for Alice, the
-10,000 test images — 5 seeds, all depths, a 3-rate learning-rate grid for Bob, n_bob 250–2000,
-sized so that the whole reproduce fits in about 10 minutes on one H100: 3 epochs for Alice, at
-most 10 for Bob with early stopping, the case studies with the small cnn at 32 px on the stand-in).
+10,000 test images — 5 seeds, all depths, a 3-rate learning-rate grid for Bob, n_bob 250–2000;
+3 epochs for Alice, at most 10 for Bob with early stopping, the case studies with the small cnn at
+32 px on the stand-in). Sized for about 10 minutes on one H100; measured there: notebooks 01–05 in
+8.3 minutes, so the whole set does not fit yet (``results_paper/timing.json``).
 
 Every number a notebook or sweep uses comes from here, so ``PRESET=paper`` scales the whole
 study without code changes.
