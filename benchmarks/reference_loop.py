@@ -40,6 +40,15 @@ def _val_loss(model: LayeredNet, x: torch.Tensor, y: torch.Tensor, device: torch
     return total / len(y)
 
 
+def _train_epoch(model: LayeredNet, loader: DataLoader, opt: torch.optim.Optimizer, device: torch.device) -> None:
+    """One pass over ``loader``: cross-entropy, backward, optimizer step per minibatch."""
+    for xb, yb in loader:
+        loss = nn.functional.cross_entropy(model(xb.to(device)), yb.to(device))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
 def reference_train_bob_selected(bob: LayeredNet, mode: str, x: torch.Tensor, y: torch.Tensor,
                                  protocol: BobProtocol, seed: int, device: torch.device) -> LayeredNet:
     """Bob by the engine's protocol, written plainly: one (lr) member after the other."""
@@ -62,11 +71,7 @@ def reference_train_bob_selected(bob: LayeredNet, mode: str, x: torch.Tensor, y:
             cand.train()
             for layer in cand.layers[:frozen]:
                 layer.eval()
-            for xb, yb in loader:
-                loss = nn.functional.cross_entropy(cand(xb.to(device)), yb.to(device))
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
+            _train_epoch(cand, loader, opt, device)
             v = _val_loss(cand, xv, yv, device)
             if v < loss_here - 1e-7:
                 state, loss_here, stale = copy.deepcopy(cand.state_dict()), v, 0
@@ -92,10 +97,6 @@ def reference_train_alice(train_x: torch.Tensor, train_y: torch.Tensor, arch: st
                         generator=torch.Generator().manual_seed(seed))
     for _ in range(config.epochs):
         model.train()
-        for xb, yb in loader:
-            loss = nn.functional.cross_entropy(model(xb.to(device)), yb.to(device))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+        _train_epoch(model, loader, opt, device)
     model.eval()
     return model

@@ -13,7 +13,7 @@ from reuse_utils.analysis.attribution import attribution_rows
 from reuse_utils.analysis.ledger import record_claim
 from reuse_utils.companion.plots import save_figure, set_style
 from reuse_utils.core.device import describe_device, get_device
-from reuse_utils.core.ids import check_seed, derive_seed, stable_hash
+from reuse_utils.core.ids import check_seed, derive_seed
 from reuse_utils.datasets import CaseData
 from reuse_utils.experiments import (
     AliceStore,
@@ -26,7 +26,7 @@ from reuse_utils.experiments import (
     run_sweep,
 )
 from reuse_utils.generator import World, make_world
-from reuse_utils.training import MAX_GROUP, LayeredNet, make_bob, train_bob_selected
+from reuse_utils.training import LayeredNet, make_bob, train_bob_selected
 
 __all__ = ["Setup", "setup"]
 
@@ -102,18 +102,12 @@ class Setup:
         """Train, together, the Alices of ``specs`` (dicts of :meth:`alice`'s arguments) that the cache
         lacks (:func:`reuse_utils.training.train_alices`: each equal to her own training); returns how
         many were trained. Fetch each afterwards with :meth:`alice`."""
-        store, todo = self._store(), {}
+        wanted = []
         for spec in specs:
-            args = (spec.get("task_corr", 0.0), spec.get("feature_corr", 0.0), spec.get("seed", 0),
-                    spec.get("arch", "cnn"), spec.get("optimizer", "adam"))
-            config = self._alice_config(*args)
-            if not store.has(config):
-                todo[stable_hash(config)] = (config, args)
-        items = list(todo.values())
-        for lo in range(0, len(items), MAX_GROUP):  # at most MAX_GROUP worlds in memory at once
-            chunk = items[lo: lo + MAX_GROUP]
-            store.train_many([c for c, _ in chunk], [self.world(a[0], a[1], a[2]) for _, a in chunk])
-        return len(items)
+            t, a, seed = spec.get("task_corr", 0.0), spec.get("feature_corr", 0.0), spec.get("seed", 0)
+            config = self._alice_config(t, a, seed, spec.get("arch", "cnn"), spec.get("optimizer", "adam"))
+            wanted.append((config, lambda t=t, a=a, seed=seed: self.world(t, a, seed)))
+        return self._store().train_missing(wanted)
 
     def bob(self, source: LayeredNet, world: World, k: int, mode: str = "reinit", seed: int = 0) -> LayeredNet:
         """Bob trained on ``world.bob_train`` by the preset's protocol (selected on his validation split)."""

@@ -92,12 +92,17 @@ def commit_hash(folder: Path) -> str:
     return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
+def first_line(message: object) -> str:
+    """The first line of an error message (empty when there is none)."""
+    text = str(message).strip()
+    return text.splitlines()[0] if text else ""
+
+
 def failure_line(nb: Path, exc: Exception) -> str:
     """One line naming the notebook, the cell and the error of a failed execution."""
     cell = getattr(exc, "exec_count", None) or getattr(exc, "cell_index", None)
     ename, evalue = getattr(exc, "ename", type(exc).__name__), getattr(exc, "evalue", str(exc))
-    first = str(evalue).strip().splitlines()[0] if str(evalue).strip() else ""
-    return f"[reproduce] FAILED {nb.name}: cell {cell if cell is not None else '?'} raised {ename}: {first}"
+    return f"[reproduce] FAILED {nb.name}: cell {cell if cell is not None else '?'} raised {ename}: {first_line(evalue)}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,8 +158,8 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 render_html(results / "notebooks" / nb.name)
             except Exception as exc:  # noqa: BLE001 - nbconvert's template lookup raises plain errors
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                print(f"[reproduce] {nb.name}: executed; no HTML copy ({type(exc).__name__}: {first})", flush=True)
+                print(f"[reproduce] {nb.name}: executed; no HTML copy ({type(exc).__name__}: {first_line(exc)})",
+                      flush=True)
         timings[nb.name] = time.time() - t
         run["seconds"] = {name: round(sec, 1) for name, sec in timings.items()}
         left = len(notebooks) - len(timings)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -24,6 +25,7 @@ from reuse_utils.core.io import atomic_torch_save, atomic_write_json
 from reuse_utils.core.lru import LRU
 from reuse_utils.generator import World
 from reuse_utils.training import (
+    MAX_GROUP,
     LayeredNet,
     TrainConfig,
     build_model,
@@ -32,7 +34,7 @@ from reuse_utils.training import (
     train_alices,
 )
 
-__all__ = ["AliceStore", "ACC_TOLERANCE"]
+__all__ = ["AliceStore", "ACC_TOLERANCE", "recipe_key"]
 
 ACC_TOLERANCE = 0.005  #: |recomputed − stored| Alice accuracy allowed on load (fraction)
 
@@ -123,22 +125,22 @@ class AliceStore:
         and return its ``meta``."""
         meta = {"alice_test_acc": evaluate(model, world.test, "alice"), "seconds": float(seconds)}
         self.trained += 1
-        pt, js = self.paths(stable_hash(config))
+        key = stable_hash(config)
+        pt, js = self.paths(key)
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
         atomic_torch_save({"config": config, "spec": model.spec(), "state_dict": state, "sha256": tensors_digest(state),
                            "history": model.train_history, "meta": meta}, pt)
         atomic_write_json(js, {"config": config, "spec": model.spec(), "history": model.train_history, "meta": meta})
-        self.memory.put(stable_hash(config), (model, meta))
+        self.memory.put(key, (model, meta))
         return meta
 
     def train_many(self, configs: list[dict], worlds: list[World], group: int | None = None) -> None:
         """Train the Alices of ``configs`` (each on its ``worlds[i]``) together, as far as they share
-        dataset, architecture, width and training recipe (:func:`reuse_utils.training.train_alices`,
-        ``group`` members at a time; None: the device's default), and store each."""
+        a :func:`recipe_key` (:func:`reuse_utils.training.train_alices`, ``group`` members at a time;
+        None: the device's default), and store each."""
         batches: dict[str, list[int]] = {}
         for i, cfg in enumerate(configs):
-            shared = {k: v for k, v in cfg.items() if k not in ("seed", "task_corr", "feature_corr")}
-            batches.setdefault(stable_hash(shared), []).append(i)
+            batches.setdefault(recipe_key(cfg), []).append(i)
         for idx in batches.values():
             cfg0 = configs[idx[0]]
             t0 = time.perf_counter()
@@ -149,3 +151,24 @@ class AliceStore:
             seconds = (time.perf_counter() - t0) / len(idx)
             for i, model in zip(idx, models, strict=True):
                 self.put(configs[i], model, worlds[i], seconds)
+
+    def train_missing(self, wanted: list[tuple[dict, Callable[[], World]]], group: int | None = None) -> int:
+        """Train, together (:meth:`train_many`), the Alices of ``wanted`` — (config, world builder)
+        pairs; the builder returns her world with Alice's pairs — that the cache lacks; returns how
+        many. Worlds are built :data:`~reuse_utils.training.MAX_GROUP` at a time, in recipe order, and
+        dropped after."""
+        todo: dict[str, tuple[dict, Callable[[], World]]] = {}
+        for config, build in wanted:
+            if not self.has(config):
+                todo.setdefault(stable_hash(config), (config, build))
+        items = sorted(todo.values(), key=lambda cb: recipe_key(cb[0]))
+        for lo in range(0, len(items), MAX_GROUP):
+            chunk = items[lo: lo + MAX_GROUP]
+            self.train_many([c for c, _ in chunk], [build() for _, build in chunk], group)
+        return len(items)
+
+
+def recipe_key(config: dict) -> str:
+    """What Alices that may train together share: everything in her config but the seed and the
+    world's dials."""
+    return stable_hash({k: v for k, v in config.items() if k not in ("seed", "task_corr", "feature_corr")})

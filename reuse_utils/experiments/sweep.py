@@ -52,7 +52,6 @@ from reuse_utils.experiments.presets import Preset, get_preset
 from reuse_utils.experiments.records import Lookup, RecordStore
 from reuse_utils.generator import World, input_shape, make_world, measure_correlations
 from reuse_utils.training import (
-    MAX_GROUP,
     BobTask,
     LayeredNet,
     PrefixCache,
@@ -156,7 +155,7 @@ class SweepContext:
             alice_world = world if same else self.world(run, 0.0, 0.0)
             model, meta = self.alices.get(acfg, alice_world, lambda: self.world(
                 run, None if same else 0.0, None if same else 0.0, with_alice=True))
-            acc = meta["alice_test_acc"] if run["alice_world"] == "same" else evaluate(model, world.test, "alice")
+            acc = meta["alice_test_acc"] if same else evaluate(model, world.test, "alice")
             return model, stable_hash(acfg), float(acc)
         shape = world.test.input_shape
         model = self.randoms.get_or_build((run["arch"], run["seed"], shape), lambda: random_source(
@@ -165,27 +164,17 @@ class SweepContext:
         return model, stable_hash(config["source"]), float(evaluate(model, world.test, "alice"))
 
     def pretrain_alices(self, plan: list[PlannedRun], group: int | None = None) -> int:
-        """Train, together (:meth:`AliceStore.train_many`), every Alice that a pending run of ``plan``
-        needs and the cache lacks; returns how many. Their worlds are built here once and dropped."""
-        configs: dict[str, tuple[dict, dict]] = {}
+        """Train, together (:meth:`AliceStore.train_missing`), every Alice that a pending run of ``plan``
+        needs and the cache lacks; returns how many."""
+        wanted = []
         for item in plan:
             run = item.run
-            if item.lookup.result is not None or run["source"] != "alice":
-                continue
-            acfg = alice_config(run, self.preset)
-            if not self.alices.has(acfg):
-                configs.setdefault(stable_hash(acfg), (acfg, run))
-        if not configs:
-            return 0
-        todo = sorted(configs.values(), key=lambda cr: stable_hash({k: v for k, v in cr[0].items()
-                                                                     if k not in ("seed", "task_corr", "feature_corr")}))
-        for lo in range(0, len(todo), MAX_GROUP):  # at most MAX_GROUP worlds in memory at once
-            chunk = todo[lo: lo + MAX_GROUP]
-            worlds = [make_world(run["dataset"], acfg["task_corr"], acfg["feature_corr"], run["seed"],
-                                 n_alice=run["n_alice"], n_bob=run["n_bob"], n_test=self.preset.n_test)
-                      for acfg, run in chunk]
-            self.alices.train_many([acfg for acfg, _ in chunk], worlds, group)
-        return len(todo)
+            if item.lookup.result is None and run["source"] == "alice":
+                acfg = alice_config(run, self.preset)
+                wanted.append((acfg, lambda acfg=acfg, run=run: make_world(
+                    run["dataset"], acfg["task_corr"], acfg["feature_corr"], run["seed"], n_alice=run["n_alice"],
+                    n_bob=run["n_bob"], n_test=self.preset.n_test)))
+        return self.alices.train_missing(wanted, group)
 
     def measures(self, run: dict, world: World) -> dict:
         key = (run["dataset"], run["task_corr"], run["feature_corr"], run["seed"], self.preset.n_test)
@@ -215,7 +204,6 @@ class _Prepared:
     """One (world, source, k) group ready to train: its Bobs, their data and the shared result fields."""
 
     members: list[PlannedRun]
-    bobs: list[LayeredNet]
     task: BobTask
     world: World
     source: LayeredNet
@@ -247,7 +235,7 @@ def _prepare(ctx: SweepContext, lead: PlannedRun, members: list[PlannedRun]) -> 
                      derive_seed("bob", item.run["seed"], item.run["k"], item.config["mode"])) for item in members]
     task = BobTask(bobs, [item.config["mode"] for item in members], full[:n_tr], train_part.y_bob, full[n_tr:],
                    val_part.y_bob, derive_seed("bob-train", run["seed"]))
-    return _Prepared(members, bobs, task, world, source, source_key, start, train_part, common)
+    return _Prepared(members, task, world, source, source_key, start, train_part, common)
 
 
 def train_batch(ctx: SweepContext, groups: list[tuple[PlannedRun, list[PlannedRun]]],
@@ -260,18 +248,17 @@ def train_batch(ctx: SweepContext, groups: list[tuple[PlannedRun, list[PlannedRu
     preps = [_prepare(ctx, lead, members) for lead, members in groups]
     t0 = time.perf_counter()
     chosen = fit_selected_many([prep.task for prep in preps], bob_protocol(ctx.preset), ctx.device, ctx.accel)
-    seconds = (time.perf_counter() - t0) / sum(len(prep.bobs) for prep in preps)
+    seconds = (time.perf_counter() - t0) / sum(len(prep.task.bobs) for prep in preps)
     results = {}
     for prep, sels in zip(preps, chosen, strict=True):
-        world, start, n_tr = prep.world, prep.start, len(prep.train_part)
+        world, start = prep.world, prep.start
         # test activations one world at a time (held for every world of a batch they outgrow the GPU)
         test_feats = ctx.features(prep.source, prep.source_key, start, prep.members[0].run, world, roles=("test",))
-        for item, bob, sel in zip(prep.members, prep.bobs, sels, strict=True):
+        for item, bob, sel in zip(prep.members, prep.task.bobs, sels, strict=True):
             test = split_accuracy(bob_predictions(bob, world.test, test_feats.get("test"), start), world.test)
             result = {**prep.common, "seconds": seconds, "bob_test_acc": test["all"],
                       "bob_test_acc_linked": test["linked"], "bob_test_acc_unlinked": test["unlinked"],
-                      "bob_train_acc": bob_accuracy(bob, prep.train_part, prep.task.train_x[:n_tr] if start else None,
-                                                    start),
+                      "bob_train_acc": bob_accuracy(bob, prep.train_part, prep.task.train_x if start else None, start),
                       "bob_val_acc": sel.val_acc, "bob_val_loss": sel.val_loss, "bob_lr": sel.lr,
                       "bob_epoch": sel.epoch}
             store.write(item.config, result, run=item.run)
