@@ -83,7 +83,7 @@ class AliceStore:
         except Exception as exc:  # noqa: BLE001 - any failure means the entry is unusable
             self._discard(pt, str(exc))
             return None
-        model.to(self.device).eval()
+        model.place(self.device).eval()
         return model, meta
 
     def get(self, config: dict, world: World, with_alice=None) -> tuple[LayeredNet, dict]:

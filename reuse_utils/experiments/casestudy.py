@@ -108,7 +108,7 @@ def run_case_study(data: CaseData, *, preset: str | Preset, seeds: Sequence[int]
                 "train": TrainConfig("adam", p.alice_lr, epochs=p.case_alice_epochs, batch_size=p.batch_size).to_dict()}
         alice, meta = alices.get(acfg, World("pets", float("nan"), 0.0, seed, alice_pairs, alice_pairs, alice_test))
         alice_key = stable_hash(acfg)
-        rand = random_source(arch, alice_pairs.input_shape, 2, derive_seed("case-random", seed), width=width).to(dev)
+        rand = random_source(arch, alice_pairs.input_shape, 2, derive_seed("case-random", seed), width=width).place(dev)
         for t in names:
             train, test = bob_sets[t]
             corr = measured_task_correlation(predict(alice, test.x), test.y_bob)

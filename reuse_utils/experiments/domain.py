@@ -59,7 +59,7 @@ def run_domain_control(dataset: str, other: str, *, k: int, preset: str | Preset
                  "test": make_pairs(alice_test, p.n_test, 0.0, 0.0, bob_data=base["test"],
                                     seed=derive_seed("domain-test", dataset, other, seed))}
         rand = random_source(arch, world.test.input_shape, world.test.num_classes_alice,
-                             derive_seed("random-source", seed), width=arch_width(arch, p)).to(dev)
+                             derive_seed("random-source", seed), width=arch_width(arch, p)).place(dev)
         for domain, train, test in (("same domain", world.bob_train, world.test),
                                     (f"other domain: {other}", cross["train"], cross["test"])):
             for source_name, source in (("alice", alice), ("random", rand)):

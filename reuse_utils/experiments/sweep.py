@@ -160,7 +160,7 @@ class SweepContext:
         shape = world.test.input_shape
         model = self.randoms.get_or_build((run["arch"], run["seed"], shape), lambda: random_source(
             run["arch"], shape, world.test.num_classes_alice, derive_seed("random-source", run["seed"]),
-            width=arch_width(run["arch"], self.preset)).to(self.device))
+            width=arch_width(run["arch"], self.preset)).place(self.device))
         return model, stable_hash(config["source"]), float(evaluate(model, world.test, "alice"))
 
     def pretrain_alices(self, plan: list[PlannedRun], group: int | None = None) -> int:

@@ -100,7 +100,7 @@ def train_alices(train_pairs: list[Pairs], arch: str, config: TrainConfig, seeds
     out: list[LayeredNet] = []
     for lo in range(0, len(train_pairs), size):
         hi = min(lo + size, len(train_pairs))
-        models = [build_model(arch, shape, classes, width=width, seed=s).to(dev) for s in seeds[lo:hi]]
+        models = [build_model(arch, shape, classes, width=width, seed=s).place(dev) for s in seeds[lo:hi]]
         tests = None if test_pairs is None else test_pairs[lo:hi]
         _fit_stacked_alices(models, train_pairs[lo:hi], tests, config, seeds[lo:hi], dev,
                             (accel or Accel()).resolve(dev), progress)
@@ -136,7 +136,7 @@ def _fit_stacked_alices(models: list[LayeredNet], train: list[Pairs], tests: lis
     seed_everything(seeds[0])  # the same deterministic-algorithm switches as the sequential loop
     m = len(models)
     params, buffers = stack_module_state(models)
-    params = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
+    params = {k: v.detach().contiguous().clone().requires_grad_(True) for k, v in params.items()}
     base = copy.deepcopy(models[0]).to("meta")
     batched = _vmapped(base)
     x, y = _stack([p.x for p in train], device), _stack([p.y_alice for p in train], device)

@@ -14,9 +14,9 @@ Protocol (:class:`BobProtocol`), for one Bob network per mode at one depth k:
 * Per mode, the learning rate with the lowest best validation loss is **selected**; its weights,
   learning rate, epoch, validation loss and accuracy are returned. Test data play no part.
 
-Members that can be stacked (same architecture, no BatchNorm in the trained layers) train together
-with ``torch.func.vmap`` and a per-member Adam (:func:`fit_selected`); others one at a time with the
-same arithmetic. :func:`fit_selected_many` stacks the members of many worlds (seeds × correlation
+Members that can be stacked (:func:`members_stack`: no BatchNorm in the trained layers, no
+convolution on the CPU) train together with ``torch.func.vmap`` and a per-member Adam
+(:func:`fit_selected`); others one at a time with the same arithmetic. :func:`fit_selected_many` stacks the members of many worlds (seeds × correlation
 levels at one depth), each on its own data and minibatch order.
 """
 
@@ -37,7 +37,8 @@ from reuse_utils.generator import Pairs
 from reuse_utils.training.models import LayeredNet
 from reuse_utils.training.transfer import MODES, frozen_depth, frozen_features
 
-__all__ = ["BobProtocol", "BobTask", "fit_selected", "fit_selected_many", "split_train_val", "Selection", "train_bob_selected"]
+__all__ = ["BobProtocol", "BobTask", "fit_selected", "fit_selected_many", "members_stack", "split_train_val", "Selection",
+           "train_bob_selected"]
 
 BETAS, EPS = (0.9, 0.999), 1e-8  # Adam's defaults
 
@@ -169,10 +170,9 @@ def fit_selected_many(tasks: list[BobTask], protocol: BobProtocol, device: torch
                for j, (ti, i, _) in enumerate(members)]
     lrs = [lr for _, _, lr in members]
     owner = [ti for ti, _, _ in members]
-    has_bn = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in tops[0].modules())
     data = [(t.train_x.to(device), t.train_y.to(device), t.val_x.to(device), t.val_y.to(device)) for t in tasks]
     epochs = protocol.epochs_for(k)
-    if has_bn:
+    if not members_stack(tops[0], device):
         best_tops, stats = [], []
         for ti, (tx, ty, vx, vy) in enumerate(data):
             js = [j for j, o in enumerate(owner) if o == ti]
@@ -197,6 +197,17 @@ def fit_selected_many(tasks: list[BobTask], protocol: BobProtocol, device: torch
     return out
 
 
+def members_stack(top: nn.Module, device: torch.device) -> bool:
+    """Whether Bobs with trained layers ``top`` train stacked on ``device`` (else one at a time, same
+    arithmetic): not with BatchNorm (its statistics are per call), and not convolutions on the CPU,
+    where one channels-last network at a time was 2.2–3.1× faster than the stacked (grouped)
+    convolution (2 cores, quick cnn, k = 3–5, 2 modes × 2 learning rates;
+    ``benchmarks/measured/memory_format_cpu2.json``)."""
+    if any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in top.modules()):
+        return False
+    return not (torch.device(device).type == "cpu" and any(isinstance(m, nn.Conv2d) for m in top.modules()))
+
+
 def _eval_members(forward, val_x: torch.Tensor, val_y: torch.Tensor, chunk: int = 4096) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-member mean validation loss and accuracy; ``forward(x)`` returns M×B×classes logits."""
     losses, hits = [], []
@@ -215,7 +226,7 @@ def _fit_stacked(tops, lrs, factors, owner, data, protocol, epochs, seeds, devic
     minibatch order (a generator seeded with ``seeds[owner[j]]``). Adam per member with its own
     learning rate, in ``torch._foreach`` arithmetic (a few kernels per step, not a few per tensor)."""
     params, buffers = stack_module_state(tops)
-    params = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
+    params = {k: v.detach().contiguous().clone().requires_grad_(True) for k, v in params.items()}
     names = list(params)
     plist = [params[n] for n in names]
     base = copy.deepcopy(tops[0]).to("meta")
@@ -320,7 +331,7 @@ def _eval_stacked(batched, params, buffers, val_x: torch.Tensor, val_y: torch.Te
 
 
 def _fit_loop(tops, lrs, factors, train_x, train_y, val_x, val_y, protocol, epochs, seed, device, acc):
-    """The same protocol one member at a time (trained layers with BatchNorm)."""
+    """The same protocol one member at a time (where :func:`members_stack` says no)."""
     out, stats = [], []
     for j, top in enumerate(tops):
         named = dict(top.named_parameters())

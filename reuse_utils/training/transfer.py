@@ -194,7 +194,7 @@ def train_alice(train_pairs: Pairs, arch: str, config: TrainConfig, seed: int, *
     dev = get_device(device)
     seed_everything(seed)
     model = build_model(arch, train_pairs.input_shape, train_pairs.num_classes_alice, width=width,
-                        seed=seed).to(dev)
+                        seed=seed).place(dev)
     x, y = train_pairs.x.to(dev), train_pairs.y_alice.to(dev)
     eval_fn = (lambda: {"test_acc": evaluate(model, test_pairs, "alice")}) if test_pairs is not None else None
     model.train_history = _fit(model, 0, x, y, config, seed, dev, progress, "Alice", eval_fn, accel)
@@ -236,7 +236,7 @@ def make_bob(source: LayeredNet, k: int, mode: str, num_classes: int, seed: int)
             head = output_linear(bob)
             _replace_module(bob.layers[-1], head, nn.Linear(head.in_features, int(num_classes)))
         bob.num_classes = int(num_classes)
-    bob.to(device)
+    bob.place(device)
     bob.frozen_layers = L - k
     for i, layer in enumerate(bob.layers):
         for p in layer.parameters():
@@ -306,7 +306,7 @@ def train_bob(bob: LayeredNet, train_pairs: Pairs, config: TrainConfig, seed: in
         return bob
     dev = get_device(device)
     seed_everything(seed)
-    bob.to(dev)
+    bob.place(dev)
     start = frozen_depth(bob)
     x, y = train_pairs.x.to(dev), train_pairs.labels(target).to(dev)
     if features is not None and start > 0:
