@@ -49,3 +49,25 @@ def test_bad_arguments(kwargs, match):
 def test_retrainable_layers_rejects_plain_modules():
     with pytest.raises(ValueError, match="LayeredNet"):
         retrainable_layers(torch.nn.Linear(2, 2))
+
+
+def test_conv_weights_channels_last_on_cpu_values_unchanged():
+    """On the CPU a conv net's 4-d weights are channels-last (oneDNN's fast layout); the layout never
+    changes a value: the same network in PyTorch's default layout computes the same outputs, and
+    ``place`` settles the format per device."""
+    import copy
+
+    from reuse_utils.training.models import fast_memory_format
+
+    model = build_model("cnn", (1, 28, 56), 10, seed=0)
+    w = model.layers[1][0].weight
+    assert w.is_contiguous(memory_format=torch.channels_last) and not w.is_contiguous()
+    plain = copy.deepcopy(model).to(memory_format=torch.contiguous_format)
+    assert plain.layers[1][0].weight.is_contiguous()
+    x = torch.randn(5, 1, 28, 56, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(model(x), plain(x), atol=1e-5)
+    assert plain.place("cpu") is plain and plain.layers[1][0].weight.is_contiguous(memory_format=torch.channels_last)
+    assert fast_memory_format("cuda") == torch.contiguous_format and fast_memory_format("cpu") == torch.channels_last
+    meta = copy.deepcopy(model).place("meta")
+    assert meta.layers[1][0].weight.is_contiguous()
+    assert build_model("mlp", (1, 28, 56), 10, seed=0).place("cpu").layers[0][1].weight.is_contiguous()

@@ -39,16 +39,18 @@ def test_protocol_validation(kwargs, match):
         BobProtocol(**kwargs)
 
 
-def _members(pairs, k=2):
-    src = ru.build_model("mlp", pairs.input_shape, 10, width=16, seed=0)
+def _members(pairs, k=2, arch="mlp"):
+    src = ru.build_model(arch, pairs.input_shape, 10, width=16 if arch == "mlp" else 4, seed=0)
     return [make_bob(src, k, mode, 10, seed=1) for mode in ("reinit", "finetune")], ["reinit", "finetune"]
 
 
-def test_stacked_training_equals_one_at_a_time(pairs):
-    """The vmap path and the per-member loop run the same arithmetic (Adam, lr factors, stopping)."""
+@pytest.mark.parametrize("arch, k", [("mlp", 2), ("cnn", 3)])
+def test_stacked_training_equals_one_at_a_time(pairs, arch, k):
+    """The vmap path and the per-member loop run the same arithmetic (Adam, lr factors, stopping);
+    for convolutions too (stacked on CUDA, one channels-last network at a time on the CPU)."""
     proto = BobProtocol(lrs=(1e-3, 3e-3), max_epochs=4, head_epochs=4, patience=2, batch_size=32)
     tr, va = split_train_val(pairs, proto.val_fraction)
-    bobs, modes = _members(pairs)
+    bobs, modes = _members(pairs, k, arch)
     start = bobs[0].frozen_layers
     x_tr = bobs[0].forward_to(tr.x, start).detach()
     x_va = bobs[0].forward_to(va.x, start).detach()
@@ -71,6 +73,19 @@ def test_stacked_training_equals_one_at_a_time(pairs):
         for (_, pa), (_, pb) in zip(ta.named_parameters(), tb.named_parameters(), strict=True):
             assert torch.allclose(pa, pb, atol=1e-4)
     assert any(f != 1.0 for f in factors[2].values()) and all(f == 1.0 for f in factors[0].values())
+
+
+def test_which_members_stack():
+    """Stacked unless BatchNorm is trained or convolutions run on the CPU (one at a time measured faster)."""
+    conv = ru.build_model("cnn", (1, 28, 56), 10, width=4, seed=0)
+    dense = ru.build_model("mlp", (1, 28, 56), 10, width=8, seed=0)
+    res = ru.build_model("resnet18", (3, 16, 16), 10, seed=0)
+    top = lambda m, k: torch.nn.Sequential(*m.layers[m.n_layers - k:])  # noqa: E731
+    assert not sel_mod.members_stack(top(conv, 3), torch.device("cpu"))
+    assert sel_mod.members_stack(top(conv, 2), torch.device("cpu"))
+    assert sel_mod.members_stack(top(conv, 3), torch.device("cuda"))
+    assert sel_mod.members_stack(top(dense, 4), torch.device("cpu"))
+    assert not sel_mod.members_stack(top(res, 2), torch.device("cuda"))
 
 
 def test_early_stopping_keeps_the_best_epoch(pairs):

@@ -1,7 +1,8 @@
 """Floor 1 — ``core``: what every other floor may use and which imports nothing of the package.
 
 Device choice, seeding and mixed precision (:mod:`.device`), atomic file writes (:mod:`.io`),
-seeds and config identities (:mod:`.ids`), a small LRU map (:mod:`.lru`).
+seeds and config identities (:mod:`.ids`), a small LRU map (:mod:`.lru`), independent trainings
+side by side on the CPU's cores (:mod:`.workers`).
 """
 
 from reuse_utils.core.device import Accel, autocast, describe_device, get_device, seed_everything
@@ -13,7 +14,8 @@ from reuse_utils.core.io import (
            atomic_write_text,
 )
 from reuse_utils.core.lru import LRU
+from reuse_utils.core.workers import cpu_workers, map_workers, seeded_rng
 
 __all__ = ["Accel", "autocast", "describe_device", "get_device", "seed_everything", "check_seed",
            "derive_seed", "stable_hash", "tensors_digest", "atomic_torch_save", "atomic_write_bytes", "atomic_write_json",
-           "atomic_write_text", "LRU"]
+           "atomic_write_text", "LRU", "cpu_workers", "map_workers", "seeded_rng"]

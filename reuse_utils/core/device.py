@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from reuse_utils.core.ids import check_seed
+from reuse_utils.core.workers import RNG_LOCK
 
 __all__ = ["get_device", "seed_everything", "autocast", "describe_device", "Accel"]
 
@@ -72,9 +73,10 @@ def seed_everything(seed: int, *, deterministic: bool = True) -> None:
     CPU results stay bit-identical either way.
     """
     seed = check_seed(seed)
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)  # also seeds every CUDA device
+    with RNG_LOCK:  # not while another thread borrows the global generator (core.workers)
+        random.seed(seed)
+        np.random.seed(seed)
+        torch.manual_seed(seed)  # also seeds every CUDA device
     if deterministic and os.environ.get("REUSE_CUDA_DETERMINISTIC", "1") != "0":
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True, warn_only=True)

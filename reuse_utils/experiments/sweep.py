@@ -37,6 +37,7 @@ import torch
 from reuse_utils.core.device import Accel, get_device
 from reuse_utils.core.ids import derive_seed, stable_hash
 from reuse_utils.core.lru import LRU
+from reuse_utils.core.workers import map_workers
 from reuse_utils.experiments.alices import AliceStore
 from reuse_utils.experiments.grid import (
     CODE_VERSION,
@@ -50,14 +51,13 @@ from reuse_utils.experiments.grid import (
 )
 from reuse_utils.experiments.presets import Preset, get_preset
 from reuse_utils.experiments.records import Lookup, RecordStore
-from reuse_utils.generator import World, input_shape, make_world, measure_correlations
+from reuse_utils.generator import World, make_world, measure_correlations
 from reuse_utils.training import (
     BobTask,
     LayeredNet,
     PrefixCache,
     bob_accuracy,
     bob_predictions,
-    build_model,
     evaluate,
     fit_selected_many,
     frozen_features,
@@ -253,12 +253,15 @@ def train_batch(ctx: SweepContext, groups: list[tuple[PlannedRun, list[PlannedRu
     for prep, sels in zip(preps, chosen, strict=True):
         world, start = prep.world, prep.start
         # test activations one world at a time (held for every world of a batch they outgrow the GPU)
-        test_feats = ctx.features(prep.source, prep.source_key, start, prep.members[0].run, world, roles=("test",))
-        for item, bob, sel in zip(prep.members, prep.task.bobs, sels, strict=True):
-            test = split_accuracy(bob_predictions(bob, world.test, test_feats.get("test"), start), world.test)
+        test_x = ctx.features(prep.source, prep.source_key, start, prep.members[0].run, world, roles=("test",)).get("test")
+        scores = map_workers(lambda bob, prep=prep, test_x=test_x: (
+            split_accuracy(bob_predictions(bob, prep.world.test, test_x, prep.start), prep.world.test),
+            bob_accuracy(bob, prep.train_part, prep.task.train_x if prep.start else None, prep.start)),
+            prep.task.bobs, ctx.device)
+        for item, sel, (test, train_acc) in zip(prep.members, sels, scores, strict=True):
             result = {**prep.common, "seconds": seconds, "bob_test_acc": test["all"],
                       "bob_test_acc_linked": test["linked"], "bob_test_acc_unlinked": test["unlinked"],
-                      "bob_train_acc": bob_accuracy(bob, prep.train_part, prep.task.train_x if start else None, start),
+                      "bob_train_acc": train_acc,
                       "bob_val_acc": sel.val_acc, "bob_val_loss": sel.val_loss, "bob_lr": sel.lr,
                       "bob_epoch": sel.epoch}
             store.write(item.config, result, run=item.run)
@@ -284,21 +287,12 @@ def batch_worlds(device: torch.device, requested: int | None = None) -> int:
     return 64 if device.type == "cuda" else 32
 
 
-def stacks_across_worlds(device: torch.device, run: dict, preset: Preset) -> bool:
-    """Whether Bobs of different worlds at ``run``'s depth train in one stacked loop on ``device``:
-    always on CUDA; elsewhere only when the trained layers hold no convolution (measured on 2 CPU
-    cores, n_bob = 1000: head-only Bobs of 8 worlds 4.1× faster stacked, k = 3 cnn Bobs 1.6× slower)."""
-    if device.type == "cuda":
-        return True
-    model = build_model(run["arch"], input_shape(run["dataset"]), 2, width=arch_width(run["arch"], preset))
-    return not any(isinstance(m, torch.nn.Conv2d) for m in model.layers[model.n_layers - run["k"]:].modules())
-
-
 def train_batches(ctx: SweepContext, groups: dict[tuple, list[PlannedRun]], store: RecordStore, worlds: int,
                   progress: bool = False) -> dict[str, dict]:
     """Every pending group, ``worlds`` worlds at a time: within such a chunk (its worlds, Alices and
     frozen features built once) the groups that share dataset, architecture, n_bob and k train
-    together (:func:`train_batch`) where :func:`stacks_across_worlds`, else one world at a time."""
+    together (:func:`train_batch`): stacked where :func:`reuse_utils.training.selection.members_stack`
+    (dense layers; convolutions on CUDA), else member by member, side by side on the CPU's cores."""
     from tqdm.auto import tqdm
 
     by_world: dict[tuple, list[tuple[PlannedRun, list[PlannedRun]]]] = {}
@@ -314,10 +308,8 @@ def train_batches(ctx: SweepContext, groups: dict[tuple, list[PlannedRun]], stor
                     r = lead.run
                     buckets.setdefault((r["dataset"], r["arch"], r["n_bob"], r["k"]), []).append((lead, members))
             for batch in buckets.values():
-                step = len(batch) if stacks_across_worlds(ctx.device, batch[0][0].run, ctx.preset) else 1
-                for i in range(0, len(batch), step):
-                    done.update(train_batch(ctx, batch[i: i + step], store))
-                    bar.update(sum(len(ms) for _, ms in batch[i: i + step]))
+                done.update(train_batch(ctx, batch, store))
+                bar.update(sum(len(ms) for _, ms in batch))
     return done
 
 

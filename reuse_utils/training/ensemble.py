@@ -29,6 +29,7 @@ from torch.func import functional_call, stack_module_state
 
 from reuse_utils.core.device import Accel, autocast, get_device, seed_everything
 from reuse_utils.core.ids import check_seed
+from reuse_utils.core.workers import map_workers
 from reuse_utils.generator import Pairs
 from reuse_utils.training.models import LayeredNet, build_model
 from reuse_utils.training.prefix_cache import free_memory_bytes
@@ -95,8 +96,9 @@ def train_alices(train_pairs: list[Pairs], arch: str, config: TrainConfig, seeds
     n_test = len(test_pairs[0]) if test_pairs else 0
     size = alice_group_size(dev, probe, n, n_test, config.batch_size, group)
     if size == 1 or config.cosine or not stackable(probe):
-        return [train_alice(tp, arch, config, s, test_pairs=None if test_pairs is None else test_pairs[i], device=dev,
-                            width=width, progress=progress, accel=accel) for i, (tp, s) in enumerate(zip(train_pairs, seeds, strict=True))]
+        return map_workers(lambda i: train_alice(
+            train_pairs[i], arch, config, seeds[i], test_pairs=None if test_pairs is None else test_pairs[i], device=dev,
+            width=width, progress=progress, accel=accel), range(len(train_pairs)), dev)
     out: list[LayeredNet] = []
     for lo in range(0, len(train_pairs), size):
         hi = min(lo + size, len(train_pairs))

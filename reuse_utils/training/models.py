@@ -30,6 +30,8 @@ import numbers
 import torch
 from torch import nn
 
+from reuse_utils.core.workers import seeded_rng
+
 __all__ = ["LayeredNet", "build_model", "retrainable_layers", "ARCHS", "reset_layer", "output_linear",
            "fast_memory_format"]
 
@@ -159,8 +161,7 @@ def build_model(arch: str, input_shape: tuple[int, int, int], num_classes: int, 
     if seed is None:
         model = builder(c, h, w, int(num_classes), int(width))
     else:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(seed))
+        with seeded_rng(int(seed)):
             model = builder(c, h, w, int(num_classes), int(width))
     model.input_shape = tuple(int(v) for v in input_shape)
     return model.place("cpu")

@@ -33,6 +33,7 @@ from torch.func import functional_call, stack_module_state
 
 from reuse_utils.core.device import Accel, autocast, seed_everything
 from reuse_utils.core.ids import check_seed
+from reuse_utils.core.workers import map_workers
 from reuse_utils.generator import Pairs
 from reuse_utils.training.models import LayeredNet
 from reuse_utils.training.transfer import MODES, frozen_depth, frozen_features
@@ -173,13 +174,9 @@ def fit_selected_many(tasks: list[BobTask], protocol: BobProtocol, device: torch
     data = [(t.train_x.to(device), t.train_y.to(device), t.val_x.to(device), t.val_y.to(device)) for t in tasks]
     epochs = protocol.epochs_for(k)
     if not members_stack(tops[0], device):
-        best_tops, stats = [], []
-        for ti, (tx, ty, vx, vy) in enumerate(data):
-            js = [j for j, o in enumerate(owner) if o == ti]
-            bt, st = _fit_loop([tops[j] for j in js], [lrs[j] for j in js], [factors[j] for j in js], tx, ty, vx, vy,
-                               protocol, epochs, seeds[ti], device, acc)
-            best_tops += bt
-            stats += st
+        done = map_workers(lambda j: _fit_one(tops[j], lrs[j], factors[j], data[owner[j]], protocol, epochs,
+                                              seeds[owner[j]], device, acc), range(len(tops)), device)
+        best_tops, stats = [top for top, _ in done], [st for _, st in done]
     else:
         best_tops, stats = _fit_stacked(tops, lrs, factors, owner, data, protocol, epochs, seeds, device, acc)
     out = []
@@ -331,41 +328,47 @@ def _eval_stacked(batched, params, buffers, val_x: torch.Tensor, val_y: torch.Te
 
 
 def _fit_loop(tops, lrs, factors, train_x, train_y, val_x, val_y, protocol, epochs, seed, device, acc):
-    """The same protocol one member at a time (where :func:`members_stack` says no)."""
-    out, stats = [], []
-    for j, top in enumerate(tops):
-        named = dict(top.named_parameters())
-        groups = {}
-        for n, p in named.items():
-            groups.setdefault(factors[j][n], []).append(p)
-        opt = torch.optim.Adam([{"params": ps, "lr": lrs[j] * f} for f, ps in groups.items()], betas=BETAS, eps=EPS)
-        gen = torch.Generator().manual_seed(seed)
-        best_state, best_loss, best_acc, best_epoch, stale, ran = None, math.inf, 0.0, 0, 0, 0
-        for epoch in range(1, epochs + 1):
-            top.train()
-            perm = torch.randperm(len(train_y), generator=gen).to(device)
-            for i in range(0, len(train_y), protocol.batch_size):
-                idx = perm[i: i + protocol.batch_size]
-                with autocast(device, enabled=acc.bf16):
-                    loss = _mean_ce(top(train_x[idx]), train_y[idx])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-            ran = epoch
-            top.eval()
-            with torch.no_grad(), autocast(device, enabled=acc.bf16):
-                vloss, vacc = _eval_members(lambda x, top=top: top(x).unsqueeze(0), val_x, val_y)
-            if float(vloss[0]) < best_loss - 1e-7:
-                best_state = copy.deepcopy(top.state_dict())
-                best_loss, best_acc, best_epoch, stale = float(vloss[0]), float(vacc[0]), epoch, 0
-            else:
-                stale += 1
-                if stale >= protocol.patience:
-                    break
-        top.load_state_dict(best_state)
-        out.append(top)
-        stats.append({"epoch": best_epoch, "val_loss": best_loss, "val_acc": best_acc, "epochs_run": ran})
-    return out, stats
+    """The same protocol one member at a time (where :func:`members_stack` says no); on the CPU
+    members train side by side in threads (:func:`reuse_utils.core.workers.map_workers`)."""
+    data = (train_x, train_y, val_x, val_y)
+    done = map_workers(lambda j: _fit_one(tops[j], lrs[j], factors[j], data, protocol, epochs, seed, device, acc),
+                       range(len(tops)), device)
+    return [top for top, _ in done], [stats for _, stats in done]
+
+
+def _fit_one(top, lr, factors, data, protocol, epochs, seed, device, acc):
+    """One member: Adam (per-parameter lr ``lr × factor``), the task's minibatch order (a generator
+    seeded with ``seed``), best validation loss kept, stopped after ``patience`` stale epochs."""
+    train_x, train_y, val_x, val_y = data
+    groups = {}
+    for n, p in top.named_parameters():
+        groups.setdefault(factors[n], []).append(p)
+    opt = torch.optim.Adam([{"params": ps, "lr": lr * f} for f, ps in groups.items()], betas=BETAS, eps=EPS)
+    gen = torch.Generator().manual_seed(seed)
+    best_state, best_loss, best_acc, best_epoch, stale, ran = None, math.inf, 0.0, 0, 0, 0
+    for epoch in range(1, epochs + 1):
+        top.train()
+        perm = torch.randperm(len(train_y), generator=gen).to(device)
+        for i in range(0, len(train_y), protocol.batch_size):
+            idx = perm[i: i + protocol.batch_size]
+            with autocast(device, enabled=acc.bf16):
+                loss = _mean_ce(top(train_x[idx]), train_y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        ran = epoch
+        top.eval()
+        with torch.no_grad(), autocast(device, enabled=acc.bf16):
+            vloss, vacc = _eval_members(lambda x: top(x).unsqueeze(0), val_x, val_y)
+        if float(vloss[0]) < best_loss - 1e-7:
+            best_state = copy.deepcopy(top.state_dict())
+            best_loss, best_acc, best_epoch, stale = float(vloss[0]), float(vacc[0]), epoch, 0
+        else:
+            stale += 1
+            if stale >= protocol.patience:
+                break
+    top.load_state_dict(best_state)
+    return top, {"epoch": best_epoch, "val_loss": best_loss, "val_acc": best_acc, "epochs_run": ran}
 
 
 def train_bob_selected(bob: LayeredNet, mode: str, pairs: Pairs, protocol: BobProtocol, seed: int,

@@ -30,6 +30,7 @@ from torch import nn
 
 from reuse_utils.core.device import Accel, autocast, get_device, seed_everything
 from reuse_utils.core.ids import check_seed
+from reuse_utils.core.workers import seeded_rng
 from reuse_utils.generator import Pairs
 from reuse_utils.training.models import LayeredNet, build_model, output_linear, reset_layer
 
@@ -228,8 +229,7 @@ def make_bob(source: LayeredNet, k: int, mode: str, num_classes: int, seed: int)
             raise ValueError(f"k = 0 (no retraining) needs Bob's num_classes == Alice's ({source.num_classes}); "
                              f"got {num_classes}. Use k in [1, {L}].")
     else:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded_rng(seed):
             if mode == "reinit":
                 for layer in bob.layers[L - k:L - 1]:  # the output layer is replaced below
                     reset_layer(layer)
