@@ -169,3 +169,15 @@ def test_channels_last_switch_gives_same_training(pairs, alice):
                   accel=Accel(channels_last=True))
     for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
         assert torch.allclose(pa, pb, atol=1e-4)
+
+
+def test_frozen_features_from_a_shallower_prefix_equal_from_inputs(pairs, alice):
+    """A prefix computed on from a shallower one (the sweep's cache does) equals it from the inputs."""
+    from reuse_utils.training import frozen_features
+
+    x = pairs.x[:70]
+    one = frozen_features(alice, x, 1, "cpu", batch_size=32)
+    assert torch.equal(frozen_features(alice, one, 3, "cpu", batch_size=32, begin=1),
+                       frozen_features(alice, x, 3, "cpu", batch_size=32))
+    with pytest.raises(ValueError, match="begin"):
+        frozen_features(alice, one, 1, "cpu", begin=2)

@@ -101,12 +101,20 @@ def run_case_study(data: CaseData, *, preset: str | Preset, seeds: Sequence[int]
     L = build_model(arch, alice_pairs.input_shape, 2, width=width).n_layers
     depths = list(ks) if ks is not None else list(range(1, L + 1))
     rows = []
-    for seed in seeds:
-        acfg = {"version": CODE_VERSION, "case": "pets", "dataset": f"pets@{size}", "root": str(data.root),
+
+    def alice_config(seed: int) -> dict:
+        return {"version": CODE_VERSION, "case": "pets", "dataset": f"pets@{size}", "root": str(data.root),
                 "label": data.label, "arch": arch, "width": width, "seed": int(seed),
                 "n_per_class": p.case_alice_per_class, "n_test": len(pets_te),
                 "train": TrainConfig("adam", p.alice_lr, epochs=p.case_alice_epochs, batch_size=p.batch_size).to_dict()}
-        alice, meta = alices.get(acfg, World("pets", float("nan"), 0.0, seed, alice_pairs, alice_pairs, alice_test))
+
+    def alice_world(seed: int) -> World:
+        return World("pets", float("nan"), 0.0, seed, alice_pairs, alice_pairs, alice_test)
+
+    alices.train_missing([(alice_config(seed), lambda seed=seed: alice_world(seed)) for seed in seeds])  # together
+    for seed in seeds:
+        acfg = alice_config(seed)
+        alice, meta = alices.get(acfg, alice_world(seed))
         alice_key = stable_hash(acfg)
         rand = random_source(arch, alice_pairs.input_shape, 2, derive_seed("case-random", seed), width=width).place(dev)
         for t in names:

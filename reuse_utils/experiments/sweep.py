@@ -124,7 +124,9 @@ def pending_groups(plan: list[PlannedRun]) -> dict[tuple, list[PlannedRun]]:
 
 class SweepContext:
     """What the runs of one sweep share: device, worlds, sources (Alices, random nets), measured
-    correlations and the frozen-prefix cache — each built once and kept within bounded memory."""
+    correlations and the frozen-prefix cache — each built once and kept within bounded memory. A
+    prefix is computed from the deepest shallower one the cache holds (depths train deepest k first),
+    so each frozen layer runs once per world and source."""
 
     def __init__(self, preset: Preset, device: torch.device, cache_dir: Path, *, feature_cache: bool,
                  memory_budget: int | None, accel: Accel | None, worlds: int = 1):
@@ -192,8 +194,15 @@ class SweepContext:
         for role, pairs in (("train", world.bob_train), ("test", world.test)):
             if role not in roles:
                 continue
-            value = self.prefixes.get((source_key, start, role, wkey), lambda pairs=pairs: frozen_features(
-                source, pairs.x, start, self.device, bf16=self.bf16))
+
+            def compute(pairs=pairs, role=role):  # from the deepest shallower prefix held, else the inputs
+                for begin in range(start - 1, 0, -1):
+                    held = self.prefixes.peek((source_key, begin, role, wkey))
+                    if held is not None:
+                        return frozen_features(source, held, start, self.device, bf16=self.bf16, begin=begin)
+                return frozen_features(source, pairs.x, start, self.device, bf16=self.bf16)
+
+            value = self.prefixes.get((source_key, start, role, wkey), compute)
             if value is not None:
                 feats[role] = value
         return feats
@@ -307,7 +316,8 @@ def train_batches(ctx: SweepContext, groups: dict[tuple, list[PlannedRun]], stor
                 for lead, members in by_world[wk]:
                     r = lead.run
                     buckets.setdefault((r["dataset"], r["arch"], r["n_bob"], r["k"]), []).append((lead, members))
-            for batch in buckets.values():
+            for bucket in sorted(buckets, key=lambda b: -b[3]):  # deepest k first: shallow prefixes feed deeper ones
+                batch = buckets[bucket]
                 done.update(train_batch(ctx, batch, store))
                 bar.update(sum(len(ms) for _, ms in batch))
     return done

@@ -13,8 +13,9 @@ Group size (:func:`alice_group_size`): how many members train at once. On CUDA i
 memory budget (half of the free VRAM over a per-member estimate: data, activations, weights and
 optimizer state); off CUDA convolutional networks train one at a time unless asked — on 2 CPU
 cores the stacked (grouped) convolutions gained nothing, while dense networks ran 8× faster
-stacked (``benchmarks/bench_sweep.py``). Networks
-with BatchNorm (``resnet18``) and cosine schedules train one at a time.
+stacked (``benchmarks/bench_sweep.py``) — each channels-last and, on the CPU, side by side with
+the others in threads (:func:`reuse_utils.core.workers.map_workers`). Networks with BatchNorm
+(``resnet18``) and cosine schedules train one at a time.
 """
 
 from __future__ import annotations

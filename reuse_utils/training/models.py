@@ -15,8 +15,8 @@ the output layer (its final ``nn.Linear`` has ``num_classes`` outputs).
 
 Memory format: a network with convolutions keeps its 4-d weights in the format fastest on its
 device (:func:`fast_memory_format`): ``channels_last`` on the CPU — oneDNN then runs convolution,
-max-pooling and their gradients in NHWC (measured on 2 cores, quick cnn: an Alice epoch 2.3×,
-inference 3.9× faster; ``benchmarks/measured/memory_format_cpu2.json``) — and PyTorch's default
+max-pooling and their gradients in NHWC (measured on 2 cores, quick cnn: an Alice epoch 2.1×,
+inference 2.0× faster; ``benchmarks/measured/memory_format_quick_cpu2.json``) — and PyTorch's default
 elsewhere (on CUDA, :class:`reuse_utils.core.Accel`'s ``channels_last`` switch converts a network
 for its own training loop). ``build_model`` returns it so on the CPU; :meth:`LayeredNet.place`
 moves a network and settles its format. Only the layout changes, never a value: results agree up
@@ -81,9 +81,10 @@ class LayeredNet(nn.Module):
             h = layer(h)
         return h
 
-    def forward_to(self, x: torch.Tensor, stop: int) -> torch.Tensor:
-        """Activation after the first ``stop`` layers (``stop = 0`` returns ``x``)."""
-        for layer in self.layers[:stop]:
+    def forward_to(self, x: torch.Tensor, stop: int, begin: int = 0) -> torch.Tensor:
+        """Activation after the first ``stop`` layers (``stop = 0`` returns ``x``); with ``begin``,
+        ``x`` is already the activation after the first ``begin`` layers."""
+        for layer in self.layers[begin:stop]:
             x = layer(x)
         return x
 

@@ -70,6 +70,10 @@ class PrefixCache:
         self.used += size
         return value
 
+    def peek(self, key: Hashable) -> torch.Tensor | None:
+        """The cached tensor for ``key`` if held (no computing, no statistics), else ``None``."""
+        return self.entries.get(key)
+
     def stats(self) -> dict:
         return {"hits": self.hits, "misses": self.misses, "streamed": self.streamed,
                 "used_mb": self.used / 2**20, "budget_mb": self.budget / 2**20}

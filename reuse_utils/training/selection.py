@@ -197,9 +197,9 @@ def fit_selected_many(tasks: list[BobTask], protocol: BobProtocol, device: torch
 def members_stack(top: nn.Module, device: torch.device) -> bool:
     """Whether Bobs with trained layers ``top`` train stacked on ``device`` (else one at a time, same
     arithmetic): not with BatchNorm (its statistics are per call), and not convolutions on the CPU,
-    where one channels-last network at a time was 2.2–3.1× faster than the stacked (grouped)
-    convolution (2 cores, quick cnn, k = 3–5, 2 modes × 2 learning rates;
-    ``benchmarks/measured/memory_format_cpu2.json``)."""
+    where channels-last networks one at a time, side by side in threads, beat the stacked (grouped,
+    NCHW) convolution (2 cores, quick cnn, 2 modes × 2 learning rates: k = 3 1.3×, k = 4 1.3×,
+    k = 5 2.2×; ``benchmarks/measured/memory_format_quick_cpu2.json``)."""
     if any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in top.modules()):
         return False
     return not (torch.device(device).type == "cpu" and any(isinstance(m, nn.Conv2d) for m in top.modules()))

@@ -256,14 +256,17 @@ def _replace_module(parent: nn.Module, old: nn.Module, new: nn.Module) -> None:
 @torch.no_grad()
 def frozen_features(model: LayeredNet, x: torch.Tensor, start: int,
                     device: str | torch.device | None = None, batch_size: int = 1024,
-                    bf16: bool = True) -> torch.Tensor:
+                    bf16: bool = True, begin: int = 0) -> torch.Tensor:
     """Output of the first ``start`` layers of ``model`` on ``x`` (eval mode, returned as float32;
-    computed under bf16 autocast on CUDA unless ``bf16=False``)."""
+    computed under bf16 autocast on CUDA unless ``bf16=False``). With ``begin`` (< ``start``),
+    ``x`` is already the output of the first ``begin`` layers (as this function returned it)."""
+    if not 0 <= begin <= start:
+        raise ValueError(f"begin must be in [0, start={start}]; got {begin!r}")
     dev = torch.device(device) if device is not None else next(model.parameters()).device
     was = model.training
     model.eval()
     with autocast(dev, enabled=bf16):
-        out = _batched(lambda b: model.forward_to(b.to(dev), start), x, batch_size).float()
+        out = _batched(lambda b: model.forward_to(b.to(dev), start, begin), x, batch_size).float()
     model.train(was)
     return out
 
