@@ -1,7 +1,8 @@
 """Device selection, seeding and mixed precision.
 
 ``get_device("auto")`` picks CUDA, then Apple MPS, then CPU. ``seed_everything`` makes runs
-repeatable: with the same seed, CPU results are bit-identical (tested).
+repeatable: with the same seed, CPU results are bit-identical (tested) for the same intra-op thread
+and worker settings (:mod:`reuse_utils.core.workers`); across them they agree up to float rounding.
 """
 
 from __future__ import annotations
