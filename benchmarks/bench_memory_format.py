@@ -88,11 +88,15 @@ def main() -> int:
                 model(x[i: min(i + 1024, p.n_test)])
 
     def alone(fn):  # one job at a time with all intra-op threads (REUSE_CPU_WORKERS=1)
+        before = os.environ.get("REUSE_CPU_WORKERS")
         os.environ["REUSE_CPU_WORKERS"] = "1"
         try:
             return fn()
         finally:
-            os.environ.pop("REUSE_CPU_WORKERS")
+            if before is None:
+                os.environ.pop("REUSE_CPU_WORKERS")
+            else:
+                os.environ["REUSE_CPU_WORKERS"] = before
 
     for name, fn in (("alice_epoch", epoch), ("inference", infer)):
         rep["rows"][name] = {lay: _best(lambda fmt=fmt, fn=fn: fn(_layout(alice, fmt)), args.repeat) for lay, fmt in layouts.items()}
@@ -116,8 +120,8 @@ def main() -> int:
             lrs = [lr for _, lr in members]
 
             def loop(tops=tops, factors=factors, lrs=lrs, data=data, k=k):
-                return sel._fit_loop([copy.deepcopy(t) for t in tops], lrs, factors, *data, proto, proto.epochs_for(k), 0,
-                                     dev, acc)
+                return sel._fit_apart([copy.deepcopy(t) for t in tops], lrs, factors, [0] * len(tops), [data], proto,
+                                      proto.epochs_for(k), [0], dev, acc)
 
             row[f"one_at_a_time_{lay}"] = _best(lambda loop=loop: alone(loop), args.repeat)
             if lay == "nchw":

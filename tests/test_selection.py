@@ -61,11 +61,9 @@ def test_stacked_training_equals_one_at_a_time(pairs, arch, k):
     factors = [sel_mod._lr_factors(bobs[i], tops[j], modes[i], proto.finetune_lr_factor) for j, (i, _) in enumerate(members)]
     lrs = [lr for _, lr in members]
     acc = ru.core.Accel().resolve(torch.device("cpu"))
-    args = (lrs, factors, x_tr, tr.y_bob, x_va, va.y_bob, proto, 4, 0, torch.device("cpu"), acc)
-    data = [(x_tr, tr.y_bob, x_va, va.y_bob)]
-    s_tops, s_stats = sel_mod._fit_stacked([copy.deepcopy(t) for t in tops], lrs, factors, [0] * len(tops), data,
-                                           proto, 4, [0], torch.device("cpu"), acc)
-    l_tops, l_stats = sel_mod._fit_loop([copy.deepcopy(t) for t in tops], *args)
+    args = (lrs, factors, [0] * len(tops), [(x_tr, tr.y_bob, x_va, va.y_bob)], proto, 4, [0], torch.device("cpu"), acc)
+    s_tops, s_stats = sel_mod._fit_stacked([copy.deepcopy(t) for t in tops], *args)
+    l_tops, l_stats = sel_mod._fit_apart([copy.deepcopy(t) for t in tops], *args)
     for a, b in zip(s_stats, l_stats, strict=True):
         assert a["epoch"] == b["epoch"] and a["epochs_run"] == b["epochs_run"]
         assert a["val_loss"] == pytest.approx(b["val_loss"], abs=1e-4)

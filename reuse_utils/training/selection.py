@@ -35,6 +35,7 @@ from reuse_utils.core.device import Accel, autocast, seed_everything
 from reuse_utils.core.ids import check_seed
 from reuse_utils.core.workers import map_workers
 from reuse_utils.generator import Pairs
+from reuse_utils.training.ensemble import stackable
 from reuse_utils.training.models import LayeredNet
 from reuse_utils.training.transfer import MODES, frozen_depth, frozen_features
 
@@ -173,12 +174,8 @@ def fit_selected_many(tasks: list[BobTask], protocol: BobProtocol, device: torch
     owner = [ti for ti, _, _ in members]
     data = [(t.train_x.to(device), t.train_y.to(device), t.val_x.to(device), t.val_y.to(device)) for t in tasks]
     epochs = protocol.epochs_for(k)
-    if not members_stack(tops[0], device):
-        done = map_workers(lambda j: _fit_one(tops[j], lrs[j], factors[j], data[owner[j]], protocol, epochs,
-                                              seeds[owner[j]], device, acc), range(len(tops)), device)
-        best_tops, stats = [top for top, _ in done], [st for _, st in done]
-    else:
-        best_tops, stats = _fit_stacked(tops, lrs, factors, owner, data, protocol, epochs, seeds, device, acc)
+    fit = _fit_stacked if members_stack(tops[0], device) else _fit_apart
+    best_tops, stats = fit(tops, lrs, factors, owner, data, protocol, epochs, seeds, device, acc)
     out = []
     for ti, task in enumerate(tasks):
         sel = []
@@ -200,9 +197,7 @@ def members_stack(top: nn.Module, device: torch.device) -> bool:
     where channels-last networks one at a time, side by side in threads, beat the stacked (grouped,
     NCHW) convolution (2 cores, quick cnn, 2 modes × 2 learning rates: k = 3 1.3×, k = 4 1.3×,
     k = 5 2.2×; ``benchmarks/measured/memory_format_quick_cpu2.json``)."""
-    if any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in top.modules()):
-        return False
-    return not (torch.device(device).type == "cpu" and any(isinstance(m, nn.Conv2d) for m in top.modules()))
+    return stackable(top) and not (torch.device(device).type == "cpu" and any(isinstance(m, nn.Conv2d) for m in top.modules()))
 
 
 def _eval_members(forward, val_x: torch.Tensor, val_y: torch.Tensor, chunk: int = 4096) -> tuple[torch.Tensor, torch.Tensor]:
@@ -327,12 +322,12 @@ def _eval_stacked(batched, params, buffers, val_x: torch.Tensor, val_y: torch.Te
     return loss / n, hits / n
 
 
-def _fit_loop(tops, lrs, factors, train_x, train_y, val_x, val_y, protocol, epochs, seed, device, acc):
-    """The same protocol one member at a time (where :func:`members_stack` says no); on the CPU
-    members train side by side in threads (:func:`reuse_utils.core.workers.map_workers`)."""
-    data = (train_x, train_y, val_x, val_y)
-    done = map_workers(lambda j: _fit_one(tops[j], lrs[j], factors[j], data, protocol, epochs, seed, device, acc),
-                       range(len(tops)), device)
+def _fit_apart(tops, lrs, factors, owner, data, protocol, epochs, seeds, device, acc):
+    """:func:`_fit_stacked`'s protocol, arguments and results, one member at a time (where
+    :func:`members_stack` says no); on the CPU members train side by side in threads
+    (:func:`reuse_utils.core.workers.map_workers`)."""
+    done = map_workers(lambda j: _fit_one(tops[j], lrs[j], factors[j], data[owner[j]], protocol, epochs,
+                                          seeds[owner[j]], device, acc), range(len(tops)), device)
     return [top for top, _ in done], [stats for _, stats in done]
 
 
