@@ -286,6 +286,8 @@ def test_html_rendering_failure_does_not_fail_an_executed_notebook(toy_notebooks
     assert code == 0 and "01_ok.ipynb: executed; no HTML copy (ValueError: No template" in out
     run = load_run(results)
     assert run["notebooks"]["01_ok.ipynb"] == "done" and run["seconds"]["01_ok.ipynb"] > 0
+    if runner.children_cpu_seconds() is not None:  # the kernel's CPU time, where the platform says it
+        assert 0 < run["cpu_seconds"]["01_ok.ipynb"] and "cores busy" in out
 
 
 def test_unknown_notebook_name_is_an_error(toy_notebooks, tmp_path):

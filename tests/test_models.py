@@ -1,3 +1,5 @@
+import copy
+
 import pytest
 import torch
 
@@ -14,11 +16,35 @@ def test_layer_count_and_forward(arch, L, shape):
     assert output_linear(net).out_features == 7
 
 
-def test_cnn_blocks_hold_conv_act_pool():
+def test_cnn_blocks_hold_conv_pool_act():
     net = build_model("cnn", (1, 28, 56), 10)
     kinds = [type(m).__name__ for m in retrainable_layers(net)[0]]
-    assert kinds == ["Conv2d", "ReLU", "MaxPool2d"]
+    assert kinds == ["Conv2d", "MaxPool2d", "ReLU"]
     assert net.layer_names == ["conv1", "conv2", "conv3", "fc", "out"]
+
+
+@pytest.mark.parametrize("memory_format", [torch.contiguous_format, torch.channels_last])
+def test_pool_then_relu_equals_relu_then_pool_bit_for_bit(memory_format):
+    """The cnn block pools before its ReLU; outputs and every gradient equal the textbook order's
+    exactly — on images with blank (all-zero) regions, where windows tie."""
+    net = build_model("cnn", (1, 28, 56), 10, seed=3).to(memory_format=memory_format)
+    textbook = copy.deepcopy(net)
+    for block in textbook.layers[:3]:
+        block[1], block[2] = torch.nn.ReLU(inplace=True), torch.nn.MaxPool2d(2)
+    x = torch.rand(16, 1, 28, 56, generator=torch.Generator().manual_seed(0))
+    x[:, :, :, 28:] = 0  # a blank panel: windows of equal (bias-only) pre-activations
+    x[:8, :, 10:20] = 0
+    y = torch.arange(16) % 10
+    outs = []
+    for model in (net, textbook):
+        xi = x.clone().requires_grad_(True)
+        out = model(xi)
+        torch.nn.functional.cross_entropy(out, y).backward()
+        outs.append((out.detach(), xi.grad, [p.grad for p in model.parameters()]))
+    assert torch.equal(outs[0][0], outs[1][0])
+    assert torch.equal(outs[0][1], outs[1][1])
+    for ga, gb in zip(outs[0][2], outs[1][2], strict=True):
+        assert torch.equal(ga, gb)
 
 
 def test_seeded_build_is_reproducible_and_leaves_global_rng():

@@ -10,7 +10,8 @@ through the package's install location. The run's state is kept in ``<results>/r
 failing notebook is named in one line with its cell and error, the others still run, and the exit
 code is 1. The HTML copy of an executed notebook is best effort: when nbconvert cannot render it
 (e.g. its templates are not installed), the notebook still counts as done and one line says why.
-``run.json`` also holds each notebook's seconds.
+``run.json`` also holds each notebook's seconds and its kernel's CPU seconds (user + system; CPU
+seconds / seconds = how many cores it kept busy on average).
 """
 
 from __future__ import annotations
@@ -92,6 +93,17 @@ def commit_hash(folder: Path) -> str:
     return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
+def children_cpu_seconds() -> float | None:
+    """User + system CPU seconds of this process's finished children (the notebooks' kernels),
+    or None where the platform does not say (no :mod:`resource` on Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
+
+
 def first_line(message: object) -> str:
     """The first line of an error message (empty when there is none)."""
     text = str(message).strip()
@@ -144,8 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     params = notebook_parameters(args.preset, args.dataset, args.device, results)
     t0 = time.time()
     timings, failed = {}, []
+    cpu_seconds: dict[str, float] = {}
     for nb in notebooks:
-        t = time.time()
+        t, cpu0 = time.time(), children_cpu_seconds()
         print(f"[reproduce] {nb.name} (preset={args.preset}) ...", flush=True)
         try:
             execute_notebook(nb, results / "notebooks", params, timeout=args.timeout or None, progress=not args.quiet)
@@ -162,9 +175,15 @@ def main(argv: list[str] | None = None) -> int:
                       flush=True)
         timings[nb.name] = time.time() - t
         run["seconds"] = {name: round(sec, 1) for name, sec in timings.items()}
+        cpu1 = children_cpu_seconds()
+        busy = ""
+        if cpu0 is not None and cpu1 is not None:  # the kernel has exited: its CPU time is counted
+            cpu_seconds[nb.name] = cpu1 - cpu0
+            run["cpu_seconds"] = {name: round(sec, 1) for name, sec in cpu_seconds.items()}
+            busy = f", {cpu_seconds[nb.name] / max(timings[nb.name], 1e-9):.2f} cores busy"
         left = len(notebooks) - len(timings)
         eta = (time.time() - t0) / len(timings) * left
-        print(f"[reproduce] {nb.name} {run['notebooks'][nb.name]} in {timings[nb.name]:.0f} s "
+        print(f"[reproduce] {nb.name} {run['notebooks'][nb.name]} in {timings[nb.name]:.0f} s{busy} "
               f"({len(timings)}/{len(notebooks)}; elapsed {time.time() - t0:.0f} s"
               + (f", about {eta:.0f} s to go)" if left else ")"), flush=True)
         save_run(results, run)

@@ -109,23 +109,35 @@ def _set_train_mode(model: LayeredNet) -> None:
         layer.eval()  # frozen BatchNorm statistics
 
 
+CPU_INFERENCE_BATCH = 256  #: most inputs per inference pass on the CPU (:func:`inference_batch`)
+
+
+def inference_batch(device: torch.device | str, default: int) -> int:
+    """Inputs per forward pass when only predicting: ``default`` on accelerators, at most
+    :data:`CPU_INFERENCE_BATCH` on the CPU, where a batch's activations then stay in cache and below
+    the allocator's fresh-pages threshold (2 cores, quick cnn, 2,000 test pairs: batch 1024 0.14 s,
+    256 0.074 s; one thread 0.25 s vs 0.16 s). The batch never changes a prediction."""
+    return min(default, CPU_INFERENCE_BATCH) if torch.device(device).type == "cpu" else default
+
+
 @torch.no_grad()
-def _batched(fn, x: torch.Tensor, batch: int = 1024) -> torch.Tensor:
+def _batched(fn, x: torch.Tensor, batch: int) -> torch.Tensor:
     return torch.cat([fn(x[i: i + batch]) for i in range(0, len(x), batch)]) if len(x) else x
 
 
 @torch.no_grad()
-def predict(model: LayeredNet, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
-    """Predicted class indices for inputs ``x`` (eval mode, moved to the model's device)."""
+def predict(model: LayeredNet, x: torch.Tensor, batch_size: int | None = None) -> torch.Tensor:
+    """Predicted class indices for inputs ``x`` (eval mode, moved to the model's device;
+    ``batch_size`` None: :func:`inference_batch`)."""
     dev = next(model.parameters()).device
     was = model.training
     model.eval()
-    out = _batched(lambda b: model(b.to(dev)).argmax(1), x, batch_size)
+    out = _batched(lambda b: model(b.to(dev)).argmax(1), x, batch_size or inference_batch(dev, 1024))
     model.train(was)
     return out
 
 
-def evaluate(model: LayeredNet, pairs: Pairs, target: str = "bob", batch_size: int = 1024) -> float:
+def evaluate(model: LayeredNet, pairs: Pairs, target: str = "bob", batch_size: int | None = None) -> float:
     """Accuracy (fraction in [0, 1]) of ``model`` on ``pairs`` against ``y_<target>``."""
     _check_target(target)
     y = pairs.labels(target)
@@ -255,7 +267,7 @@ def _replace_module(parent: nn.Module, old: nn.Module, new: nn.Module) -> None:
 
 @torch.no_grad()
 def frozen_features(model: LayeredNet, x: torch.Tensor, start: int,
-                    device: str | torch.device | None = None, batch_size: int = 1024,
+                    device: str | torch.device | None = None, batch_size: int | None = None,
                     bf16: bool = True, begin: int = 0) -> torch.Tensor:
     """Output of the first ``start`` layers of ``model`` on ``x`` (eval mode, returned as float32;
     computed under bf16 autocast on CUDA unless ``bf16=False``). With ``begin`` (< ``start``),
@@ -266,23 +278,27 @@ def frozen_features(model: LayeredNet, x: torch.Tensor, start: int,
     was = model.training
     model.eval()
     with autocast(dev, enabled=bf16):
-        out = _batched(lambda b: model.forward_to(b.to(dev), start, begin), x, batch_size).float()
+        out = _batched(lambda b: model.forward_to(b.to(dev), start, begin), x,
+                       batch_size or inference_batch(dev, 1024)).float()
     model.train(was)
     return out
 
 
 @torch.no_grad()
-def predict_features(model: LayeredNet, features: torch.Tensor, start: int, batch_size: int = 4096) -> torch.Tensor:
-    """Predicted class indices of ``model`` run from layer ``start`` on precomputed ``features``."""
+def predict_features(model: LayeredNet, features: torch.Tensor, start: int,
+                     batch_size: int | None = None) -> torch.Tensor:
+    """Predicted class indices of ``model`` run from layer ``start`` on precomputed ``features``
+    (``batch_size`` None: :func:`inference_batch`)."""
     was = model.training
     model.eval()
-    pred = _batched(lambda b: model.forward_from(b, start).argmax(1), features, batch_size)
+    pred = _batched(lambda b: model.forward_from(b, start).argmax(1), features,
+                    batch_size or inference_batch(features.device, 4096))
     model.train(was)
     return pred
 
 
 def evaluate_features(model: LayeredNet, features: torch.Tensor, y: torch.Tensor, start: int,
-                      batch_size: int = 4096) -> float:
+                      batch_size: int | None = None) -> float:
     """Accuracy of ``model`` run from layer ``start`` on precomputed activations ``features``."""
     pred = predict_features(model, features, start, batch_size)
     return float((pred.cpu() == y.cpu()).float().mean())
