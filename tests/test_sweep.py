@@ -234,3 +234,27 @@ def test_ray_backend_equals_local(tmp_path):
         assert (m[col] - m[f"{col}_ray"]).abs().max() <= 2 / TINY.n_test, col
     with pytest.raises(ValueError, match="backend must be one of"):
         run_sweep(grid, preset=TINY, cache_dir=tmp_path / "x", backend="spark")
+
+
+def test_fully_reinitialised_bobs_train_once_per_world(tmp_path):
+    """A Bob with every layer re-initialised (k = L, reinit) keeps nothing of his source: the runs that
+    differ only in it train once per world, and the copies equal each run trained on its own bit
+    for bit (each with its own source's alice_test_acc)."""
+    grid = {"dataset": ["mnist5k"], "task_corr": [0.0, 1.0], "k": ["L"], "mode": ["reinit"],
+            "source": ["alice", "random"], "alice_optimizer": ["adam", "sgd"]}
+    kw = {"preset": TINY, "progress": False, "device": "cpu"}
+    once = run_sweep(grid, cache_dir=tmp_path / "a", **kw)
+    apart = run_sweep(grid, cache_dir=tmp_path / "b", batch_runs=False, **kw)
+    assert len(once) == len(apart) > 2 * 2 and once.attrs["bobs_trained"] == 2
+    assert apart.attrs["bobs_trained"] == 2 * 3  # per world: two Alices and one random network (its rows repeat)
+    bob_cols = ["bob_test_acc", "bob_train_acc", "bob_val_acc", "bob_val_loss", "bob_lr", "bob_epoch"]
+    for _, rows in once.groupby("task_corr"):
+        assert (rows[bob_cols].nunique() == 1).all() and (rows.seconds > 0).sum() == 1
+        assert rows.alice_test_acc.nunique() > 1  # each row keeps its own source's accuracy
+    key = ["task_corr", "source", "alice_optimizer"]
+    m = once.merge(apart, on=key, suffixes=("", "_apart"))
+    assert len(m) == len(once)
+    for col in bob_cols + ["alice_test_acc"]:
+        assert (m[col] == m[f"{col}_apart"]).all(), col
+    again = run_sweep(grid, cache_dir=tmp_path / "a", **kw)
+    assert again.from_cache.all()

@@ -181,3 +181,23 @@ def test_frozen_features_from_a_shallower_prefix_equal_from_inputs(pairs, alice)
                        frozen_features(alice, x, 3, "cpu", batch_size=32))
     with pytest.raises(ValueError, match="begin"):
         frozen_features(alice, one, 1, "cpu", begin=2)
+
+
+@pytest.mark.parametrize("arch,shape", [("cnn", (1, 16, 32)), ("mlp", (1, 16, 32)), ("resnet18", (3, 16, 32))])
+def test_fully_reinitialised_bob_keeps_nothing_of_his_source(arch, shape):
+    """k = L, reinit: every weight and BatchNorm statistic is drawn from Bob's seed, whatever the
+    source (what lets the sweep and the case studies train such a Bob once for all his sources)."""
+    a = build_model(arch, shape, 4, seed=1)
+    b = build_model(arch, shape, 4, seed=2)
+    with torch.no_grad():  # give the sources different BatchNorm statistics too
+        for net, v in ((a, 0.3), (b, -0.7)):
+            for buf in net.buffers():
+                if buf.dtype.is_floating_point:
+                    buf.add_(v)
+    bob_a, bob_b = (make_bob(src, src.n_layers, "reinit", 3, seed=9) for src in (a, b))
+    sa, sb = bob_a.state_dict(), bob_b.state_dict()
+    assert sa.keys() == sb.keys()
+    for name in sa:
+        assert torch.equal(sa[name], sb[name]), name
+    kept_a, kept_b = (next(make_bob(src, src.n_layers - 1, "reinit", 3, seed=9).parameters()) for src in (a, b))
+    assert not torch.equal(kept_a, kept_b)  # with a layer kept, the source shows

@@ -18,6 +18,7 @@ import torch
 
 from reuse_utils.core.device import get_device
 from reuse_utils.core.ids import check_seed, derive_seed, stable_hash
+from reuse_utils.core.workers import map_workers
 from reuse_utils.datasets import CaseData, ImageDataset, load_dataset, per_class
 from reuse_utils.experiments.alices import AliceStore
 from reuse_utils.experiments.grid import CODE_VERSION
@@ -26,15 +27,17 @@ from reuse_utils.experiments.records import RecordStore
 from reuse_utils.generator import World, measured_task_correlation, task_pairs
 from reuse_utils.training import (
     BobProtocol,
+    BobTask,
     PrefixCache,
     TrainConfig,
     bob_accuracy,
     build_model,
+    fit_selected_many,
     frozen_features,
     make_bob,
     predict,
     random_source,
-    train_bob_selected,
+    split_train_val,
 )
 
 __all__ = ["run_case_study", "case_gains", "case_preset_config", "RELATEDNESS"]
@@ -101,6 +104,7 @@ def run_case_study(data: CaseData, *, preset: str | Preset, seeds: Sequence[int]
     L = build_model(arch, alice_pairs.input_shape, 2, width=width).n_layers
     depths = list(ks) if ks is not None else list(range(1, L + 1))
     rows = []
+    chances = {t: float(torch.bincount(bob_sets[t][1].y_bob).max()) / len(bob_sets[t][1]) for t in names}
 
     def alice_config(seed: int) -> dict:
         return {"version": CODE_VERSION, "case": "pets", "dataset": f"pets@{size}", "root": str(data.root),
@@ -115,43 +119,77 @@ def run_case_study(data: CaseData, *, preset: str | Preset, seeds: Sequence[int]
     for seed in seeds:
         acfg = alice_config(seed)
         alice, meta = alices.get(acfg, alice_world(seed))
-        alice_key = stable_hash(acfg)
         rand = random_source(arch, alice_pairs.input_shape, 2, derive_seed("case-random", seed), width=width).place(dev)
+        sources = {"alice": alice, "random": rand, "none": alice}  # "none": every layer re-initialised
+        plan = []
         for t in names:
-            train, test = bob_sets[t]
-            corr = measured_task_correlation(predict(alice, test.x), test.y_bob)
-            chance = float(torch.bincount(test.y_bob).max()) / len(test)
             combos = [("alice", k, m) for k in depths for m in (modes if k > 1 else modes[:1])]
             combos += [("random", k, "reinit") for k in depths] if controls else []
             for source_name, k, mode in combos:
-                source = alice if source_name == "alice" else rand
-                cfg = {"version": CODE_VERSION, "alice": acfg, "source": source_name, "task": t,
-                       "classes": data.tasks[t][:2], "k": k, "mode": mode, "n_bob": len(train), "train": protocol.to_dict()}
+                # every layer re-initialised: nothing of the source is kept (same seeds, same Bob), so
+                # Alice's scratch run and the random control's are one record, trained once
+                kept = "none" if (k, mode) == (L, "reinit") else source_name
+                cfg = {"version": CODE_VERSION, "alice": acfg, "source": kept, "task": t,
+                       "classes": data.tasks[t][:2], "k": k, "mode": mode, "n_bob": len(bob_sets[t][0]),
+                       "train": protocol.to_dict()}
                 found = store.lookup(cfg)
                 if found.corrupt:
                     warnings.warn(f"Corrupt or incompatible case-study record {store.path(found.key)}; recomputing.",
                                   stacklevel=2)
-                rec = found.result
-                if rec is None:
-                    start = L - k
-                    fkey = (alice_key, source_name, t, start)
-                    ftr = fte = None
-                    if start:
-                        ftr = prefixes.get(fkey + ("train",), lambda s=source, x=train.x, d=start: frozen_features(s, x, d))
-                        fte = prefixes.get(fkey + ("test",), lambda s=source, x=test.x, d=start: frozen_features(s, x, d))
-                    bob = make_bob(source, k, mode, 2, derive_seed("case-bob", seed, k, mode))
-                    bob, sel = train_bob_selected(bob, mode, train, protocol, derive_seed("case-bob-train", seed), dev,
-                                                  features=ftr)
-                    rec = {"bob_test_acc": bob_accuracy(bob, test, fte, start), "bob_val_acc": sel.val_acc,
-                           "bob_lr": sel.lr, "bob_epoch": sel.epoch}
-                    store.write(cfg, rec)
-                rows.append({"task": t, "group": data.tasks[t][2], "seed": seed, "k": k, "n_layers": L, "mode": mode,
-                             "source": source_name, "bob_test_acc": rec["bob_test_acc"],
-                             "bob_val_acc": rec["bob_val_acc"], "bob_lr": rec["bob_lr"], "chance": chance,
-                             "measured_corr": corr, "alice_test_acc": meta["alice_test_acc"],
-                             "n_bob_train": len(train), "data_label": data.label or "real",
-                             "from_cache": found.result is not None})
+                plan.append((t, source_name, kept, k, mode, cfg, found))
+        pending = {f.key: (t, kept, k, mode, cfg) for t, _, kept, k, mode, cfg, f in plan if f.result is None}
+        trained = _train_case_bobs(list(pending.values()), sources, bob_sets, L, protocol, seed, stable_hash(acfg),
+                                   prefixes, store, dev)
+        corr = {t: measured_task_correlation(predict(alice, test.x), test.y_bob) for t, (_, test) in bob_sets.items()}
+        emitted = set()
+        for t, source_name, _, k, mode, _, found in plan:
+            train, test = bob_sets[t]
+            rec = found.result if found.result is not None else trained[found.key]
+            rows.append({"task": t, "group": data.tasks[t][2], "seed": seed, "k": k, "n_layers": L, "mode": mode,
+                         "source": source_name, "bob_test_acc": rec["bob_test_acc"],
+                         "bob_val_acc": rec["bob_val_acc"], "bob_lr": rec["bob_lr"], "chance": chances[t],
+                         "measured_corr": corr[t],
+                         "alice_test_acc": meta["alice_test_acc"], "n_bob_train": len(train),
+                         "data_label": data.label or "real",
+                         "from_cache": found.result is not None or found.key in emitted})
+            emitted.add(found.key)
     return pd.DataFrame(rows)
+
+
+def _train_case_bobs(items: list[tuple], sources: dict, bob_sets: dict, L: int, protocol: BobProtocol, seed: int,
+                     alice_key: str, prefixes: PrefixCache, store: RecordStore, device: torch.device) -> dict[str, dict]:
+    """Train the pending case-study Bobs ``items`` — (task, source, k, mode, record config) — of one
+    seed: per depth k and training-set size, every task and source at once
+    (:func:`reuse_utils.training.fit_selected_many`: each task on its own data, the learning-rate grid
+    and both modes as members; equal to training them one by one up to float rounding), then each
+    Bob's test accuracy; stores and returns the records by key."""
+    out: dict[str, dict] = {}
+    by_depth: dict[tuple, dict[tuple, list]] = {}
+    for t, kept, k, mode, cfg in items:
+        by_depth.setdefault((k, len(bob_sets[t][0])), {}).setdefault((t, kept), []).append((mode, cfg))
+    for (k, _), groups in sorted(by_depth.items(), key=lambda kv: -kv[0][0]):
+        start = L - k
+        tasks, held = [], []
+        for (t, kept), entries in groups.items():
+            train, test = bob_sets[t]
+            source = sources[kept]
+            fkey = (alice_key, kept, t, start)
+            x, fte = train.x, None
+            if start:
+                x = prefixes.get(fkey + ("train",), lambda s=source, x=train.x, d=start: frozen_features(s, x, d))
+                fte = prefixes.get(fkey + ("test",), lambda s=source, x=test.x, d=start: frozen_features(s, x, d))
+            fit_part, val_part = split_train_val(train, protocol.val_fraction)
+            n = len(fit_part)
+            bobs = [make_bob(source, k, mode, 2, derive_seed("case-bob", seed, k, mode)) for mode, _ in entries]
+            tasks.append(BobTask(bobs, [mode for mode, _ in entries], x[:n], fit_part.y_bob, x[n:], val_part.y_bob,
+                                 derive_seed("case-bob-train", seed)))
+            held += [(bob, test, fte, cfg) for bob, (_, cfg) in zip(bobs, entries, strict=True)]
+        selections = [sel for task_sels in fit_selected_many(tasks, protocol, device) for sel in task_sels]
+        accs = map_workers(lambda h, d=start: bob_accuracy(h[0], h[1], h[2], d), held, device)
+        for (_, _, _, cfg), sel, acc in zip(held, selections, accs, strict=True):
+            rec = {"bob_test_acc": acc, "bob_val_acc": sel.val_acc, "bob_lr": sel.lr, "bob_epoch": sel.epoch}
+            out[store.write(cfg, rec)] = rec
+    return out
 
 
 RELATEDNESS = {"related": 2, "other": 1, "unrelated": 0}

@@ -113,6 +113,27 @@ def plan_runs(grid: dict | None, preset: Preset, store: RecordStore) -> tuple[li
     return plan, skipped
 
 
+def source_free_twins(plan: list[PlannedRun]) -> dict[str, PlannedRun]:
+    """Pending runs that need no training of their own: a Bob with every layer re-initialised
+    (``k = L``, ``reinit``) keeps nothing of his source — his weights are drawn from his own seed and
+    he trains on his own world's data — so runs that differ only in the source (Alice's optimizer,
+    her world, a random network) give the same Bob, bit for bit (tested). Returns each such run's
+    record key → the first pending run it equals (trained as usual); the twin then takes that
+    result with its own source's ``alice_test_acc`` and ``seconds`` 0."""
+    first: dict[str, PlannedRun] = {}
+    twins: dict[str, PlannedRun] = {}
+    for item in plan:
+        run = item.run
+        if item.lookup.result is not None or item.config["mode"] != "reinit" or run["k"] != run["n_layers"]:
+            continue
+        key = stable_hash({**item.config, "source": {"reinitialised": True, "dataset": run["dataset"],
+                                                     "arch": run["arch"], "width": item.config["source"]["width"]}})
+        rep = first.setdefault(key, item)
+        if rep.key != item.key:
+            twins[item.key] = rep
+    return twins
+
+
 def pending_groups(plan: list[PlannedRun]) -> dict[tuple, list[PlannedRun]]:
     """Runs still to train, grouped by :func:`group_key` (one entry per distinct record key)."""
     groups: dict[tuple, dict[str, PlannedRun]] = {}
@@ -177,6 +198,15 @@ class SweepContext:
                     run["dataset"], acfg["task_corr"], acfg["feature_corr"], run["seed"], n_alice=run["n_alice"],
                     n_bob=run["n_bob"], n_test=self.preset.n_test)))
         return self.alices.train_missing(wanted, group)
+
+    def twin_result(self, item: PlannedRun, result: dict, store: RecordStore) -> dict:
+        """Store and return ``result`` (a :func:`source_free_twins` representative's) for ``item``, with
+        ``item``'s own source's ``alice_test_acc`` and ``seconds`` 0 (it trained nothing)."""
+        world = self.world(item.run)
+        _, _, acc = self.source(item.run, item.config, world)
+        mine = {**result, "alice_test_acc": acc, "seconds": 0.0}
+        store.write(item.config, mine, run=item.run)
+        return mine
 
     def measures(self, run: dict, world: World) -> dict:
         key = (run["dataset"], run["task_corr"], run["feature_corr"], run["seed"], self.preset.n_test)
@@ -410,16 +440,22 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
         raise ValueError(f"cache_dir {str(cache)!r} is not a usable folder: {exc}") from exc
     store = RecordStore(cache / "bob", CODE_VERSION, valid_result)
     plan, skipped = plan_runs(grid, p, store)
-    groups = pending_groups(plan) if batch_runs else {}
     worlds = batch_worlds(dev, bob_worlds) if batch_runs else 1
     ctx = SweepContext(p, dev, cache, feature_cache=feature_cache, memory_budget=memory_budget, accel=accel,
                        worlds=worlds)
     for key in dict.fromkeys(item.key for item in plan if item.lookup.corrupt):
         warnings.warn(f"Corrupt or incompatible sweep record {store.path(key)}; recomputing.", stacklevel=2)
     done: dict[str, dict] = {}
+    twins: dict[str, PlannedRun] = {}
     if batch_runs:
         ctx.pretrain_alices(plan, alice_group)
-        done = train_batches(ctx, groups, store, worlds, progress)
+        twins = source_free_twins(plan)
+        done = train_batches(ctx, pending_groups([item for item in plan if item.key not in twins]), store, worlds,
+                             progress)
+        for item in plan:
+            rep = twins.get(item.key)
+            if rep is not None and item.key not in done:
+                done[item.key] = ctx.twin_result(item, done[rep.key], store)
     rows, emitted, trained = [], set(), 0
     for item in tqdm(plan, desc="Bob runs", disable=not progress or batch_runs):
         if item.lookup.result is not None:
@@ -428,7 +464,7 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
         if item.key not in done:
             done.update(train_group(ctx, item, [item], store))
         repeat = item.key in emitted  # a repeated configuration (k = 1 finetune) reads the first back
-        trained += not repeat
+        trained += not repeat and item.key not in twins
         emitted.add(item.key)
         rows.append({**item.run, **done[item.key], "from_cache": repeat})
     df = pd.DataFrame(rows)
