@@ -201,3 +201,18 @@ def test_fully_reinitialised_bob_keeps_nothing_of_his_source(arch, shape):
         assert torch.equal(sa[name], sb[name]), name
     kept_a, kept_b = (next(make_bob(src, src.n_layers - 1, "reinit", 3, seed=9).parameters()) for src in (a, b))
     assert not torch.equal(kept_a, kept_b)  # with a layer kept, the source shows
+
+
+def test_alice_final_test_acc_is_her_evaluated_accuracy(pairs, tmp_path):
+    """The Alice store keeps the accuracy train_alice measured after the last epoch instead of
+    measuring it again: it must be exactly evaluate() of the returned weights."""
+    from reuse_utils.experiments.alices import AliceStore
+    from reuse_utils.generator import World
+
+    test = pairs.subset(slice(0, 150))
+    alice = train_alice(pairs, "cnn", CFG, seed=3, test_pairs=test, device="cpu", width=4)
+    assert alice.final_test_acc == evaluate(alice, test, "alice") == alice.train_history[-1]["test_acc"]
+    assert train_alice(pairs, "cnn", CFG, seed=3, device="cpu", width=4).final_test_acc is None
+    store = AliceStore(tmp_path, torch.device("cpu"))
+    meta = store.put({"k": 1}, alice, World("x", 0.5, 0.0, 3, pairs, pairs, test), 1.0)
+    assert meta["alice_test_acc"] == evaluate(alice, test, "alice")

@@ -122,8 +122,12 @@ class AliceStore:
 
     def put(self, config: dict, model: LayeredNet, world: World, seconds: float) -> dict:
         """Store a freshly trained Alice of ``config`` (trained on ``world``; ``seconds`` of training)
-        and return its ``meta``."""
-        meta = {"alice_test_acc": evaluate(model, world.test, "alice"), "seconds": float(seconds)}
+        and return its ``meta``. Her test accuracy is the one :func:`~reuse_utils.training.train_alice`
+        measured on ``world.test`` after her last epoch (``final_test_acc``: the same computation on
+        the same weights), else measured here."""
+        acc = getattr(model, "final_test_acc", None)
+        meta = {"alice_test_acc": float(acc) if acc is not None else evaluate(model, world.test, "alice"),
+                "seconds": float(seconds)}
         self.trained += 1
         key = stable_hash(config)
         pt, js = self.paths(key)

@@ -71,6 +71,8 @@ def run_case_study(data: CaseData, *, preset: str | Preset, seeds: Sequence[int]
     Per seed: Alice (checkpointed in ``<cache_dir>/alice``), then for each Bob task and k (all depths
     by default) and mode, Bob's accuracy (a record in ``<cache_dir>/case``, the same
     :class:`RecordStore` as the sweeps); with ``controls`` also the random-init control (reinit).
+    At ``k = L`` with ``reinit`` nothing of the source is kept, so Alice's run and the control's are
+    one record. The pending Bobs of a seed train per depth, all tasks and sources together.
     Sizes come from ``preset`` (``case_*``). Columns: task, group, seed, k, n_layers, mode, source,
     bob_test_acc, chance, measured_corr (Cramér's V of Alice's predictions vs Bob's labels on Bob's
     test images), alice_test_acc, n_bob_train, data_label, from_cache.

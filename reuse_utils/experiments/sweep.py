@@ -10,7 +10,9 @@ reported (``UserWarning``), recomputed and overwritten — never used.
 Axes: see :mod:`reuse_utils.experiments.grid`. The orchestration is four named steps:
 :func:`plan_runs` (expand the grid, look every run up in the :class:`RecordStore`),
 :func:`pending_groups` (which pending runs train together), :func:`train_group` (one group of
-Bobs on one world and source, via :class:`SweepContext`), and the rows.
+Bobs on one world and source, via :class:`SweepContext`), and the rows. Runs that would train the
+same Bob — every layer re-initialised (``k = L``, ``reinit``) for several sources of one world —
+train once (:func:`source_free_twins`).
 
 Columns: every axis, plus ``n_layers``, ``bob_test_acc``, ``bob_test_acc_linked`` /
 ``bob_test_acc_unlinked`` (on the test samples the task dial linked / did not link; NaN where

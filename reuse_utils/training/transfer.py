@@ -212,6 +212,8 @@ def train_alice(train_pairs: Pairs, arch: str, config: TrainConfig, seed: int, *
     eval_fn = (lambda: {"test_acc": evaluate(model, test_pairs, "alice")}) if test_pairs is not None else None
     model.train_history = _fit(model, 0, x, y, config, seed, dev, progress, "Alice", eval_fn, accel)
     model.frozen_layers = 0
+    # exactly evaluate(model, test_pairs, "alice") of the returned weights (the last epoch's row)
+    model.final_test_acc = model.train_history[-1]["test_acc"] if test_pairs is not None else None
     return model
 
 
