@@ -237,7 +237,7 @@ def make_bob(source: LayeredNet, k: int, mode: str, num_classes: int, seed: int)
     k, num_classes, seed = int(k), int(num_classes), check_seed(seed)
     device = next(source.parameters()).device
     bob = copy.deepcopy(source).cpu()  # re-initialise on the CPU: the same weights on every device
-    bob.train_history = []
+    bob.train_history, bob.final_test_acc = [], None  # nothing of Alice's training record
     if k == 0:
         if num_classes != source.num_classes:
             raise ValueError(f"k = 0 (no retraining) needs Bob's num_classes == Alice's ({source.num_classes}); "
