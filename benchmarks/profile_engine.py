@@ -24,13 +24,12 @@ from bench_sweep import device_tag  # noqa: E402
 import reuse_utils as ru  # noqa: E402
 from reuse_utils.experiments import ALICE_OPTIMIZERS, arch_width, bob_protocol, get_preset  # noqa: E402
 from reuse_utils.training import (  # noqa: E402
-    BobTask,
     TrainConfig,
     fit_selected_many,
     frozen_features,
     make_bob,
     random_source,
-    split_train_val,
+    task_on_pairs,
     train_alices,
 )
 
@@ -77,12 +76,11 @@ def main() -> int:
         tasks = []
         for i, w in enumerate(worlds):
             src = random_source("cnn", w.test.input_shape, 10, i, width=p.cnn_width).to(dev)
-            tr, va = split_train_val(w.bob_train, protocol.val_fraction)
             start = src.n_layers - k
             x = frozen_features(src, w.bob_train.x, start, dev) if start else w.bob_train.x
             modes = ["reinit"] if k == 1 else ["reinit", "finetune"]
-            tasks.append(BobTask([make_bob(src, k, m, 10, i) for m in modes], modes, x[:len(tr)], tr.y_bob,
-                                 x[len(tr):], va.y_bob, i))
+            tasks.append(task_on_pairs([make_bob(src, k, m, 10, i) for m in modes], modes, w.bob_train, x,
+                                       protocol.val_fraction, i)[0])
         out["phases"].append(phase(f"cnn Bobs k={k}, {args.worlds} worlds stacked", lambda tasks=tasks: fit_selected_many(
             copy.deepcopy(tasks), protocol, dev), dev))
         out["phases"].append(phase(f"cnn Bobs k={k}, one world at a time", lambda tasks=tasks: [

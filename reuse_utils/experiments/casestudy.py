@@ -27,7 +27,6 @@ from reuse_utils.experiments.records import RecordStore
 from reuse_utils.generator import World, measured_task_correlation, task_pairs
 from reuse_utils.training import (
     BobProtocol,
-    BobTask,
     PrefixCache,
     TrainConfig,
     bob_accuracy,
@@ -37,7 +36,7 @@ from reuse_utils.training import (
     make_bob,
     predict,
     random_source,
-    split_train_val,
+    task_on_pairs,
 )
 
 __all__ = ["run_case_study", "case_gains", "case_preset_config", "RELATEDNESS"]
@@ -145,7 +144,7 @@ def run_case_study(data: CaseData, *, preset: str | Preset, seeds: Sequence[int]
         corr = {t: measured_task_correlation(predict(alice, test.x), test.y_bob) for t, (_, test) in bob_sets.items()}
         emitted = set()
         for t, source_name, _, k, mode, _, found in plan:
-            train, test = bob_sets[t]
+            train = bob_sets[t][0]
             rec = found.result if found.result is not None else trained[found.key]
             rows.append({"task": t, "group": data.tasks[t][2], "seed": seed, "k": k, "n_layers": L, "mode": mode,
                          "source": source_name, "bob_test_acc": rec["bob_test_acc"],
@@ -180,11 +179,9 @@ def _train_case_bobs(items: list[tuple], sources: dict, bob_sets: dict, L: int, 
             if start:
                 x = prefixes.get(fkey + ("train",), lambda s=source, x=train.x, d=start: frozen_features(s, x, d))
                 fte = prefixes.get(fkey + ("test",), lambda s=source, x=test.x, d=start: frozen_features(s, x, d))
-            fit_part, val_part = split_train_val(train, protocol.val_fraction)
-            n = len(fit_part)
             bobs = [make_bob(source, k, mode, 2, derive_seed("case-bob", seed, k, mode)) for mode, _ in entries]
-            tasks.append(BobTask(bobs, [mode for mode, _ in entries], x[:n], fit_part.y_bob, x[n:], val_part.y_bob,
-                                 derive_seed("case-bob-train", seed)))
+            tasks.append(task_on_pairs(bobs, [mode for mode, _ in entries], train, x, protocol.val_fraction,
+                                       derive_seed("case-bob-train", seed))[0])
             held += [(bob, test, fte, cfg) for bob, (_, cfg) in zip(bobs, entries, strict=True)]
         selections = [sel for task_sels in fit_selected_many(tasks, protocol, device) for sel in task_sels]
         accs = map_workers(lambda h, d=start: bob_accuracy(h[0], h[1], h[2], d), held, device)

@@ -66,7 +66,7 @@ from reuse_utils.training import (
     make_bob,
     random_source,
     split_accuracy,
-    split_train_val,
+    task_on_pairs,
 )
 
 __all__ = ["run_sweep", "plan_runs", "pending_groups", "train_group", "SweepContext", "PlannedRun",
@@ -261,21 +261,19 @@ def _prepare(ctx: SweepContext, lead: PlannedRun, members: list[PlannedRun]) -> 
     m = ctx.measures(run, world)
     start = run["n_layers"] - run["k"]
     feats = ctx.features(source, source_key, start, run, world, roles=("train",))
-    train_part, val_part = split_train_val(world.bob_train, bob_protocol(p).val_fraction)
-    n_tr = len(train_part)
     full = feats.get("train")
     if full is None:
         full = frozen_features(source, world.bob_train.x, start, dev, bf16=ctx.bf16) if start else world.bob_train.x
-    y = world.test.y_bob
-    common = {"n_layers": run["n_layers"], "alice_test_acc": alice_acc,
-              "chance": float(torch.bincount(y).max()) / len(y), "task_corr_measured": m["task_corr"],
-              "feature_corr_measured": m["feature_corr"], "n_test": p.n_test, "n_val": len(val_part),
-              "n_classes": world.test.num_classes_bob}
     members = sorted(members, key=lambda item: item.key != lead.key)  # the lead first
     bobs = [make_bob(source, item.run["k"], item.config["mode"], world.bob_train.num_classes_bob,
                      derive_seed("bob", item.run["seed"], item.run["k"], item.config["mode"])) for item in members]
-    task = BobTask(bobs, [item.config["mode"] for item in members], full[:n_tr], train_part.y_bob, full[n_tr:],
-                   val_part.y_bob, derive_seed("bob-train", run["seed"]))
+    task, train_part = task_on_pairs(bobs, [item.config["mode"] for item in members], world.bob_train, full,
+                                     bob_protocol(p).val_fraction, derive_seed("bob-train", run["seed"]))
+    y = world.test.y_bob
+    common = {"n_layers": run["n_layers"], "alice_test_acc": alice_acc,
+              "chance": float(torch.bincount(y).max()) / len(y), "task_corr_measured": m["task_corr"],
+              "feature_corr_measured": m["feature_corr"], "n_test": p.n_test, "n_val": len(task.val_y),
+              "n_classes": world.test.num_classes_bob}
     return _Prepared(members, task, world, source, source_key, start, train_part, common)
 
 

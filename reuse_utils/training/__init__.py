@@ -18,6 +18,7 @@ from reuse_utils.training.selection import (
     fit_selected,
     fit_selected_many,
     split_train_val,
+    task_on_pairs,
     train_bob_selected,
 )
 from reuse_utils.training.transfer import (
@@ -36,6 +37,6 @@ from reuse_utils.training.transfer import (
     train_bob,
 )
 
-__all__ = ["train_alices", "alice_group_size", "MAX_GROUP", "BobProtocol", "BobTask", "Selection", "fit_selected", "fit_selected_many", "split_train_val", "train_bob_selected", "ARCHS", "LayeredNet", "build_model", "PrefixCache", "MODES",
+__all__ = ["train_alices", "alice_group_size", "MAX_GROUP", "BobProtocol", "BobTask", "Selection", "fit_selected", "fit_selected_many", "split_train_val", "task_on_pairs", "train_bob_selected", "ARCHS", "LayeredNet", "build_model", "PrefixCache", "MODES",
            "TrainConfig", "bob_accuracy", "bob_predictions", "split_accuracy", "evaluate", "evaluate_features", "frozen_features", "make_bob",
            "predict", "random_source", "train_alice", "train_bob"]

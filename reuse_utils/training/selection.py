@@ -39,7 +39,7 @@ from reuse_utils.training.ensemble import stackable
 from reuse_utils.training.models import LayeredNet
 from reuse_utils.training.transfer import MODES, frozen_depth, frozen_features
 
-__all__ = ["BobProtocol", "BobTask", "fit_selected", "fit_selected_many", "members_stack", "split_train_val", "Selection",
+__all__ = ["BobProtocol", "BobTask", "fit_selected", "fit_selected_many", "members_stack", "split_train_val", "task_on_pairs", "Selection",
            "train_bob_selected"]
 
 BETAS, EPS = (0.9, 0.999), 1e-8  # Adam's defaults
@@ -126,6 +126,15 @@ class BobTask:
     val_x: torch.Tensor
     val_y: torch.Tensor
     seed: int
+
+
+def task_on_pairs(bobs: list[LayeredNet], modes: list[str], pairs: Pairs, inputs: torch.Tensor, val_fraction: float,
+                  seed: int) -> tuple[BobTask, Pairs]:
+    """The :class:`BobTask` of Bobs trained on ``pairs`` — split by :func:`split_train_val`, ``inputs``
+    (their trained layers' inputs for every pair, in order) sliced alike — and its training part."""
+    train, val = split_train_val(pairs, val_fraction)
+    n = len(train)
+    return BobTask(bobs, modes, inputs[:n], train.y_bob, inputs[n:], val.y_bob, seed), train
 
 
 def fit_selected(bobs: list[LayeredNet], modes: list[str], train_x: torch.Tensor, train_y: torch.Tensor,
@@ -373,7 +382,7 @@ def train_bob_selected(bob: LayeredNet, mode: str, pairs: Pairs, protocol: BobPr
     ``protocol``; returns the Bob (in place) and its :class:`Selection`. ``features``: the frozen
     prefix's activations of ``pairs`` when the caller already has them. ``k = 0`` trains nothing."""
     start = frozen_depth(bob)
-    train, val = split_train_val(pairs, protocol.val_fraction)
+    split_train_val(pairs, protocol.val_fraction)  # too few pairs is an error even when nothing trains
     if start == bob.n_layers:
         return bob, Selection(lr=float("nan"), epoch=0, val_loss=float("nan"), val_acc=float("nan"), epochs_run=0)
     bob.to(device)
@@ -382,6 +391,6 @@ def train_bob_selected(bob: LayeredNet, mode: str, pairs: Pairs, protocol: BobPr
         x = features
     else:
         x = frozen_features(bob, pairs.x, start, device, bf16=bf16) if start else pairs.x
-    n = len(train)
-    (sel,) = fit_selected([bob], [mode], x[:n], train.y_bob, x[n:], val.y_bob, protocol, seed, device, accel)
+    task, _ = task_on_pairs([bob], [mode], pairs, x, protocol.val_fraction, seed)
+    ((sel,),) = fit_selected_many([task], protocol, device, accel)
     return bob, sel
