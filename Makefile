@@ -5,12 +5,13 @@ PY := $(VENV)/bin/python
 PRESET ?= quick
 DATASET ?=
 DEVICE ?= auto
+JOBS ?= auto
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: help venv reproduce test lint sync lab bench clean
 
 help:
-	@echo "make reproduce [PRESET=smoke|quick|paper] [DATASET=mnist5k|fashion_mnist|mnist|...] [DEVICE=auto|cpu|cuda]"
+	@echo "make reproduce [PRESET=smoke|quick|paper] [DATASET=mnist5k|fashion_mnist|mnist|...] [DEVICE=auto|cpu|cuda] [JOBS=auto|N]"
 	@echo "make test      unit tests + every notebook at the smoke preset"
 	@echo "make sync      pair notebooks/NN_*.py and NN_*.ipynb after an edit outside JupyterLab"
 	@echo "make lab       JupyterLab on notebooks/"
@@ -27,7 +28,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 reproduce: $(STAMP)
-	$(PY) -m reuse_utils.companion.runner --notebooks notebooks --results results --preset $(PRESET) --device $(DEVICE) $(if $(DATASET),--dataset $(DATASET),)
+	$(PY) -m reuse_utils.companion.runner --notebooks notebooks --results results --preset $(PRESET) --device $(DEVICE) --jobs $(JOBS) $(if $(DATASET),--dataset $(DATASET),)
 
 test: $(STAMP)
 	$(PY) -m ruff check reuse_utils tests benchmarks notebooks/*.py

@@ -3,7 +3,7 @@
 #   jupytext:
 #     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
-#     notebook_metadata_filter: kernelspec,jupytext
+#     notebook_metadata_filter: kernelspec,jupytext,reuse_utils
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -13,6 +13,9 @@
 #     display_name: Python 3
 #     language: python
 #     name: python3
+#   reuse_utils:
+#     needs:
+#     - 04_bob_transfer_by_depth
 # ---
 
 # %% [markdown]

@@ -65,10 +65,12 @@ def test_notebook_structure(path):
 
 @pytest.fixture(scope="module")
 def smoke_results(tmp_path_factory):
+    """Every notebook at ``smoke`` through the runner, two lanes (each notebook after the ones it
+    needs, so this also checks that the declared needs are enough)."""
     results = tmp_path_factory.mktemp("results")
-    params = notebook_parameters("smoke", None, "cpu", results)
-    for nb in NOTEBOOKS:
-        execute_notebook(nb, results / "notebooks", params, timeout=900)
+    code = runner.main(["--preset", "smoke", "--notebooks", str(NOTEBOOK_DIR), "--results", str(results),
+                        "--device", "cpu", "--jobs", "2", "--quiet", "--timeout", "900"])
+    assert code == 0, json.loads((results / "run.json").read_text())["notebooks"]
     return results
 
 

@@ -2,7 +2,7 @@
 
 The notebook set-up object that resolves a notebook's parameters cell (:mod:`.notebook`), plots
 (:mod:`.plots`), the reproduction report (:mod:`.report`) and the papermill runner behind
-``make reproduce`` (:mod:`.runner`). The only floor that knows about notebooks; imports every other.
+``make reproduce`` (:mod:`.runner`), which runs notebooks side by side in lanes (:mod:`.lanes`). The only floor that knows about notebooks; imports every other.
 """
 
 from reuse_utils.companion import plots

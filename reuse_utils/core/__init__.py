@@ -5,7 +5,14 @@ seeds and config identities (:mod:`.ids`), a small LRU map (:mod:`.lru`), indepe
 side by side on the CPU's cores (:mod:`.workers`).
 """
 
-from reuse_utils.core.device import Accel, autocast, describe_device, get_device, seed_everything
+from reuse_utils.core.device import (
+           Accel,
+           autocast,
+           describe_device,
+           device_share,
+           get_device,
+           seed_everything,
+)
 from reuse_utils.core.ids import check_seed, derive_seed, stable_hash, tensors_digest
 from reuse_utils.core.io import (
            atomic_torch_save,
@@ -16,6 +23,6 @@ from reuse_utils.core.io import (
 from reuse_utils.core.lru import LRU
 from reuse_utils.core.workers import cpu_workers, map_workers, seeded_rng
 
-__all__ = ["Accel", "autocast", "describe_device", "get_device", "seed_everything", "check_seed",
+__all__ = ["Accel", "autocast", "describe_device", "device_share", "get_device", "seed_everything", "check_seed",
            "derive_seed", "stable_hash", "tensors_digest", "atomic_torch_save", "atomic_write_bytes", "atomic_write_json",
            "atomic_write_text", "LRU", "cpu_workers", "map_workers", "seeded_rng"]

@@ -19,7 +19,26 @@ import torch
 from reuse_utils.core.ids import check_seed
 from reuse_utils.core.workers import RNG_LOCK
 
-__all__ = ["get_device", "seed_everything", "autocast", "describe_device", "Accel"]
+__all__ = ["get_device", "seed_everything", "autocast", "describe_device", "Accel", "device_share", "SHARE_ENV"]
+
+SHARE_ENV = "REUSE_DEVICE_SHARE"  #: environment variable: this process's share of the device's memory
+
+
+def device_share() -> float:
+    """This process's share of its device's memory, in (0, 1]: ``$REUSE_DEVICE_SHARE`` (set by the
+    reproduce runner for kernels that run side by side: 1 / lanes), else 1. Memory budgets (group
+    sizes, the activation cache) take at most this share of the device. ``ValueError`` naming the
+    variable for a value outside (0, 1]."""
+    raw = os.environ.get(SHARE_ENV, "").strip()
+    if not raw:
+        return 1.0
+    try:
+        share = float(raw)
+    except ValueError:
+        share = float("nan")
+    if not 0.0 < share <= 1.0:
+        raise ValueError(f"{SHARE_ENV} must be a fraction in (0, 1]; got {raw!r}")
+    return share
 
 
 def _mps_available() -> bool:

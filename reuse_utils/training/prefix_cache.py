@@ -15,20 +15,29 @@ from collections.abc import Callable, Hashable
 
 import torch
 
+from reuse_utils.core.device import device_share
+
 __all__ = ["PrefixCache", "free_memory_bytes"]
 
 
 def free_memory_bytes(device: torch.device) -> int:
-    """Free memory of ``device`` in bytes (CUDA: free VRAM; otherwise available RAM)."""
+    """Memory of ``device`` this process may still take, in bytes. CUDA: the free VRAM, at most its
+    :func:`~reuse_utils.core.device.device_share` of the total less what this process already holds
+    (reserved by torch's allocator); otherwise the available RAM times that share. With one process
+    (share 1) this is the free VRAM or the available RAM."""
+    share = device_share()
     if device.type == "cuda":
-        free, _ = torch.cuda.mem_get_info(device)
+        free, total = torch.cuda.mem_get_info(device)
+        if share < 1.0:
+            free = min(free, max(0, int(share * total) - torch.cuda.memory_reserved(device)))
         return int(free)
     try:
         import psutil
 
-        return int(psutil.virtual_memory().available)
+        available = psutil.virtual_memory().available
     except ImportError:  # pragma: no cover - psutil ships with jupyter
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return int(share * available)
 
 
 class PrefixCache:

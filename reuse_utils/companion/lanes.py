@@ -1,0 +1,168 @@
+"""Notebooks side by side: which notebook waits for which, and in what order they start.
+
+A notebook says what it reuses in its metadata, ``{"reuse_utils": {"needs": [...]}}`` (in the paired
+``.py`` source: the ``reuse_utils:`` key of the jupytext header), each entry an earlier notebook's
+stem or ``NN`` prefix: 04 reuses the Alices that 03 trains, so 04 *needs* 03 and starts only after
+03 has finished (done or failed — a failed 03 leaves 04 to train what it lacks itself, as a
+one-at-a-time run does). A notebook without the key needs every earlier notebook (the safe
+default: one at a time in numbered order). Needs on notebooks outside the run (``--only``) are met.
+
+With ``jobs`` lanes the runner keeps up to ``jobs`` kernels busy. When a lane frees, it starts the
+ready notebook with the **longest remaining path** — its own expected seconds plus the longest chain
+of notebooks that wait on it — so the chain that decides the wall time starts first (critical-path
+list scheduling); ties go in numbered order. Expected seconds come from the folder's previous run of
+the same preset; a notebook it did not run counts as the median of those it did (1 each without
+one). Every kernel keeps its default torch thread count, so each notebook's numbers equal its
+one-at-a-time run's (the CPU's float results depend on the thread count); lanes only overlap them.
+Lanes pay where one kernel leaves cores or the accelerator idle; on 2 CPU cores, where a `quick`
+kernel already keeps 1.76 of them busy, they gained nothing (measured: see the README).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["notebook_needs", "dependency_graph", "remaining_path", "start_order", "run_lanes", "Outcome",
+           "METADATA_KEY"]
+
+METADATA_KEY = "reuse_utils"  #: notebook metadata key holding ``{"needs": [...]}``
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one notebook: ``state`` (``done`` or ``failed``), wall ``seconds``, its kernel's
+    CPU seconds (None where the platform does not say) and the lines to print about it."""
+
+    name: str
+    state: str
+    seconds: float
+    cpu_seconds: float | None
+    lines: tuple[str, ...] = ()
+
+
+def notebook_needs(path: Path) -> list[str] | None:
+    """The ``needs`` list in ``path``'s metadata (None when the notebook does not say)."""
+    meta = json.loads(Path(path).read_text()).get("metadata", {}).get(METADATA_KEY, {})
+    needs = meta.get("needs") if isinstance(meta, dict) else None
+    if needs is None:
+        return None
+    if not isinstance(needs, list) or not all(isinstance(n, str) for n in needs):
+        raise ValueError(f"{Path(path).name}: metadata {METADATA_KEY}.needs must be a list of notebook names; "
+                         f"got {needs!r}")
+    return needs
+
+
+def dependency_graph(notebooks: list[Path], declared: Mapping[str, list[str] | None] | None = None,
+                     universe: list[Path] | None = None) -> dict[str, set[str]]:
+    """``{notebook name: names it waits for}`` among ``notebooks`` (in numbered order).
+
+    ``declared`` maps a name to its needs (default: read with :func:`notebook_needs`); ``universe``
+    is every notebook of the folder (default: ``notebooks``), against which needs are checked: a need
+    must name an *earlier* notebook of it (``ValueError`` otherwise, naming both). Needs outside
+    ``notebooks`` are dropped (a partial run); undeclared needs are every earlier notebook of the run."""
+    universe = universe or notebooks
+    position = {p.name: i for i, p in enumerate(universe)}
+    in_run = {p.name for p in notebooks}
+    graph: dict[str, set[str]] = {}
+    for nb in notebooks:
+        needs = declared[nb.name] if declared is not None else notebook_needs(nb)
+        if needs is None:
+            graph[nb.name] = {p.name for p in notebooks if position[p.name] < position[nb.name]}
+            continue
+        wanted = set()
+        for need in needs:
+            hits = [p.name for p in universe if need in (p.stem, p.name, p.name[:2])]
+            if not hits or position[hits[0]] >= position[nb.name]:
+                raise ValueError(f"{nb.name}: needs {need!r}, which is not an earlier notebook of "
+                                 f"{[p.stem for p in universe if position[p.name] < position[nb.name]]}")
+            wanted.add(hits[0])
+        graph[nb.name] = wanted & in_run
+    return graph
+
+
+def remaining_path(graph: Mapping[str, set[str]], expected: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Each notebook's longest remaining path in expected seconds: its own plus the longest over the
+    notebooks that wait on it (``expected`` seconds per name; a name it lacks counts as the median of
+    those it has, or 1 when it has none)."""
+    expected = dict(expected or {})
+    unknown = statistics.median(expected.values()) if expected else 1.0
+    waiters = {name: [m for m, needs in graph.items() if name in needs] for name in graph}
+    memo: dict[str, float] = {}
+
+    def path(name: str) -> float:
+        if name not in memo:
+            own = float(expected.get(name, unknown))
+            memo[name] = own + max((path(m) for m in waiters[name]), default=0.0)
+        return memo[name]
+
+    return {name: path(name) for name in graph}
+
+
+def start_order(graph: Mapping[str, set[str]], finished: set[str], started: set[str],
+                priority: Mapping[str, float]) -> list[str]:
+    """The notebooks ready to start (every need finished, not yet started), highest priority first,
+    ties in numbered order."""
+    ready = [n for n in graph if n not in started and graph[n] <= finished]
+    return sorted(ready, key=lambda n: (-priority[n], n))
+
+
+class _InProcess(Executor):
+    """An executor that runs each job at once in this process (one lane: no pool, no pickling)."""
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(exc)
+        return future
+
+
+def run_lanes(graph: Mapping[str, set[str]], work: Callable[[str], Outcome], jobs: int, *,
+              expected: Mapping[str, float] | None = None, env: Mapping[str, str] | None = None,
+              on_start: Callable[[str], None] | None = None) -> Iterator[Outcome]:
+    """Run ``work(name)`` for every notebook of ``graph``, at most ``jobs`` at once, each after its
+    needs; yields each :class:`Outcome` as it finishes. ``jobs = 1`` runs in this process in numbered
+    order; more run in worker processes, longest remaining path first (:func:`start_order`) (``work`` must then be picklable),
+    whose environment gets ``env`` on top of this one's (this process's is left as it is; the
+    kernels they start inherit it). ``ValueError`` for ``jobs`` < 1."""
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be an integer ≥ 1; got {jobs!r}")
+    # one lane: numbered order (the order cannot change its wall time); more: longest chain first
+    priority = remaining_path(graph, expected) if jobs > 1 else dict.fromkeys(graph, 0.0)
+    finished: set[str] = set()
+    started: set[str] = set()
+    pool: Executor = _InProcess() if jobs == 1 else _spawn_pool(min(jobs, max(1, len(graph))), dict(env or {}))
+    running: dict[Future, str] = {}
+    try:
+        while len(finished) < len(graph):
+            for name in start_order(graph, finished, started, priority)[: jobs - len(running)]:
+                started.add(name)
+                if on_start is not None:
+                    on_start(name)
+                running[pool.submit(work, name)] = name
+            if not running:  # cannot happen for a graph whose needs point to earlier notebooks
+                raise RuntimeError(f"no notebook can start; waiting: {sorted(set(graph) - started)}")
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: running[f]):
+                finished.add(running.pop(future))
+                yield future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _set_environment(env: dict[str, str]) -> None:
+    os.environ.update(env)
+
+
+def _spawn_pool(workers: int, env: dict[str, str]) -> ProcessPoolExecutor:
+    import multiprocessing
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_set_environment, initargs=(env,))
