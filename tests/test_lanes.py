@@ -144,6 +144,8 @@ def test_two_lanes_overlap_independent_notebooks_and_keep_needs(tmp_path, monkey
     run = load_run(results)
     assert run["jobs"] == 2 and run["state"] == "complete" and set(run["seconds"]) == set(run["notebooks"])
     assert all(state == "done" for state in run["notebooks"].values())
+    assert list(run["seconds"]) == sorted(run["seconds"])  # in notebook order, whatever order they finished in
+    assert "(2 notebooks side by side at most)" in (results / "report.html").read_text()
 
 
 def test_lane_environment(monkeypatch):

@@ -129,9 +129,9 @@ def run_lanes(graph: Mapping[str, set[str]], work: Callable[[str], Outcome], job
               on_start: Callable[[str], None] | None = None) -> Iterator[Outcome]:
     """Run ``work(name)`` for every notebook of ``graph``, at most ``jobs`` at once, each after its
     needs; yields each :class:`Outcome` as it finishes. ``jobs = 1`` runs in this process in numbered
-    order; more run in worker processes, longest remaining path first (:func:`start_order`) (``work`` must then be picklable),
-    whose environment gets ``env`` on top of this one's (this process's is left as it is; the
-    kernels they start inherit it). ``ValueError`` for ``jobs`` < 1."""
+    order. More run in spawned worker processes (``work`` must be picklable), the longest remaining
+    path first (:func:`start_order`); the workers' environment is this one's plus ``env`` (this
+    process's own is left as it is; the kernels they start inherit it). ``ValueError`` for ``jobs`` < 1."""
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be an integer ≥ 1; got {jobs!r}")
     # one lane: numbered order (the order cannot change its wall time); more: longest chain first

@@ -101,9 +101,11 @@ def write_report(results: str | Path, *, preset: str, dataset: str | None, devic
         return ("<table><tr><th>claim</th><th>result</th><th>statement / operationalisation</th><th>effect</th>"
                 f"<th>95% CI</th><th>p</th><th>n</th><th>test</th><th>dataset</th><th>notebook</th></tr>{rows}</table>")
 
+    jobs = run.get("jobs") or 1
+    lanes = f" ({jobs} notebooks side by side at most)" if jobs > 1 else ""
     figs = _figures_by_notebook(root)
     nbs = "".join(f"<li>{html.escape(n)} — {t:.0f} s (rendered as <code>notebooks/{html.escape(Path(n).stem)}.html"
-                  f"</code> beside this report)</li>" for n, t in timings.items())
+                  f"</code> beside this report)</li>" for n, t in sorted(timings.items()))
     vers = "".join(f"<li>{html.escape(k)} {html.escape(v)}</li>" for k, v in _versions().items())
     body = f"""<!doctype html><html><head><meta charset='utf-8'>
 <title>Reproduction report — task and feature correlations in model reuse</title>
@@ -117,7 +119,7 @@ pre-trained models</em> (UniReps / PMLR 322, 2026) — runnable companion.</p>
 {warn}<ul><li>run state: <b>{state}</b> (started {html.escape(str(run.get("started")))}, finished
 {html.escape(str(run.get("finished")))}); commit {html.escape(str(run.get("commit", "unknown")))}; code version
 {html.escape(str(run.get("code_version", "?")))}</li><li>preset: <b>{html.escape(preset)}</b></li><li>dataset: <b>{html.escape(_resolved_dataset(preset, dataset))}</b></li>
-<li>device: {html.escape(dev)}</li><li>wall time: {wall_seconds / 60:.1f} min</li>
+<li>device: {html.escape(dev)}</li><li>wall time: {wall_seconds / 60:.1f} min{lanes}</li>
 <li>written: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}</li></ul>
 <h2>Claims of the study as operationalised here</h2>
 <p>Each claim of the paper is turned into a test stated below (the seed — in the case studies the task — is the

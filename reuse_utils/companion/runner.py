@@ -207,8 +207,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--timeout must be ≥ 0 seconds; got {args.timeout}")
     try:
         notebooks = select_notebooks(list_notebooks(args.notebooks), args.only)
-        resolve_jobs(args.jobs, len(notebooks))
-        dependency_graph(notebooks, universe=list_notebooks(args.notebooks))
+        jobs = resolve_jobs(args.jobs, len(notebooks))
+        graph = dependency_graph(notebooks, universe=list_notebooks(args.notebooks))
     except ValueError as exc:
         ap.error(str(exc))
     results: Path = args.results
@@ -226,8 +226,6 @@ def main(argv: list[str] | None = None) -> int:
            "notebooks": {nb.name: "pending" for nb in notebooks}}
     save_run(results, run)
     params = notebook_parameters(args.preset, args.dataset, args.device, results)
-    graph = dependency_graph(notebooks, universe=list_notebooks(args.notebooks))
-    jobs = resolve_jobs(args.jobs, len(notebooks))
     run["jobs"] = jobs
     env = lane_environment(jobs)
     if jobs > 1:
@@ -250,11 +248,11 @@ def main(argv: list[str] | None = None) -> int:
         for line in out.lines:
             print(line, flush=True)
         timings[out.name] = out.seconds
-        run["seconds"] = {name: round(sec, 1) for name, sec in timings.items()}
+        run["seconds"] = {name: round(timings[name], 1) for name in sorted(timings)}
         busy = ""
         if out.cpu_seconds is not None:
             cpu_seconds[out.name] = out.cpu_seconds
-            run["cpu_seconds"] = {name: round(sec, 1) for name, sec in cpu_seconds.items()}
+            run["cpu_seconds"] = {name: round(cpu_seconds[name], 1) for name in sorted(cpu_seconds)}
             busy = f", {out.cpu_seconds / max(out.seconds, 1e-9):.2f} cores busy"
         print(f"[reproduce] {out.name} {out.state} in {out.seconds:.0f} s{busy} "
               f"({len(timings)}/{len(notebooks)}; elapsed {time.time() - t0:.0f} s)", flush=True)
