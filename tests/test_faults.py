@@ -250,12 +250,14 @@ def toy_notebooks(tmp_path):
     return nbs
 
 
-def test_failing_notebook_is_named_and_the_run_marked(toy_notebooks, tmp_path, capsys):
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_failing_notebook_is_named_and_the_run_marked(toy_notebooks, tmp_path, capsys, jobs):
+    """One lane or two (the failure is caught in the lane's worker process and reported here)."""
     results = tmp_path / "res"
     results.mkdir()
     (results / "report.html").write_text("an old report")
     code = runner.main(["--preset", "smoke", "--notebooks", str(toy_notebooks), "--results", str(results),
-                        "--device", "cpu"])
+                        "--device", "cpu", "--jobs", jobs])
     out = capsys.readouterr().out
     assert code == 1
     assert "[reproduce] FAILED 02_boom.ipynb: cell" in out and "RuntimeError: the cell blew up" in out
