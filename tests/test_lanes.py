@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -190,3 +194,52 @@ def test_free_vram_is_capped_by_the_share(monkeypatch):
     assert free_memory_bytes(torch.device("cuda")) == 30 * gib
     monkeypatch.setenv(SHARE_ENV, "0.1")
     assert free_memory_bytes(torch.device("cuda")) == 0
+
+
+def _sleeping_notebook(path: Path, pid_file: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("preset = 'x'\nresults_dir = '.'", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+                                          "time.sleep(120)")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["reuse_utils"] = {"needs": []}
+    nbformat.write(nb, path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_sigterm_stops_the_run_and_still_writes_the_report(tmp_path, jobs):
+    """What `timeout` does to a run that is too long (the GPU run of the `paper` preset): the running
+    notebook is marked stopped, the run `stopped`, the report written, the kernel gone; exit 143."""
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _stamping_notebook(nbs / "01_fast.ipynb", [])
+    _sleeping_notebook(nbs / "02_slow.ipynb", tmp_path / "kernel.pid")
+    results = tmp_path / "res"
+    proc = subprocess.Popen([sys.executable, "-m", "reuse_utils.companion.runner", "--preset", "smoke", "--notebooks",
+                             str(nbs), "--results", str(results), "--jobs", jobs, "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 120
+    while not (tmp_path / "kernel.pid").exists() or not (results / "01_fast.json").exists():
+        assert proc.poll() is None and time.time() < deadline, proc.stdout.read() if proc.poll() is not None else ""
+        time.sleep(0.2)
+    kernel = int((tmp_path / "kernel.pid").read_text())
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 143, out
+    run = load_run(results)
+    assert run["state"] == "stopped" and run["notebooks"]["02_slow.ipynb"] == "stopped", run
+    assert "[reproduce] stopped (Stopped)" in out
+    assert "This run is <b>stopped</b>" in (results / "report.html").read_text()
+    deadline = time.time() + 15  # ipykernel leaves within about a second of its parent
+    while _alive(kernel) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not _alive(kernel), "the stopped notebook's kernel is still running"

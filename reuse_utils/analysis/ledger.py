@@ -10,7 +10,7 @@ claim of another preset drops the old ones (with a warning) instead of mixing th
 The *run manifest* ``<results>/run.json`` (written by the reproduce runner, :func:`save_run`) says
 which run produced the folder: preset, dataset, device, code version, commit, start and end, each
 notebook's state, and the run's ``state`` (``running``, ``complete``, ``partial`` — only some
-notebooks were run — or ``failed``).
+notebooks were run —, ``failed``, or ``stopped`` — the runner was interrupted, by SIGTERM or Ctrl-C).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from reuse_utils.core.io import atomic_write_json
 __all__ = ["record_claim", "load_claims", "claims_table", "CLAIM_IDS", "reset_claims", "load_run", "save_run",
            "write_claims_file", "RUN_STATES", "RESULT_FIELDS"]
 
-RUN_STATES = ("running", "complete", "partial", "failed")
+RUN_STATES = ("running", "complete", "partial", "failed", "stopped")
 RESULT_FIELDS = ("statement", "operationalisation", "test", "unit", "n", "effect", "ci", "p_value", "passed")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 

@@ -140,6 +140,7 @@ def run_lanes(graph: Mapping[str, set[str]], work: Callable[[str], Outcome], job
     started: set[str] = set()
     pool: Executor = _InProcess() if jobs == 1 else _spawn_pool(min(jobs, max(1, len(graph))), dict(env or {}))
     running: dict[Future, str] = {}
+    completed = False
     try:
         while len(finished) < len(graph):
             for name in start_order(graph, finished, started, priority)[: jobs - len(running)]:
@@ -149,12 +150,28 @@ def run_lanes(graph: Mapping[str, set[str]], work: Callable[[str], Outcome], job
                 running[pool.submit(work, name)] = name
             if not running:  # cannot happen for a graph whose needs point to earlier notebooks
                 raise RuntimeError(f"no notebook can start; waiting: {sorted(set(graph) - started)}")
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            done: set[Future] = set()
+            while not done:  # short waits: a signal handler that raises gets its turn in between
+                done, _ = wait(running, timeout=1.0, return_when=FIRST_COMPLETED)
             for future in sorted(done, key=lambda f: running[f]):
                 finished.add(running.pop(future))
                 yield future.result()
+        completed = True
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if not completed:  # stopped (an exception, or the caller closed us): do not wait for the lanes
+            _terminate_workers(pool)
+        pool.shutdown(wait=completed, cancel_futures=True)
+
+
+def _terminate_workers(pool: Executor) -> None:
+    """End a process pool's workers now (their kernels follow: ipykernel exits when its parent
+    process is gone). ``ProcessPoolExecutor.terminate_workers`` exists from Python 3.14; before,
+    the pool's process table."""
+    if hasattr(pool, "terminate_workers"):
+        pool.terminate_workers()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
 
 
 def _set_environment(env: dict[str, str]) -> None:

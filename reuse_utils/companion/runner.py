@@ -8,7 +8,9 @@ are arguments (default: ``notebooks`` and ``results`` in the working directory);
 through the package's install location. The run's state is kept in ``<results>/run.json``
 (:func:`reuse_utils.analysis.ledger.save_run`) and shown in ``claims.json`` and the report; a
 failing notebook is named in one line with its cell and error, the others still run, and the exit
-code is 1. The HTML copy of an executed notebook is best effort: when nbconvert cannot render it
+code is 1. On SIGTERM (e.g. ``timeout``) or Ctrl-C the runner stops the running notebooks, marks
+them ``stopped`` and the run ``stopped``, still writes the report of what finished and exits 143
+(130 for Ctrl-C). The HTML copy of an executed notebook is best effort: when nbconvert cannot render it
 (e.g. its templates are not installed), the notebook still counts as done and one line says why.
 ``run.json`` also holds each notebook's seconds and its kernel's CPU seconds (user + system; CPU
 seconds / seconds = how many cores it kept busy on average). ``--jobs N`` runs up to N notebooks
@@ -19,9 +21,12 @@ processes; one lane (the default) runs them in this process in numbered order.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -121,6 +126,28 @@ def failure_line(nb: Path, exc: Exception) -> str:
     cell = getattr(exc, "exec_count", None) or getattr(exc, "cell_index", None)
     ename, evalue = getattr(exc, "ename", type(exc).__name__), getattr(exc, "evalue", str(exc))
     return f"[reproduce] FAILED {nb.name}: cell {cell if cell is not None else '?'} raised {ename}: {first_line(evalue)}"
+
+
+class Stopped(BaseException):
+    """The runner received SIGTERM (e.g. from ``timeout``): stop, record what ran, write the report."""
+
+
+@contextlib.contextmanager
+def stop_on_sigterm():
+    """While inside, SIGTERM raises :class:`Stopped` in the main thread (elsewhere: nothing changes);
+    the previous handler is restored on exit."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Stopped(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def resolve_jobs(jobs: str | int, n_notebooks: int) -> int:
@@ -241,29 +268,42 @@ def main(argv: list[str] | None = None) -> int:
         save_run(results, run)
         print(f"[reproduce] {name} (preset={args.preset}) ...", flush=True)
 
-    for out in run_lanes(graph, work, jobs, expected=expected, env=env, on_start=started):
-        run["notebooks"][out.name] = out.state
-        if out.state == "failed":
-            failed.append(out.name)
-        for line in out.lines:
-            print(line, flush=True)
-        timings[out.name] = out.seconds
-        run["seconds"] = {name: round(timings[name], 1) for name in sorted(timings)}
-        busy = ""
-        if out.cpu_seconds is not None:
-            cpu_seconds[out.name] = out.cpu_seconds
-            run["cpu_seconds"] = {name: round(cpu_seconds[name], 1) for name in sorted(cpu_seconds)}
-            busy = f", {out.cpu_seconds / max(out.seconds, 1e-9):.2f} cores busy"
-        print(f"[reproduce] {out.name} {out.state} in {out.seconds:.0f} s{busy} "
-              f"({len(timings)}/{len(notebooks)}; elapsed {time.time() - t0:.0f} s)", flush=True)
-        save_run(results, run)
-    run.update(state="failed" if failed else "partial" if args.only else "complete",
-               finished=time.strftime("%Y-%m-%d %H:%M:%S %Z"), wall_seconds=time.time() - t0)
+    stopped = None
+    with stop_on_sigterm(), contextlib.closing(run_lanes(graph, work, jobs, expected=expected, env=env,
+                                                         on_start=started)) as outcomes:
+        try:
+            for out in outcomes:
+                run["notebooks"][out.name] = out.state
+                if out.state == "failed":
+                    failed.append(out.name)
+                for line in out.lines:
+                    print(line, flush=True)
+                timings[out.name] = out.seconds
+                run["seconds"] = {name: round(timings[name], 1) for name in sorted(timings)}
+                busy = ""
+                if out.cpu_seconds is not None:
+                    cpu_seconds[out.name] = out.cpu_seconds
+                    run["cpu_seconds"] = {name: round(cpu_seconds[name], 1) for name in sorted(cpu_seconds)}
+                    busy = f", {out.cpu_seconds / max(out.seconds, 1e-9):.2f} cores busy"
+                print(f"[reproduce] {out.name} {out.state} in {out.seconds:.0f} s{busy} "
+                      f"({len(timings)}/{len(notebooks)}; elapsed {time.time() - t0:.0f} s)", flush=True)
+                save_run(results, run)
+        except (Stopped, KeyboardInterrupt) as exc:
+            stopped = exc
+    if stopped is not None:
+        halted = [name for name, state in run["notebooks"].items() if state == "running"]
+        run["notebooks"].update(dict.fromkeys(halted, "stopped"))
+        print(f"[reproduce] stopped ({type(stopped).__name__}) after {time.time() - t0:.0f} s; "
+              f"{', '.join(halted) or 'no notebook'} stopped, the others' state is kept", flush=True)
+    run.update(state="stopped" if stopped is not None else "failed" if failed else "partial" if args.only
+               else "complete", finished=time.strftime("%Y-%m-%d %H:%M:%S %Z"), wall_seconds=time.time() - t0)
     save_run(results, run)
     path = write_report(results, preset=args.preset, dataset=args.dataset, device=args.device,
                         timings=timings, wall_seconds=time.time() - t0)
     print(f"[reproduce] report: {path} (run {run['state']})")
     print(f"[reproduce] all notebooks done in {time.time() - t0:.0f} s")
+    if stopped is not None:
+        return 130 if isinstance(stopped, KeyboardInterrupt) else 128 + signal.SIGTERM
     if failed:
         print(f"[reproduce] {len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1
