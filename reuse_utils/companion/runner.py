@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     path = write_report(results, preset=args.preset, dataset=args.dataset, device=args.device,
                         timings=timings, wall_seconds=time.time() - t0)
     print(f"[reproduce] report: {path} (run {run['state']})")
-    print(f"[reproduce] all notebooks done in {time.time() - t0:.0f} s")
+    print(f"[reproduce] {'stopped' if stopped is not None else 'all notebooks done'} in {time.time() - t0:.0f} s")
     if stopped is not None:
         return 130 if isinstance(stopped, KeyboardInterrupt) else 128 + signal.SIGTERM
     if failed:
