@@ -243,3 +243,26 @@ def test_sigterm_stops_the_run_and_still_writes_the_report(tmp_path, jobs):
     while _alive(kernel) and time.time() < deadline:
         time.sleep(0.2)
     assert not _alive(kernel), "the stopped notebook's kernel is still running"
+
+
+def test_a_lane_whose_worker_dies_fails_its_notebook_not_the_runner(tmp_path, capsys):
+    """The kernel kills its own parent (the lane's worker process): the notebook is named as failed,
+    the run marked failed and the report written, instead of a traceback and a run left `running`."""
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("preset = 'x'\nresults_dir = '.'", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("import os, signal, time\nos.kill(os.getppid(), signal.SIGKILL)\n"
+                                          "time.sleep(30)")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["reuse_utils"] = {"needs": []}
+    nbformat.write(nb, nbs / "01_doomed.ipynb")
+    _stamping_notebook(nbs / "02_fine.ipynb", [])
+    results = tmp_path / "res"
+    code = runner.main(["--preset", "smoke", "--notebooks", str(nbs), "--results", str(results), "--jobs", "2",
+                        "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 1 and "FAILED 01_doomed.ipynb: the lanes' worker pool broke, a worker process died" in out
+    run = load_run(results)
+    assert run["state"] == "failed" and run["notebooks"]["01_doomed.ipynb"] == "failed"
+    assert (results / "report.html").exists()

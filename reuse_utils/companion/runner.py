@@ -28,6 +28,7 @@ import signal
 import sys
 import threading
 import time
+from concurrent.futures import BrokenExecutor
 from pathlib import Path
 
 from reuse_utils.analysis.ledger import load_run, reset_claims, save_run
@@ -290,6 +291,12 @@ def main(argv: list[str] | None = None) -> int:
                 save_run(results, run)
         except (Stopped, KeyboardInterrupt) as exc:
             stopped = exc
+        except BrokenExecutor as exc:  # a lane's worker process died (not its kernel: that is a failed notebook)
+            lost = [name for name, state in run["notebooks"].items() if state == "running"]
+            for name in lost:
+                run["notebooks"][name] = "failed"
+                failed.append(name)
+                print(f"[reproduce] FAILED {name}: the lanes' worker pool broke, a worker process died ({type(exc).__name__}); the run ends here", flush=True)
     if stopped is not None:
         halted = [name for name, state in run["notebooks"].items() if state == "running"]
         run["notebooks"].update(dict.fromkeys(halted, "stopped"))
