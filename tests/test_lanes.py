@@ -20,6 +20,7 @@ from reuse_utils.companion.lanes import (
     Outcome,
     dependency_graph,
     notebook_needs,
+    planned_schedule,
     remaining_path,
     run_lanes,
     start_order,
@@ -83,6 +84,20 @@ def test_the_longest_remaining_path_starts_first():
     assert start_order(graph, {"03"}, {"01", "03"}, remaining_path(graph)) == ["04", "02"]
     partial = remaining_path(graph, {"01": 100.0, "03": 10.0, "04": 30.0})  # 02 and 05 unknown: median 30
     assert partial["02"] == 30.0 and partial["03"] == 70.0
+
+
+def test_planned_schedule():
+    graph = {"01": set(), "02": set(), "03": set(), "04": {"03"}, "05": {"04"}}
+    secs = {"01": 70.0, "02": 70.0, "03": 130.0, "04": 140.0, "05": 80.0}
+    one = planned_schedule(graph, 1, secs)
+    assert [n for n, _ in sorted(one.items(), key=lambda kv: kv[1])] == ["01", "02", "03", "04", "05"]
+    assert max(end for _, end in one.values()) == 490.0  # one lane: the sum
+    two = planned_schedule(graph, 2, secs)
+    assert two["03"] == (0.0, 130.0) and two["05"] == (270.0, 350.0)  # the chain first, the rest beside it
+    assert max(end for _, end in two.values()) == 350.0
+    assert all(two[n][0] >= max((two[m][1] for m in graph[n]), default=0.0) for n in graph)  # needs kept
+    with pytest.raises(ValueError, match="jobs must be an integer ≥ 1"):
+        planned_schedule(graph, 0, secs)
 
 
 def test_one_lane_runs_in_this_process_in_numbered_order():

@@ -28,8 +28,8 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExe
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["notebook_needs", "dependency_graph", "remaining_path", "start_order", "run_lanes", "Outcome",
-           "METADATA_KEY"]
+__all__ = ["notebook_needs", "dependency_graph", "remaining_path", "start_order", "planned_schedule", "run_lanes",
+           "Outcome", "METADATA_KEY"]
 
 METADATA_KEY = "reuse_utils"  #: notebook metadata key holding ``{"needs": [...]}``
 
@@ -110,6 +110,32 @@ def start_order(graph: Mapping[str, set[str]], finished: set[str], started: set[
     ties in numbered order."""
     ready = [n for n in graph if n not in started and graph[n] <= finished]
     return sorted(ready, key=lambda n: (-priority[n], n))
+
+
+def planned_schedule(graph: Mapping[str, set[str]], jobs: int,
+                     expected: Mapping[str, float] | None = None) -> dict[str, tuple[float, float]]:
+    """``{name: (start, end)}`` in expected seconds when ``jobs`` lanes follow :func:`run_lanes`'s rule
+    and every notebook takes its ``expected`` seconds (unknown: the median, as in
+    :func:`remaining_path`). A lower bound on the wall time of the real run: notebooks side by side
+    share cores and the accelerator, which this plan does not model."""
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be an integer ≥ 1; got {jobs!r}")
+    known = dict(expected or {})
+    unknown = statistics.median(known.values()) if known else 1.0
+    priority = remaining_path(graph, known) if jobs > 1 else dict.fromkeys(graph, 0.0)
+    plan: dict[str, tuple[float, float]] = {}
+    finished: set[str] = set()
+    running: dict[str, float] = {}  # name -> end
+    now = 0.0
+    while len(finished) < len(graph):
+        for name in start_order(graph, finished, set(plan), priority)[: jobs - len(running)]:
+            end = now + float(known.get(name, unknown))
+            plan[name], running[name] = (now, end), end
+        now = min(running.values())
+        for name in sorted(n for n, end in running.items() if end == now):
+            finished.add(name)
+            del running[name]
+    return plan
 
 
 class _InProcess(Executor):

@@ -32,7 +32,7 @@ from concurrent.futures import BrokenExecutor
 from pathlib import Path
 
 from reuse_utils.analysis.ledger import load_run, reset_claims, save_run
-from reuse_utils.companion.lanes import Outcome, dependency_graph, run_lanes
+from reuse_utils.companion.lanes import Outcome, dependency_graph, planned_schedule, run_lanes
 from reuse_utils.companion.report import write_report
 from reuse_utils.core.device import SHARE_ENV
 from reuse_utils.core.io import atomic_write_text
@@ -257,7 +257,12 @@ def main(argv: list[str] | None = None) -> int:
     run["jobs"] = jobs
     env = lane_environment(jobs)
     if jobs > 1:
-        print(f"[reproduce] {jobs} lanes: up to {jobs} notebooks at once, each after the ones it needs", flush=True)
+        bound = ""
+        if expected:  # what the previous run's timings allow at best (lanes share cores and the GPU)
+            plan = planned_schedule(graph, jobs, expected)
+            bound = f"; at best {max(end for _, end in plan.values()):.0f} s by the previous run's timings"
+        print(f"[reproduce] {jobs} lanes: up to {jobs} notebooks at once, each after the ones it needs{bound}",
+              flush=True)
     work = functools.partial(run_one, folder=args.notebooks, out_dir=results / "notebooks", parameters=params,
                              timeout=args.timeout or None, progress=not args.quiet and jobs == 1)
     t0 = time.time()
