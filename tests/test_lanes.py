@@ -229,6 +229,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and process checks")
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_sigterm_stops_the_run_and_still_writes_the_report(tmp_path, jobs):
     """What `timeout` does to a run that is too long (the GPU run of the `paper` preset): the running
@@ -260,6 +261,7 @@ def test_sigterm_stops_the_run_and_still_writes_the_report(tmp_path, jobs):
     assert not _alive(kernel), "the stopped notebook's kernel is still running"
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_a_lane_whose_worker_dies_fails_its_notebook_not_the_runner(tmp_path, capsys):
     """The kernel kills its own parent (the lane's worker process): the notebook is named as failed,
     the run marked failed and the report written, instead of a traceback and a run left `running`."""
