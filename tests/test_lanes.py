@@ -64,6 +64,18 @@ def test_needs_must_be_a_list_of_names(tmp_path):
     nb.metadata.pop("reuse_utils")
     nbformat.write(nb, path)
     assert notebook_needs(path) is None
+    path.write_text("{ not json")
+    with pytest.raises(ValueError, match=r"01_x.ipynb: cannot read the notebook's metadata"):
+        notebook_needs(path)
+
+
+def test_previous_seconds_ignore_other_presets_and_garbage(tmp_path):
+    (tmp_path / "run.json").write_text(json.dumps({"preset": "quick", "seconds": {"01": 12.5, "02": "x", "03": -1,
+                                                                                   "04": True, "05": 7}}))
+    assert runner.previous_seconds(tmp_path, "quick") == {"01": 12.5, "05": 7.0}
+    assert runner.previous_seconds(tmp_path, "paper") == {}
+    (tmp_path / "run.json").write_text(json.dumps({"preset": "quick", "seconds": [1, 2]}))
+    assert runner.previous_seconds(tmp_path, "quick") == {}
 
 
 def test_the_companion_notebooks_declare_what_they_reuse():

@@ -48,7 +48,11 @@ class Outcome:
 
 def notebook_needs(path: Path) -> list[str] | None:
     """The ``needs`` list in ``path``'s metadata (None when the notebook does not say)."""
-    meta = json.loads(Path(path).read_text()).get("metadata", {}).get(METADATA_KEY, {})
+    try:
+        book = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{Path(path).name}: cannot read the notebook's metadata ({exc})") from exc
+    meta = (book.get("metadata", {}) if isinstance(book, dict) else {}).get(METADATA_KEY, {})
     needs = meta.get("needs") if isinstance(meta, dict) else None
     if needs is None:
         return None

@@ -183,7 +183,11 @@ def previous_seconds(results: Path, preset: str) -> dict[str, float]:
     """Each notebook's seconds in the folder's previous run of ``preset`` (empty when there is none):
     the lanes' guess of what each notebook will take."""
     run = load_run(results) or {}
-    return dict(run.get("seconds") or {}) if run.get("preset") == preset else {}
+    seconds = run.get("seconds") if run.get("preset") == preset else None
+    if not isinstance(seconds, dict):
+        return {}
+    return {name: float(sec) for name, sec in seconds.items()
+            if isinstance(sec, (int, float)) and not isinstance(sec, bool) and sec >= 0}
 
 
 def run_one(name: str, *, folder: Path, out_dir: Path, parameters: dict, timeout: int | None,
