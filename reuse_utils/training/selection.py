@@ -382,8 +382,8 @@ def train_bob_selected(bob: LayeredNet, mode: str, pairs: Pairs, protocol: BobPr
     ``protocol``; returns the Bob (in place) and its :class:`Selection`. ``features``: the frozen
     prefix's activations of ``pairs`` when the caller already has them. ``k = 0`` trains nothing."""
     start = frozen_depth(bob)
-    split_train_val(pairs, protocol.val_fraction)  # too few pairs is an error even when nothing trains
     if start == bob.n_layers:
+        split_train_val(pairs, protocol.val_fraction)  # too few pairs is an error even when nothing trains
         return bob, Selection(lr=float("nan"), epoch=0, val_loss=float("nan"), val_acc=float("nan"), epochs_run=0)
     bob.to(device)
     bf16 = (accel or Accel()).resolve(device).bf16
