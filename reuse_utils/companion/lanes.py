@@ -28,8 +28,8 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExe
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["notebook_needs", "dependency_graph", "remaining_path", "start_order", "planned_schedule", "run_lanes",
-           "Outcome", "METADATA_KEY"]
+__all__ = ["notebooks_named", "notebook_needs", "dependency_graph", "remaining_path", "start_order", "planned_schedule",
+           "run_lanes", "Outcome", "METADATA_KEY"]
 
 METADATA_KEY = "reuse_utils"  #: notebook metadata key holding ``{"needs": [...]}``
 
@@ -44,6 +44,12 @@ class Outcome:
     seconds: float
     cpu_seconds: float | None
     lines: tuple[str, ...] = ()
+
+
+def notebooks_named(name: str, notebooks: list[Path]) -> list[Path]:
+    """The notebooks ``name`` names: a file stem (``03_alice_pretraining``), a file name or an ``NN``
+    prefix — how ``--only`` and ``needs`` name notebooks."""
+    return [p for p in notebooks if name in (p.stem, p.name, p.name[:2])]
 
 
 def notebook_needs(path: Path) -> list[str] | None:
@@ -81,7 +87,7 @@ def dependency_graph(notebooks: list[Path], declared: Mapping[str, list[str] | N
             continue
         wanted = set()
         for need in needs:
-            hits = [p.name for p in universe if need in (p.stem, p.name, p.name[:2])]
+            hits = [p.name for p in notebooks_named(need, universe)]
             if not hits or position[hits[0]] >= position[nb.name]:
                 raise ValueError(f"{nb.name}: needs {need!r}, which is not an earlier notebook of "
                                  f"{[p.stem for p in universe if position[p.name] < position[nb.name]]}")
@@ -94,18 +100,33 @@ def remaining_path(graph: Mapping[str, set[str]], expected: Mapping[str, float] 
     """Each notebook's longest remaining path in expected seconds: its own plus the longest over the
     notebooks that wait on it (``expected`` seconds per name; a name it lacks counts as the median of
     those it has, or 1 when it has none)."""
-    expected = dict(expected or {})
-    unknown = statistics.median(expected.values()) if expected else 1.0
+    seconds = _estimates(graph, expected)
     waiters = {name: [m for m, needs in graph.items() if name in needs] for name in graph}
     memo: dict[str, float] = {}
 
     def path(name: str) -> float:
         if name not in memo:
-            own = float(expected.get(name, unknown))
-            memo[name] = own + max((path(m) for m in waiters[name]), default=0.0)
+            memo[name] = seconds[name] + max((path(m) for m in waiters[name]), default=0.0)
         return memo[name]
 
     return {name: path(name) for name in graph}
+
+
+def _estimates(graph: Mapping[str, set[str]], expected: Mapping[str, float] | None) -> dict[str, float]:
+    """Expected seconds of every notebook of ``graph``: ``expected``'s, else the median of those it
+    has, else 1."""
+    known = dict(expected or {})
+    unknown = statistics.median(known.values()) if known else 1.0
+    return {name: float(known.get(name, unknown)) for name in graph}
+
+
+def _priority(graph: Mapping[str, set[str]], jobs: int, expected: Mapping[str, float] | None) -> dict[str, float]:
+    """The start priority of :func:`run_lanes` and :func:`planned_schedule`: one lane, numbered order
+    (the order cannot change its wall time); more, the longest remaining path first. ``ValueError``
+    for ``jobs`` < 1."""
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be an integer ≥ 1; got {jobs!r}")
+    return remaining_path(graph, expected) if jobs > 1 else dict.fromkeys(graph, 0.0)
 
 
 def start_order(graph: Mapping[str, set[str]], finished: set[str], started: set[str],
@@ -122,18 +143,15 @@ def planned_schedule(graph: Mapping[str, set[str]], jobs: int,
     and every notebook takes its ``expected`` seconds (unknown: the median, as in
     :func:`remaining_path`). A lower bound on the wall time of the real run: notebooks side by side
     share cores and the accelerator, which this plan does not model."""
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ValueError(f"jobs must be an integer ≥ 1; got {jobs!r}")
-    known = dict(expected or {})
-    unknown = statistics.median(known.values()) if known else 1.0
-    priority = remaining_path(graph, known) if jobs > 1 else dict.fromkeys(graph, 0.0)
+    priority = _priority(graph, jobs, expected)
+    seconds = _estimates(graph, expected)
     plan: dict[str, tuple[float, float]] = {}
     finished: set[str] = set()
     running: dict[str, float] = {}  # name -> end
     now = 0.0
     while len(finished) < len(graph):
         for name in start_order(graph, finished, set(plan), priority)[: jobs - len(running)]:
-            end = now + float(known.get(name, unknown))
+            end = now + seconds[name]
             plan[name], running[name] = (now, end), end
         now = min(running.values())
         for name in sorted(n for n, end in running.items() if end == now):
@@ -162,10 +180,7 @@ def run_lanes(graph: Mapping[str, set[str]], work: Callable[[str], Outcome], job
     order. More run in spawned worker processes (``work`` must be picklable), the longest remaining
     path first (:func:`start_order`); the workers' environment is this one's plus ``env`` (this
     process's own is left as it is; the kernels they start inherit it). ``ValueError`` for ``jobs`` < 1."""
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ValueError(f"jobs must be an integer ≥ 1; got {jobs!r}")
-    # one lane: numbered order (the order cannot change its wall time); more: longest chain first
-    priority = remaining_path(graph, expected) if jobs > 1 else dict.fromkeys(graph, 0.0)
+    priority = _priority(graph, jobs, expected)
     finished: set[str] = set()
     started: set[str] = set()
     pool: Executor = _InProcess() if jobs == 1 else _spawn_pool(min(jobs, max(1, len(graph))), dict(env or {}))

@@ -32,7 +32,13 @@ from concurrent.futures import BrokenExecutor
 from pathlib import Path
 
 from reuse_utils.analysis.ledger import load_run, reset_claims, save_run
-from reuse_utils.companion.lanes import Outcome, dependency_graph, planned_schedule, run_lanes
+from reuse_utils.companion.lanes import (
+    Outcome,
+    dependency_graph,
+    notebooks_named,
+    planned_schedule,
+    run_lanes,
+)
 from reuse_utils.companion.report import write_report
 from reuse_utils.core.device import SHARE_ENV
 from reuse_utils.core.io import atomic_write_text
@@ -83,7 +89,7 @@ def select_notebooks(notebooks: list[Path], only: list[str] | None) -> list[Path
         return notebooks
     chosen, unknown = [], []
     for name in only:
-        hits = [p for p in notebooks if name in (p.stem, p.name, p.name[:2])]
+        hits = notebooks_named(name, notebooks)
         (chosen.extend if hits else unknown.append)(hits or name)
     if unknown:
         raise ValueError(f"--only: no notebook named {unknown}; choose from {[p.stem for p in notebooks]}")
