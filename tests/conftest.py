@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import matplotlib
+import nbformat
 import numpy as np
 import pytest
 from PIL import Image
@@ -74,3 +76,23 @@ def oi_root(tmp_path):
             for i in range(n):
                 _jpeg(root / "open_images" / split / cls / f"{cls.lower()}{i}.jpg", value)
     return root
+
+
+def _toy_notebook(path: Path, code: str, needs: list[str] | None = None) -> Path:
+    """A two-cell notebook at ``path``: a ``parameters`` cell (``preset``, ``results_dir``), then
+    ``code``; ``needs`` goes to its ``reuse_utils`` metadata (None: no declaration)."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("preset = 'x'\nresults_dir = '.'", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(code)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    if needs is not None:
+        nb.metadata["reuse_utils"] = {"needs": needs}
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture
+def toy_notebook():
+    """Writes toy notebooks for the runner's tests: ``toy_notebook(path, code, needs=None)``."""
+    return _toy_notebook

@@ -9,7 +9,6 @@ import sys
 import threading
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 import torch
@@ -225,15 +224,6 @@ def test_claims_of_another_preset_are_not_mixed(tmp_path):
 # ----------------------------------------------------------------------------- the runner
 
 
-def _notebook(path: Path, code: str) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("preset = 'x'\nresults_dir = '.'", metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell(code)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    nbformat.write(nb, path)
-
-
 RECORD = ("from reuse_utils.analysis.ledger import record_claim\n"
           "r = dict(statement='s', operationalisation='o', test='t', unit='seed', n=3, effect=0.1, ci=[0, 1], "
           "p_value=0.01, passed=True)\n"
@@ -241,12 +231,12 @@ RECORD = ("from reuse_utils.analysis.ledger import record_claim\n"
 
 
 @pytest.fixture
-def toy_notebooks(tmp_path):
+def toy_notebooks(tmp_path, toy_notebook):
     nbs = tmp_path / "nbs"
     nbs.mkdir()
-    _notebook(nbs / "01_ok.ipynb", RECORD.format(id="C1_ok", nb="01_ok.ipynb"))
-    _notebook(nbs / "02_boom.ipynb", "x = 1\nraise RuntimeError('the cell blew up')")
-    _notebook(nbs / "03_ok.ipynb", RECORD.format(id="C3_ok", nb="03_ok.ipynb"))
+    toy_notebook(nbs / "01_ok.ipynb", RECORD.format(id="C1_ok", nb="01_ok.ipynb"))
+    toy_notebook(nbs / "02_boom.ipynb", "x = 1\nraise RuntimeError('the cell blew up')")
+    toy_notebook(nbs / "03_ok.ipynb", RECORD.format(id="C3_ok", nb="03_ok.ipynb"))
     return nbs
 
 

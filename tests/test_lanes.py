@@ -142,25 +142,20 @@ def test_bad_jobs_are_refused_by_name(bad, tmp_path):
     assert info.value.code == 2
 
 
-def _stamping_notebook(path: Path, needs: list[str] | None) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("preset = 'x'\nresults_dir = '.'", metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell(
-                    "import json, os, time\nt0 = time.time()\ntime.sleep(4)\n"
-                    f"json.dump([t0, time.time(), os.environ.get('{SHARE_ENV}'), os.environ.get('OMP_WAIT_POLICY')], "
-                    f"open(os.path.join(results_dir, '{path.stem}.json'), 'w'))")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    if needs is not None:
-        nb.metadata["reuse_utils"] = {"needs": needs}
-    nbformat.write(nb, path)
+def _stamp(stem: str) -> str:
+    """A cell that sleeps 4 s and writes ``<results_dir>/<stem>.json``: [start, end, the kernel's
+    device share, its OpenMP wait policy]."""
+    return ("import json, os, time\nt0 = time.time()\ntime.sleep(4)\n"
+            f"json.dump([t0, time.time(), os.environ.get('{SHARE_ENV}'), os.environ.get('OMP_WAIT_POLICY')], "
+            f"open(os.path.join(results_dir, '{stem}.json'), 'w'))")
 
 
-def test_two_lanes_overlap_independent_notebooks_and_keep_needs(tmp_path, monkeypatch):
+def test_two_lanes_overlap_independent_notebooks_and_keep_needs(tmp_path, monkeypatch, toy_notebook):
     nbs = tmp_path / "nbs"
     nbs.mkdir()
-    _stamping_notebook(nbs / "01_a.ipynb", [])
-    _stamping_notebook(nbs / "02_b.ipynb", ["01"])
-    _stamping_notebook(nbs / "03_c.ipynb", [])
+    toy_notebook(nbs / "01_a.ipynb", _stamp("01_a"), [])
+    toy_notebook(nbs / "02_b.ipynb", _stamp("02_b"), ["01"])
+    toy_notebook(nbs / "03_c.ipynb", _stamp("03_c"), [])
     monkeypatch.delenv(SHARE_ENV, raising=False)
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
     results = tmp_path / "res"
@@ -223,16 +218,6 @@ def test_free_vram_is_capped_by_the_share(monkeypatch):
     assert free_memory_bytes(torch.device("cuda")) == 0
 
 
-def _sleeping_notebook(path: Path, pid_file: Path) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("preset = 'x'\nresults_dir = '.'", metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell(f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
-                                          "time.sleep(120)")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["reuse_utils"] = {"needs": []}
-    nbformat.write(nb, path)
-
-
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -243,22 +228,24 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and process checks")
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_sigterm_stops_the_run_and_still_writes_the_report(tmp_path, jobs):
+def test_sigterm_stops_the_run_and_still_writes_the_report(tmp_path, jobs, toy_notebook):
     """What `timeout` does to a run that is too long (the GPU run of the `paper` preset): the running
     notebook is marked stopped, the run `stopped`, the report written, the kernel gone; exit 143."""
     nbs = tmp_path / "nbs"
     nbs.mkdir()
-    _stamping_notebook(nbs / "01_fast.ipynb", [])
-    _sleeping_notebook(nbs / "02_slow.ipynb", tmp_path / "kernel.pid")
+    toy_notebook(nbs / "01_fast.ipynb", _stamp("01_fast"), [])
+    pid_file = tmp_path / "kernel.pid"
+    toy_notebook(nbs / "02_slow.ipynb", f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+                                        "time.sleep(120)", [])
     results = tmp_path / "res"
     proc = subprocess.Popen([sys.executable, "-m", "reuse_utils.companion.runner", "--preset", "smoke", "--notebooks",
                              str(nbs), "--results", str(results), "--jobs", jobs, "--quiet"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 120
-    while not (tmp_path / "kernel.pid").exists() or not (results / "01_fast.json").exists():
+    while not pid_file.exists() or not (results / "01_fast.json").exists():
         assert proc.poll() is None and time.time() < deadline, proc.stdout.read() if proc.poll() is not None else ""
         time.sleep(0.2)
-    kernel = int((tmp_path / "kernel.pid").read_text())
+    kernel = int(pid_file.read_text())
     time.sleep(0.5)
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=60)
@@ -274,19 +261,14 @@ def test_sigterm_stops_the_run_and_still_writes_the_report(tmp_path, jobs):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_a_lane_whose_worker_dies_fails_its_notebook_not_the_runner(tmp_path, capsys):
+def test_a_lane_whose_worker_dies_fails_its_notebook_not_the_runner(tmp_path, capsys, toy_notebook):
     """The kernel kills its own parent (the lane's worker process): the notebook is named as failed,
     the run marked failed and the report written, instead of a traceback and a run left `running`."""
     nbs = tmp_path / "nbs"
     nbs.mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("preset = 'x'\nresults_dir = '.'", metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell("import os, signal, time\nos.kill(os.getppid(), signal.SIGKILL)\n"
-                                          "time.sleep(30)")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["reuse_utils"] = {"needs": []}
-    nbformat.write(nb, nbs / "01_doomed.ipynb")
-    _stamping_notebook(nbs / "02_fine.ipynb", [])
+    toy_notebook(nbs / "01_doomed.ipynb", "import os, signal, time\nos.kill(os.getppid(), signal.SIGKILL)\n"
+                                          "time.sleep(30)", [])
+    toy_notebook(nbs / "02_fine.ipynb", _stamp("02_fine"), [])
     results = tmp_path / "res"
     code = runner.main(["--preset", "smoke", "--notebooks", str(nbs), "--results", str(results), "--jobs", "2",
                         "--quiet"])
