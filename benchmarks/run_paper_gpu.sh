@@ -7,6 +7,9 @@
 #
 # JOBS (default 3) notebooks run side by side, each after the ones it needs (the runner's --jobs):
 # the chain 03 -> 04 -> 05 decides the wall time; 01, 02, 07 -> 08 and 06 run beside it.
+# A run cut by the limit ends `stopped` with its report; its checkpoints and records stay in
+# $RES/cache (git-ignored), so running the script again on the same machine resumes there (the
+# call's timing.json times only that call; an earlier timing.json is kept as timing.<unix time>.json).
 # Needs the package's dependencies importable (e.g. `pip install -e .` in a CUDA environment).
 # A dry run of the same script on a CPU (what to do before spending GPU time):
 #   PRESET=smoke DEVICE=cpu RES=/tmp/dry OUT=/tmp/dry_out JOBS=2 bash benchmarks/run_paper_gpu.sh 600
@@ -18,6 +21,7 @@ RES=${RES:-results_paper}
 PRESET=${PRESET:-paper}
 DEVICE=${DEVICE:-cuda}
 mkdir -p "$OUT" "$RES"
+[ -f "$RES/timing.json" ] && mv "$RES/timing.json" "$RES/timing.$(date +%s).json"
 export PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader,nounits -l 2 > "$OUT/gpu_util.csv" 2>/dev/null &
 SMI=$!

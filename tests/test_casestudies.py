@@ -69,6 +69,54 @@ def test_task_pairs_and_per_class(digits_train):
     assert float(p.x.min()) >= -1 and float(p.x.max()) <= 1
 
 
+def test_per_class_draws_in_a_random_order(digits_train):
+    by_class = digits_train.subset(torch.argsort(digits_train.labels, stable=True))  # as folder loaders list them
+    sub = rd.per_class(by_class, 20)
+    assert sub.class_counts().tolist() == [20] * 10
+    tail = sub.labels[-40:]  # what a 20% validation tail would hold
+    assert len(set(tail.tolist())) >= 6, "per_class must not list its images class by class"
+    assert torch.equal(rd.per_class(by_class, 20).labels, sub.labels)  # deterministic
+    assert not torch.equal(rd.per_class(by_class, 20, seed=1).labels, sub.labels)
+
+
+def test_case_study_validates_bob_on_both_classes(pets_root, tmp_data, tmp_path, monkeypatch):
+    """Bob's validation part (the tail of his pairs) must hold both classes of his task, in about
+    their share of his data: loaders list images class by class."""
+    import shutil
+
+    from PIL import Image
+
+    from reuse_utils.experiments import casestudy
+    from reuse_utils.experiments.presets import get_preset
+
+    root = tmp_path / "case"
+    shutil.copytree(pets_root / "oxford-iiit-pet", root / "oxford-iiit-pet")
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 15), ("test", 3)):
+        for cls, value in (("Dog", 190), ("Cat", 60)):
+            for i in range(n):
+                folder = root / "open_images" / split / cls
+                folder.mkdir(parents=True, exist_ok=True)
+                img = np.clip(value + rng.normal(0, 20, (30, 40, 3)), 0, 255).astype(np.uint8)
+                Image.fromarray(img).save(folder / f"{cls.lower()}{i}.jpg")
+    seen = []
+    original = casestudy.fit_selected_many
+
+    def spy(tasks, *args, **kwargs):
+        seen.extend(task.val_y.clone() for task in tasks)
+        return original(tasks, *args, **kwargs)
+
+    monkeypatch.setattr(casestudy, "fit_selected_many", spy)
+    preset = get_preset("smoke").with_(case_size=16, case_alice_per_class=3, case_bob_per_class=15,
+                                       case_alice_epochs=1, case_bob_epochs=1, bob_val_fraction=0.2)
+    data = rd.CaseData(root, {"dog vs cat": ("Dog", "Cat", "related")}, None)
+    df = casestudy.run_case_study(data, preset=preset, seeds=[0], cache_dir=tmp_path / "cache", device="cpu",
+                                  ks=[1, 2], controls=False)
+    assert len(df) == 3 and seen  # k = 1 reinit, k = 2 reinit and finetune
+    for val_y in seen:
+        assert len(val_y) == 6 and set(val_y.tolist()) == {0, 1}, val_y
+
+
 def test_fetch_open_images_uses_fiftyone_zoo_and_exporter(tmp_path, monkeypatch):
     calls = {"load": [], "export": []}
 

@@ -165,13 +165,19 @@ def resolve_case_data(size: int, *, prefer: str = "auto", root: str | os.PathLik
 
 
 def per_class(ds: ImageDataset, n: int, seed: int = 0) -> ImageDataset:
-    """At most ``n`` images of each class, drawn without replacement (deterministic by ``seed``)."""
+    """At most ``n`` images of each class, drawn without replacement, in a random order (both
+    deterministic by ``seed``).
+
+    The order matters: loaders list images class by class, and Bob's validation part is the tail of
+    his training pairs (:func:`reuse_utils.training.split_train_val`, which assumes i.i.d. pairs);
+    in class order that tail held a single class (code versions up to 2026.11-4)."""
     gen = torch.Generator().manual_seed(seed)
     keep = []
     for c in range(ds.num_classes):
         idx = torch.nonzero(ds.labels == c).flatten()
         keep.append(idx[torch.randperm(len(idx), generator=gen)[:n]])
-    return ds.subset(torch.sort(torch.cat(keep)).values)
+    kept = torch.cat(keep)
+    return ds.subset(kept[torch.randperm(len(kept), generator=gen)])
 
 
 

@@ -24,8 +24,9 @@ from reuse_utils.training import ARCHS, MODES, BobProtocol, TrainConfig, build_m
 __all__ = ["CODE_VERSION", "AXES", "WORLDS", "SOURCES", "ALICE_OPTIMIZERS", "arch_width", "default_grid",
            "expand_grid", "alice_config", "bob_config", "bob_protocol", "group_key", "run_order"]
 
-CODE_VERSION = "2026.11-4"  # 2: overlay feature dial, linked/unlinked accuracy; 3: Bob selected on validation;
-# 4: channels-last convolutions on the CPU (float rounding only)
+CODE_VERSION = "2026.11-5"  # 2: overlay feature dial, linked/unlinked accuracy; 3: Bob selected on validation;
+# 4: channels-last convolutions on the CPU (float rounding only); 5: case-study images in random order
+# (datasets.per_class: Bob's validation split had held one class only)
 AXES = ("dataset", "arch", "alice_optimizer", "alice_world", "task_corr", "feature_corr", "k",
         "mode", "source", "seed", "n_alice", "n_bob")
 WORLDS = ("same", "independent")

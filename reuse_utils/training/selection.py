@@ -94,7 +94,9 @@ class Selection:
 
 def split_train_val(pairs: Pairs, val_fraction: float) -> tuple[Pairs, Pairs]:
     """(training part, validation part): the last ``round(n · val_fraction)`` pairs (at least one
-    each) are validation. Deterministic; the pairs are i.i.d., so the split is a random one."""
+    each) are validation. Deterministic, and a random split because the pairs come in a random order:
+    generated pairs are i.i.d., the case studies' images are shuffled
+    (:func:`reuse_utils.datasets.per_class`). Pairs listed class by class would validate on one class."""
     n = len(pairs)
     if n < 2:
         raise ValueError(f"Bob needs at least 2 training pairs to hold some out for validation; got {n}")
