@@ -93,11 +93,15 @@ s.save(fig, "06_example_heatmaps");
 
 # %% [markdown]
 # ## Attribution against behaviour
+#
+# Whether the IG share agrees with what the model does when a panel is randomised is measured, not
+# assumed: C5's details carry Spearman's ρ between the two over Bob's models
+# (`ig_vs_randomised_reliance_spearman`, with its p-value).
 
 # %%
 fig = plt.figure(figsize=(5.5, 4.2))
 ax = sns.scatterplot(data=table, x="bob_share", y="bob_reliance", hue="model", style="feature_corr")
 ax.set(xlabel="share of |IG| on Bob's panel", ylabel="reliance on Bob's panel (randomised-panel drops)",
-       title="Attribution agrees with behaviour")
+       title="Does attribution agree with behaviour?")
 s.save(fig, "06_ig_vs_randomised");
 s.record("C5_attribution_shift", ru.evaluators.claim_attribution_shift(table, task_corr=0.0), "06_attribution.ipynb");
