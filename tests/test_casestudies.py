@@ -80,8 +80,8 @@ def test_per_class_draws_in_a_random_order(digits_train):
 
 
 def test_case_study_validates_bob_on_both_classes(pets_root, tmp_data, tmp_path, monkeypatch):
-    """Bob's validation part (the tail of his pairs) must hold both classes of his task, in about
-    their share of his data: loaders list images class by class."""
+    """Bob's validation part (the tail of his pairs) must hold both classes of his task, though the
+    loaders list images class by class."""
     import shutil
 
     from PIL import Image
