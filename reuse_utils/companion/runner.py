@@ -244,9 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.timeout < 0:
         ap.error(f"--timeout must be ≥ 0 seconds; got {args.timeout}")
     try:
-        notebooks = select_notebooks(list_notebooks(args.notebooks), args.only)
+        folder = list_notebooks(args.notebooks)
+        notebooks = select_notebooks(folder, args.only)
         jobs = resolve_jobs(args.jobs, len(notebooks))
-        graph = dependency_graph(notebooks, universe=list_notebooks(args.notebooks))
+        graph = dependency_graph(notebooks, universe=folder)
     except ValueError as exc:
         ap.error(str(exc))
     results: Path = args.results
