@@ -67,15 +67,27 @@ def pets_root(tmp_path):
     return tmp_path / "pets"
 
 
-@pytest.fixture
-def oi_root(tmp_path):
-    """FiftyOne ImageClassificationDirectoryTree export: open_images/<split>/<class>/<file>.jpg."""
-    root = tmp_path / "oi"
-    for split, n in (("train", 3), ("test", 2)):
+def _open_images_tree(root: Path, counts: dict[str, int]) -> Path:
+    """FiftyOne ImageClassificationDirectoryTree export under ``root``:
+    open_images/<split>/<class>/<file>.jpg, ``counts[split]`` images of each class (Dog, Cat, Car;
+    one grey value per class)."""
+    for split, n in counts.items():
         for cls, value in (("Dog", 200), ("Cat", 50), ("Car", 120)):
             for i in range(n):
                 _jpeg(root / "open_images" / split / cls / f"{cls.lower()}{i}.jpg", value)
     return root
+
+
+@pytest.fixture
+def oi_root(tmp_path):
+    """A small Open Images export (:func:`_open_images_tree`): 3 training and 2 test images per class."""
+    return _open_images_tree(tmp_path / "oi", {"train": 3, "test": 2})
+
+
+@pytest.fixture
+def open_images_tree():
+    """Writes Open Images exports of any size: ``open_images_tree(root, {"train": n, "test": m})``."""
+    return _open_images_tree
 
 
 def _toy_notebook(path: Path, code: str, needs: list[str] | None = None) -> Path:

@@ -79,26 +79,16 @@ def test_per_class_draws_in_a_random_order(digits_train):
     assert not torch.equal(rd.per_class(by_class, 20, seed=1).labels, sub.labels)
 
 
-def test_case_study_validates_bob_on_both_classes(pets_root, tmp_data, tmp_path, monkeypatch):
+def test_case_study_validates_bob_on_both_classes(pets_root, open_images_tree, tmp_data, tmp_path, monkeypatch):
     """Bob's validation part (the tail of his pairs) must hold both classes of his task, though the
     loaders list images class by class."""
     import shutil
 
-    from PIL import Image
-
     from reuse_utils.experiments import casestudy
     from reuse_utils.experiments.presets import get_preset
 
-    root = tmp_path / "case"
+    root = open_images_tree(tmp_path / "case", {"train": 15, "test": 3})
     shutil.copytree(pets_root / "oxford-iiit-pet", root / "oxford-iiit-pet")
-    rng = np.random.default_rng(0)
-    for split, n in (("train", 15), ("test", 3)):
-        for cls, value in (("Dog", 190), ("Cat", 60)):
-            for i in range(n):
-                folder = root / "open_images" / split / cls
-                folder.mkdir(parents=True, exist_ok=True)
-                img = np.clip(value + rng.normal(0, 20, (30, 40, 3)), 0, 255).astype(np.uint8)
-                Image.fromarray(img).save(folder / f"{cls.lower()}{i}.jpg")
     seen = []
     original = casestudy.fit_selected_many
 
