@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Everything a short GPU session measures, as one command that stays inside one time budget:
+#
+#   bash benchmarks/gpu_session.sh [total s, default 585] [paper limit s, default 500]
+#
+# 1. The `paper` preset end to end (benchmarks/run_paper_gpu.sh, at most the paper limit).
+# 2. With the seconds left of the total: if the paper run was cut by its limit, the same script again
+#    (it resumes from results_paper/cache); if it finished, `make bench` at the paper preset —
+#    Alices of 5 worlds (engine vs one at a time), then the paper Bob grid (engine on all its runs,
+#    the plain loop on seed 0's runs, its seconds scaled to the grid: --reference-seeds 1).
+#    Each bench row is written as soon as it is measured, so a row cut by the total is the only loss.
+# Results: results_paper/ (and, packed, $OUT) and $OUT/measured/*.json (copy them to benchmarks/measured/).
+# A dry run on a CPU (smoke scale, what to do before spending GPU time):
+#   PRESET=smoke DEVICE=cpu RES=/tmp/dry OUT=/tmp/dry_out JOBS=2 bash benchmarks/gpu_session.sh 300 200
+set -u
+TOTAL=${1:-585}
+PAPER=${2:-500}
+OUT=${OUT:-paper_out}
+PRESET=${PRESET:-paper}
+DEVICE=${DEVICE:-cuda}
+export OUT PRESET DEVICE
+START=$(date +%s)
+left() { echo $((TOTAL - ($(date +%s) - START))); }
+
+bash "$(dirname "$0")/run_paper_gpu.sh" "$PAPER"
+RC=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['runner_exit'])" "${RES:-results_paper}/timing.json" 2>/dev/null || echo 1)
+echo "[session] paper run exit $RC; $(left) s left of $TOTAL"
+if [ "$RC" = "124" ] || [ "$RC" = "143" ]; then
+    [ "$(left)" -gt 60 ] && bash "$(dirname "$0")/run_paper_gpu.sh" "$(( $(left) - 20 ))"
+elif [ "$(left)" -gt 90 ]; then
+    timeout "$(( $(left) - 10 ))" python3 "$(dirname "$0")/bench_sweep.py" --preset "$PRESET" --device "$DEVICE" \
+        --grids alices,quick --alice-worlds 5 --reference-seeds 1 --out "$OUT/measured"
+    echo "[session] bench exit $?"
+fi
+ls -la "$OUT" "$OUT/measured" 2>/dev/null
+echo "[session] $(( $(date +%s) - START )) s in all"
