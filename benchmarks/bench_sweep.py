@@ -11,7 +11,7 @@ Each row is written to ``benchmarks/measured/<row>_<preset>_<device tag>.json`` 
 with ``device``, ``torch``, ``runs``, ``reference_seconds``, ``engine_seconds``, ``speedup``,
 ``max_abs_acc_diff`` / ``mean_abs_acc_diff`` (engine vs reference, same seeds), ``seed_std`` (of
 the engine's accuracy over seeds, mean over cells: the noise the differences are compared to),
-``peak_rss_mb`` and, on CUDA, ``peak_gpu_mb``.
+``peak_rss_mb``, ``commit`` (the checkout's, ``+dirty`` with changes) and, on CUDA, ``peak_gpu_mb``.
 
     python benchmarks/bench_sweep.py                       # quick grid + Alices
     python benchmarks/bench_sweep.py --grids small,alices  # a fast subset
@@ -39,6 +39,7 @@ from reference_loop import (  # noqa: E402
     reference_train_bob_selected,
 )
 
+from reuse_utils.companion.runner import commit_hash  # noqa: E402
 from reuse_utils.core import derive_seed, describe_device, get_device  # noqa: E402
 from reuse_utils.experiments import (  # noqa: E402
     ALICE_OPTIMIZERS,
@@ -73,7 +74,8 @@ def device_tag(device: torch.device) -> str:
 
 
 def _common(device: torch.device) -> dict:
-    out = {"device": describe_device(device), "torch": torch.__version__, "peak_rss_mb": peak_rss_mb()}
+    out = {"device": describe_device(device), "torch": torch.__version__, "peak_rss_mb": peak_rss_mb(),
+           "commit": commit_hash(Path(__file__).resolve().parent)}
     if device.type == "cuda":
         out["peak_gpu_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
     return out

@@ -25,7 +25,7 @@ def test_reference_on_one_seed_is_scaled_to_the_grid(tmp_path):
     assert res["reference_seconds"] == pytest.approx(2 * res["reference_seconds_measured"])
     assert res["speedup"] == pytest.approx(res["reference_seconds"] / res["engine_seconds"])
     written = json.loads(next(tmp_path.glob("sweep_tiny_smoke_*.json")).read_text())
-    assert written["reference_runs"] == 1
+    assert written["reference_runs"] == 1 and written["commit"]
 
 
 @pytest.mark.parametrize("m", [0, 3])
