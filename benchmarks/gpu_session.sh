@@ -23,7 +23,7 @@ START=$(date +%s)
 left() { echo $((TOTAL - ($(date +%s) - START))); }
 
 bash "$(dirname "$0")/run_paper_gpu.sh" "$PAPER"
-RC=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['runner_exit'])" "${RES:-results_paper}/timing.json" 2>/dev/null || echo 1)
+RC=$?
 echo "[session] paper run exit $RC; $(left) s left of $TOTAL"
 if [ "$RC" = "124" ] || [ "$RC" = "143" ]; then
     [ "$(left)" -gt 60 ] && bash "$(dirname "$0")/run_paper_gpu.sh" "$(( $(left) - 20 ))"

@@ -3,7 +3,7 @@
 # (every notebook, case studies on the stand-in), timed, with the GPU's utilisation sampled every
 # 2 s; results go to results_paper/ and, packed, to $OUT (or ./paper_out).
 #
-#   bash benchmarks/run_paper_gpu.sh [time limit in s, default 540]
+#   bash benchmarks/run_paper_gpu.sh [time limit in s, default 540]   (exits with the runner's status)
 #
 # JOBS (default 3) notebooks run side by side, each after the ones it needs (the runner's --jobs):
 # the chain 03 -> 04 -> 05 decides the wall time; 01, 02, 07 -> 08 and 06 run beside it.
@@ -55,3 +55,4 @@ tar czf "$OUT/paper_results.tar.gz" --exclude="$RES/cache" --exclude="$RES/noteb
 tar czf "$OUT/paper_notebooks.tar.gz" "$RES/notebooks" 2>/dev/null
 tar czf "$OUT/paper_records.tar.gz" "$RES/cache/bob" "$RES/cache/case" 2>/dev/null
 ls -la "$OUT"
+exit "$RC"  # the runner's status (124: cut by the limit), for a caller such as gpu_session.sh
