@@ -145,18 +145,28 @@ def reference_sweep(grid: dict, preset, cache: Path, device: torch.device,
     return pd.DataFrame(rows)
 
 
-def bench(name: str, grid: dict, preset, device: torch.device, out: Path, reference_seeds: int | None = None) -> dict:
+def bench(name: str, grid: dict, preset, device: torch.device, out: Path, reference_seeds: int | None = None,
+          alice_cache: Path | None = None) -> dict:
     """Engine vs plain loop on one grid. With ``reference_seeds`` = m the plain loop runs only the
     grid's runs of its first m seeds and its seconds are scaled by (engine runs / reference runs):
     every seed holds the same cells (same k, mode, n_bob and shapes), so a seed's runs cost about the same
     in the one-at-a-time loop up to early stopping's spread (at smoke each seed, scaled, came within 6%
-    of the full loop). The accuracy differences are taken on the runs both made."""
+    of the full loop). The accuracy differences are taken on the runs both made.
+
+    ``alice_cache``: a cache folder (``<results>/cache``) whose ``alice/`` checkpoints seed the
+    benchmark's own (copied, so the folder is not touched), e.g. those of a ``paper`` run that just
+    trained the same Alices; entries are verified on load as always and any Alice missing there is
+    trained before the clocks start. Neither timed pass trains an Alice either way."""
     grid_seeds = sorted({r["seed"] for r in expand_grid(grid, preset)[0]})
     if reference_seeds is not None and not 1 <= reference_seeds <= len(grid_seeds):
         raise ValueError(f"reference_seeds must be between 1 and the grid's {len(grid_seeds)} seeds; got {reference_seeds}")
     ref_seeds = tuple(grid_seeds[:reference_seeds]) if reference_seeds is not None else None
+    if alice_cache is not None and not (Path(alice_cache) / "alice").is_dir():
+        raise ValueError(f"alice_cache must be a cache folder holding alice/ checkpoints; got {alice_cache}")
     work = Path(tempfile.mkdtemp(prefix=f"bench_{name}_"))
     try:
+        if alice_cache is not None:
+            shutil.copytree(Path(alice_cache) / "alice", work / "warm" / "alice")
         run_sweep({**grid, "k": [1]}, preset=preset, cache_dir=work / "warm", progress=False, device=device)
         t0 = time.perf_counter()
         ref = reference_sweep(grid, preset, work / "warm", device, ref_seeds)
@@ -179,7 +189,7 @@ def bench(name: str, grid: dict, preset, device: torch.device, out: Path, refere
               "runs_per_minute_reference": 60 * len(ref) / ref_measured_s, "runs_per_minute_engine": 60 * len(eng) / eng_s,
               "max_abs_acc_diff": float((m.bob_test_acc - m.bob_test_acc_ref).abs().max()),
               "mean_abs_acc_diff": float((m.bob_test_acc - m.bob_test_acc_ref).abs().mean()),
-              "seed_std": seed_std, **_common(device),
+              "seed_std": seed_std, **_common(device), "alice_cache": str(alice_cache) if alice_cache else None,
               "engine_prefix_cache": eng.attrs.get("prefix_cache"),
               "engine_seconds_by_k": eng.groupby("k").seconds.sum().round(2).to_dict(),
               "reference_seconds_by_k": (ref.groupby("k").seconds.sum() * scale).round(2).to_dict()}
@@ -197,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reference-seeds", type=int, default=None,
                     help="time the plain loop on the runs of this many seeds only and scale its seconds to the grid "
                          "(every seed holds the same cells); default: all runs")
+    ap.add_argument("--alice-cache", type=Path, default=None,
+                    help="a cache folder (<results>/cache) whose alice/ checkpoints seed the Bob rows' Alices "
+                         "(copied; verified on load), e.g. results_paper/cache after a paper run")
     ap.add_argument("--out", default=Path(__file__).resolve().parent / "measured", type=Path)
     args = ap.parse_args(argv)
     device = get_device(args.device)
@@ -214,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         if base not in GRIDS:
             raise SystemExit(f"--grids entries must be among {sorted(GRIDS)} (optionally with _nbob4); got {name!r}")
         print(f"[bench] {name} on {describe_device(device)} ...", flush=True)
-        results.append(bench(name, GRIDS[base](p), p, device, args.out, args.reference_seeds))
+        results.append(bench(name, GRIDS[base](p), p, device, args.out, args.reference_seeds, args.alice_cache))
     table = pd.DataFrame(results).reindex(columns=["grid", "runs", "reference_seconds", "engine_seconds", "speedup",
                                                    "max_abs_acc_diff", "mean_abs_acc_diff", "seed_std", "peak_rss_mb"])
     print(table.round(3).to_string(index=False))

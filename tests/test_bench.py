@@ -32,3 +32,22 @@ def test_reference_on_one_seed_is_scaled_to_the_grid(tmp_path):
 def test_reference_seeds_outside_the_grid_is_refused(tmp_path, m):
     with pytest.raises(ValueError, match="reference_seeds must be between 1 and the grid's 2 seeds"):
         bench_sweep.bench("tiny", GRID, get_preset("smoke"), torch.device("cpu"), tmp_path, reference_seeds=m)
+
+
+def test_alice_cache_seeds_the_alices_so_none_is_trained(tmp_path, monkeypatch):
+    from reuse_utils.experiments import alices, run_sweep
+
+    preset = get_preset("smoke")
+    run_sweep(GRID, preset=preset, cache_dir=tmp_path / "paper", progress=False, device=torch.device("cpu"))
+    before = sorted(p.name for p in (tmp_path / "paper" / "alice").iterdir())
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("an Alice was trained although the cache holds her")
+
+    monkeypatch.setattr(alices, "train_alice", refuse)
+    monkeypatch.setattr(alices, "train_alices", refuse)
+    res = bench_sweep.bench("tiny", GRID, preset, torch.device("cpu"), tmp_path / "out", alice_cache=tmp_path / "paper")
+    assert res["runs"] == 2 and res["alice_cache"] == str(tmp_path / "paper")
+    assert sorted(p.name for p in (tmp_path / "paper" / "alice").iterdir()) == before  # copied, not touched
+    with pytest.raises(ValueError, match="alice_cache must be a cache folder holding alice/"):
+        bench_sweep.bench("tiny", GRID, preset, torch.device("cpu"), tmp_path / "out", alice_cache=tmp_path / "none")
