@@ -21,11 +21,11 @@ PAPER=${2:-500}
 OUT=${OUT:-paper_out}
 PRESET=${PRESET:-paper}
 DEVICE=${DEVICE:-cuda}
-export OUT PRESET DEVICE
+RES=${RES:-results_paper}
+export OUT PRESET DEVICE RES  # run_paper_gpu.sh reads the same four
 START=$(date +%s)
 left() { echo $((TOTAL - ($(date +%s) - START))); }
 
-RES=${RES:-results_paper}
 if [ "$PAPER" -gt 0 ]; then
     bash "$(dirname "$0")/run_paper_gpu.sh" "$PAPER"
     RC=$?
