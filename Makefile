@@ -8,11 +8,12 @@ DEVICE ?= auto
 JOBS ?= auto
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help venv reproduce test lint sync lab bench clean
+.PHONY: help venv data reproduce test lint sync lab bench clean
 
 help:
 	@echo "make reproduce [PRESET=smoke|quick|paper] [DATASET=mnist5k|fashion_mnist|mnist|...] [DEVICE=auto|cpu|cuda] [JOBS=auto|N]"
 	@echo "make test      unit tests + every notebook at the smoke preset"
+	@echo "make data      obtain the datasets the notebooks use (Fashion-MNIST: Debian package as root, else a download)"
 	@echo "make sync      pair notebooks/NN_*.py and NN_*.ipynb after an edit outside JupyterLab"
 	@echo "make lab       JupyterLab on notebooks/"
 	@echo "make bench     engine vs plain PyTorch loop (Bob runs, Alices) -> benchmarks/measured/"
@@ -27,10 +28,17 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-reproduce: $(STAMP)
+# Every dataset the notebooks use at $(PRESET) and at smoke (make test): on disk already, else Debian's
+# package (as root, with apt-get), else a torchvision download; one line each, and never a failure
+# here: the runner skips, with the reason, a notebook whose data cannot be had.
+data: $(STAMP)
+	$(PY) -m reuse_utils.companion.data --notebooks notebooks --preset $(PRESET) --preset smoke $(if $(DATASET),--dataset $(DATASET),)
+
+reproduce: data
 	$(PY) -m reuse_utils.companion.runner --notebooks notebooks --results results --preset $(PRESET) --device $(DEVICE) --jobs $(JOBS) $(if $(DATASET),--dataset $(DATASET),)
 
 test: $(STAMP)
+	$(PY) -m reuse_utils.companion.data --notebooks notebooks --preset smoke
 	$(PY) -m ruff check reuse_utils tests benchmarks notebooks/*.py
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest

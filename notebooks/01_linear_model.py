@@ -14,6 +14,9 @@
 #     language: python
 #     name: python3
 #   reuse_utils:
+#     claims:
+#     - C6_linear_model_limits
+#     data: []
 #     needs: []
 # ---
 

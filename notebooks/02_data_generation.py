@@ -14,6 +14,10 @@
 #     language: python
 #     name: python3
 #   reuse_utils:
+#     claims:
+#     - C0_generator_calibrated
+#     data:
+#     - base
 #     needs: []
 # ---
 

@@ -14,6 +14,9 @@
 #     language: python
 #     name: python3
 #   reuse_utils:
+#     claims: []
+#     data:
+#     - base
 #     needs: []
 # ---
 
@@ -34,8 +37,8 @@
 #   across the two panels.
 # * `mlp`: 3 hidden layers + output; no weight sharing across panels.
 #
-# Optimizers (`ru.ALICE_OPTIMIZERS`): SGD with momentum, SGD + weight decay, Adam,
-# AdamW (decoupled weight decay).
+# Optimizers (`ru.ALICE_OPTIMIZERS`, five): SGD with momentum and no weight decay, the same with
+# weight decay 1e-4 and 1e-3, Adam, and AdamW (decoupled weight decay 1e-2).
 
 # %% tags=["parameters"]
 preset = "quick"          # smoke | quick | paper

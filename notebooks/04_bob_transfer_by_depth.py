@@ -14,6 +14,12 @@
 #     language: python
 #     name: python3
 #   reuse_utils:
+#     claims:
+#     - C1_monotonic_task
+#     - C1b_monotonic_feature
+#     - C4_optimal_depth_tracks_correlation
+#     data:
+#     - base
 #     needs:
 #     - 03_alice_pretraining
 # ---

@@ -14,6 +14,10 @@
 #     language: python
 #     name: python3
 #   reuse_utils:
+#     claims:
+#     - C5_attribution_shift
+#     data:
+#     - base
 #     needs:
 #     - 04_bob_transfer_by_depth
 # ---

@@ -14,6 +14,9 @@
 #     language: python
 #     name: python3
 #   reuse_utils:
+#     claims: []
+#     data:
+#     - case
 #     needs: []
 # ---
 

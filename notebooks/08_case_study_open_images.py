@@ -14,6 +14,10 @@
 #     language: python
 #     name: python3
 #   reuse_utils:
+#     claims:
+#     - C7_semantic_transfer
+#     data:
+#     - case
 #     needs:
 #     - 07_case_study_dog_vs_cat
 # ---

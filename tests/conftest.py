@@ -90,21 +90,59 @@ def open_images_tree():
     return _open_images_tree
 
 
-def _toy_notebook(path: Path, code: str, needs: list[str] | None = None) -> Path:
+def _toy_notebook(path: Path, code: str, needs: list[str] | None = None, **meta) -> Path:
     """A two-cell notebook at ``path``: a ``parameters`` cell (``preset``, ``results_dir``), then
-    ``code``; ``needs`` goes to its ``reuse_utils`` metadata (None: no declaration)."""
+    ``code``; ``needs`` and any other keyword (``data=[...]``, ``claims=[...]``) go to its
+    ``reuse_utils`` metadata (None: no declaration)."""
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("preset = 'x'\nresults_dir = '.'", metadata={"tags": ["parameters"]}),
                 nbformat.v4.new_code_cell(code)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
-    if needs is not None:
-        nb.metadata["reuse_utils"] = {"needs": needs}
+    if needs is not None or meta:
+        nb.metadata["reuse_utils"] = {**({"needs": needs} if needs is not None else {}), **meta}
     nbformat.write(nb, path)
     return path
 
 
 @pytest.fixture
 def toy_notebook():
-    """Writes toy notebooks for the runner's tests: ``toy_notebook(path, code, needs=None)``."""
+    """Writes toy notebooks for the runner's tests: ``toy_notebook(path, code, needs=None, **meta)``."""
     return _toy_notebook
+
+
+#: How far apart two trainings that run the same arithmetic in another grouping may end, as a fraction
+#: of how far training moved the weights (see :func:`_assert_same_training`).
+SAME_TRAINING_RTOL = 0.05
+
+
+def _assert_same_training(a, b, start, rtol: float = SAME_TRAINING_RTOL) -> None:
+    """``a`` and ``b`` (parameter lists of two trainings from the same ``start``) are the same training.
+
+    The two differ only in how the arithmetic is grouped (members stacked with vmap or one at a time,
+    channels-last or not), so their weights differ by float32 rounding carried through the steps — and
+    that depends on the CPU's kernels, not on the code being right, so it gets no absolute bound. Adam
+    divides each gradient by its own running RMS: a coordinate whose gradient is at rounding level takes
+    a step of about ±lr whichever way the rounding fell, so single weights can differ by several lr
+    (3.7e-4 after 16 Adam steps at lr 1e-3 on one x86-64 CPU, under 1e-4 on another). What rounding
+    cannot do is take the weights elsewhere. Per tensor, ‖a − b‖₂ ≤ ``rtol``·‖a − start‖₂: every
+    bug this guards against (other data, minibatch order, initial weights, rate or stopping epoch)
+    moves the weights as far again (ratio ≈ 1), while rounding gave at most 0.005 (the worst tensor
+    of these tests, measured). A tensor that did not move must not move in the other either."""
+    import torch
+
+    for i, (pa, pb, p0) in enumerate(zip(a, b, start, strict=True)):
+        pa, pb, p0 = (t.detach().float().cpu() for t in (pa, pb, p0))
+        moved = float((pa - p0).norm())
+        gap = float((pa - pb).norm())
+        if moved == 0.0:
+            assert torch.equal(pb, p0), f"tensor {i} is frozen in one training and moved in the other"
+        else:
+            assert gap <= rtol * moved, (f"tensor {i}: the trainings differ by {gap:.3g}, "
+                                         f"{gap / moved:.3g} of the movement {moved:.3g} (at most {rtol})")
+
+
+@pytest.fixture
+def assert_same_training():
+    """``assert_same_training(params_a, params_b, params_at_start)``: see :func:`_assert_same_training`."""
+    return _assert_same_training

@@ -122,3 +122,17 @@ def test_claim_semantic_uses_tasks_as_units():
                          "best_k": 1, "best_mode": "reinit", "seed": seed})
     res = analysis.claim_semantic(pd.DataFrame(rows))
     assert res["passed"] and res["unit"] == "task" and res["n"] == 6
+
+
+def test_claim_printout_is_sentences_and_warns_at_smoke():
+    from reuse_utils.analysis.ledger import SMOKE_NOTE, describe_claim
+
+    c = {"id": "C2_x", "kind": "empirical", "statement": "Bob beats chance", "operationalisation": "t-test",
+         "effect": 0.21, "ci": [None, None], "p_value": None, "n": 3, "unit": "seed", "passed": True,
+         "preset": "smoke"}
+    text = describe_claim(c)
+    assert text.startswith(f"[{SMOKE_NOTE}]") and "None" not in text
+    assert "Bob beats chance — supported; effect +0.21, n = 3 seeds." in text and "95% CI" not in text and "p =" not in text
+    full = describe_claim({**c, "ci": [0.1, 0.3], "p_value": 0.004, "preset": "quick", "passed": False})
+    assert "not supported; effect +0.21 (95% CI +0.1 to +0.3), p = 0.004, n = 3 seeds." in full
+    assert SMOKE_NOTE not in full

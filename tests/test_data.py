@@ -3,7 +3,6 @@ from pathlib import Path
 import pytest
 import torch
 
-import reuse_utils.datasets.builtin as data_mod
 import reuse_utils.datasets.registry as registry_mod
 from reuse_utils.datasets import DatasetCorrupt, DatasetUnavailable, ImageDataset, load_dataset
 
@@ -73,13 +72,13 @@ def test_corrupt_cache_is_reported_and_rebuilt(tmp_data, damage):
 
 
 def test_unavailable_lists_every_place_and_how(tmp_data, tmp_path, monkeypatch):
-    monkeypatch.setattr(data_mod, "FASHION_SYSTEM_DIRS", (tmp_path / "no_system_copy",))
+    monkeypatch.setenv("REUSE_SYSTEM_DATA", str(tmp_path / "no_system_copy"))
     explicit = tmp_path / "explicit_root"
     with pytest.raises(DatasetUnavailable) as info:
         load_dataset("fashion_mnist", "train", root=explicit, download=False)
     msg = str(info.value)
     assert "'fashion_mnist'" in msg
-    for place in (explicit, tmp_data, tmp_path / "no_system_copy"):
+    for place in (explicit, tmp_data, tmp_path / "no_system_copy" / "fashion-mnist"):
         assert str(place) in msg
     assert "apt-get install dataset-fashion-mnist" in msg
     assert "downloads disabled" in msg
@@ -134,12 +133,12 @@ def test_fashion_mnist_from_debian_copy(tmp_data):
 
 
 def test_corrupt_system_copy_is_clear_error(tmp_data, tmp_path, monkeypatch):
-    sysdir = tmp_path / "fake_debian"
-    sysdir.mkdir()
+    sysdir = tmp_path / "fake_debian" / "fashion-mnist"
+    sysdir.mkdir(parents=True)
     for f in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
               "t10k-labels-idx1-ubyte"):
         (sysdir / f"{f}.gz").write_bytes(b"\x1f\x8b truncated")
-    monkeypatch.setattr(data_mod, "FASHION_SYSTEM_DIRS", (sysdir,))
+    monkeypatch.setenv("REUSE_SYSTEM_DATA", str(sysdir.parent))
     with pytest.raises(DatasetCorrupt, match="cannot be decompressed"):
         load_dataset("fashion_mnist", download=False)
     assert not list((tmp_data / "FashionMNIST" / "raw").glob("*ubyte"))  # nothing half-written

@@ -3,6 +3,7 @@ warned recompute whose results equal a clean run — never in silently wrong num
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -340,3 +341,87 @@ def test_checksum_covers_zero_dim_tensors():
     a = tensors_digest({"w": torch.ones(2), "n": torch.tensor(3)})
     assert a == tensors_digest({"w": torch.ones(2), "n": torch.tensor(3)})
     assert a != tensors_digest({"w": torch.ones(2), "n": torch.tensor(4)})
+
+
+# ----------------------------------------------------------------------------- a newcomer's run
+
+UNAVAILABLE = ("from reuse_utils.datasets import DatasetUnavailable\n"
+               "raise DatasetUnavailable(\"Dataset 'x' (train) is unavailable. Download failed: Error downloading a.gz:\\n"
+               "Tried http://example.invalid/, got: no network. To get it: copy it.\")")
+
+
+def _links(report: str) -> list[str]:
+    return re.findall(r"href='([^']+)'", report)
+
+
+def test_notebooks_without_their_data_are_skipped_with_the_reason(tmp_path, toy_notebook, monkeypatch, capsys):
+    """No system copy, offline, empty data folder: the notebook that declares case data is not started,
+    the one that raises DatasetUnavailable is skipped with the whole message; the run is partial, exit 0;
+    their claims show as not run; the report warns at smoke and links only files that exist."""
+    monkeypatch.setenv("REUSE_SYSTEM_DATA", "")
+    monkeypatch.setenv("REUSE_OFFLINE", "1")
+    monkeypatch.setenv("REUSE_DATA", str(tmp_path / "empty_data"))
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    toy_notebook(nbs / "01_ok.ipynb", RECORD.format(id="C1_ok", nb="01_ok.ipynb"), [], data=[], claims=["C1_ok"])
+    toy_notebook(nbs / "02_case.ipynb", "raise SystemExit('must not start')", [], data=["case"], claims=["C2_case"])
+    toy_notebook(nbs / "03_late.ipynb", UNAVAILABLE, [], data=[], claims=["C3_late"])
+    results = tmp_path / "res"
+    code = runner.main(["--preset", "smoke", "--notebooks", str(nbs), "--results", str(results), "--device", "cpu",
+                        "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "[reproduce] SKIPPED 02_case.ipynb: needs 'fashion_mnist'" in out
+    assert "got: no network. To get it: copy it." in out  # the message's second line is kept
+    run = load_run(results)
+    assert run["state"] == "partial"
+    assert run["notebooks"] == {"01_ok.ipynb": "done", "02_case.ipynb": "skipped", "03_late.ipynb": "skipped"}
+    assert "got: no network" in run["reasons"]["03_late.ipynb"] and "01_ok.ipynb" not in run["reasons"]
+    not_run = json.loads((results / "claims.json").read_text())["not_run"]
+    assert [(c["id"], c["state"]) for c in not_run] == [("C2_case", "skipped"), ("C3_late", "skipped")]
+    assert "run partial — skipped: 02 (needs 'fashion_mnist'" in out
+    report = (results / "report.html").read_text()
+    assert "verdicts mean nothing at this size" in report
+    assert "not run (notebook skipped: needs &#x27;fashion_mnist&#x27;" in report
+    links = _links(report)
+    assert links == ["notebooks/01_ok.html"] and all((results / x).exists() for x in links)
+
+
+def test_a_failure_keeps_its_whole_message(tmp_path, toy_notebook, capsys):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    toy_notebook(nbs / "01_boom.ipynb", "raise RuntimeError('Error downloading a.gz:\\nTried http://x/, got: refused')")
+    code = runner.main(["--preset", "smoke", "--notebooks", str(nbs), "--results", str(tmp_path / "r"), "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert re.search(r"FAILED 01_boom.ipynb: cell \d+ raised RuntimeError: Error downloading a.gz: Tried http://x/, "
+                     r"got: refused\n", out)
+    assert "got: refused" in load_run(tmp_path / "r")["reasons"]["01_boom.ipynb"]
+    assert runner.one_line("a\n b", limit=3) == "a b" and runner.one_line("abcdef", limit=4) == "abc…"
+
+
+def test_only_reruns_that_complete_the_set_make_it_complete(tmp_path, toy_notebook, capsys):
+    """The run's state is the folder's: a notebook that failed, rerun alone and done, completes the set;
+    a rerun at another preset does not inherit the earlier notebooks' states."""
+    flag = tmp_path / "broken"
+    flag.write_text("")
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    toy_notebook(nbs / "01_ok.ipynb", RECORD.format(id="C1_ok", nb="01_ok.ipynb"), [], claims=["C1_ok"])
+    toy_notebook(nbs / "02_flaky.ipynb", f"import os\nassert not os.path.exists({str(flag)!r}), 'broken'\n"
+                 + RECORD.format(id="C2_flaky", nb="02_flaky.ipynb"), [], claims=["C2_flaky"])
+    results = tmp_path / "res"
+    args = ["--preset", "smoke", "--notebooks", str(nbs), "--results", str(results), "--quiet"]
+    assert runner.main(args) == 1
+    assert json.loads((results / "claims.json").read_text())["not_run"][0]["id"] == "C2_flaky"
+    assert "not run (notebook failed: cell" in (results / "report.html").read_text()
+    flag.unlink()
+    assert runner.main([*args, "--only", "02"]) == 0
+    run = load_run(results)
+    assert run["state"] == "complete" and set(run["notebooks"].values()) == {"done"} and not run["reasons"]
+    assert json.loads((results / "claims.json").read_text())["not_run"] == []
+    assert runner.main(["--preset", "quick", "--notebooks", str(nbs), "--results", str(results), "--quiet",
+                        "--only", "02"]) == 0
+    assert load_run(results)["notebooks"]["01_ok.ipynb"] == "not run"
+    assert load_run(results)["state"] == "partial"
+    capsys.readouterr()

@@ -108,3 +108,43 @@ def test_runner_takes_its_folders_as_arguments(tmp_path):
     assert (tmp_path / "r" / "figures").is_dir()
     with pytest.raises(SystemExit):
         runner.main(["--notebooks", str(tmp_path / "missing"), "--results", str(tmp_path / "r")])
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
+def test_declared_claims_are_the_ones_recorded(path):
+    """The runner lists a claim as not run from the notebook's metadata; it must name what the
+    notebook records (``s.record("<id>", ...)``), and its data roles must be known ones."""
+    import re
+
+    from reuse_utils.companion.data import notebook_data
+    from reuse_utils.companion.lanes import notebook_metadata
+
+    recorded = re.findall(r"s\.record\(\s*\"([A-Za-z0-9_.-]+)\"", path.read_text())
+    assert notebook_metadata(path.with_suffix(".ipynb")).get("claims", []) == recorded
+    notebook_data(path.with_suffix(".ipynb"))  # raises for an unknown role
+
+
+@pytest.mark.notebooks
+def test_without_fashion_mnist_the_case_studies_are_skipped_and_nothing_fails(smoke_results, tmp_path, monkeypatch):
+    """A fresh machine with no system copy, offline and an empty data folder (`REUSE_SYSTEM_DATA=`,
+    `REUSE_OFFLINE=1`): the notebooks that use Fashion-MNIST at smoke (05's domain control, the case
+    studies 07-08) either complete or are skipped with the reason; none fails. The Alices and Bobs
+    come from the full smoke run's cache, so only what differs is recomputed."""
+    import shutil
+
+    monkeypatch.setenv("REUSE_SYSTEM_DATA", "")
+    monkeypatch.setenv("REUSE_OFFLINE", "1")
+    monkeypatch.setenv("REUSE_DATA", str(tmp_path / "empty_data"))
+    results = tmp_path / "results"
+    shutil.copytree(smoke_results / "cache", results / "cache")
+    code = runner.main(["--preset", "smoke", "--notebooks", str(NOTEBOOK_DIR), "--results", str(results),
+                        "--device", "cpu", "--quiet", "--only", "05", "--only", "07", "--only", "08"])
+    run = json.loads((results / "run.json").read_text())
+    assert code == 0 and run["state"] == "partial"
+    ran = {k[:2]: v for k, v in run["notebooks"].items() if k[:2] in ("05", "07", "08")}
+    assert ran == {"05": "done", "07": "skipped", "08": "skipped"}, run["reasons"]
+    assert all("fashion_mnist" in run["reasons"][f"{n}.ipynb"] for n in ("07_case_study_dog_vs_cat",
+                                                                         "08_case_study_open_images"))
+    executed = nbformat.read(results / "notebooks" / "05_zero_correlation.ipynb", as_version=4)
+    text = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "Domain control skipped: 'fashion_mnist' is unavailable" in text

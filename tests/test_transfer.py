@@ -161,14 +161,14 @@ def test_bad_target_and_seed(alice, pairs):
         train_alice(pairs, "cnn", CFG, seed=-3)
 
 
-def test_channels_last_switch_gives_same_training(pairs, alice):
+def test_channels_last_switch_gives_same_training(pairs, alice, assert_same_training):
     from reuse_utils.core.device import Accel
 
+    start = make_bob(alice, 3, "reinit", 10, seed=5)
     a = train_bob(make_bob(alice, 3, "reinit", 10, seed=5), pairs, CFG, seed=5, device="cpu")
     b = train_bob(make_bob(alice, 3, "reinit", 10, seed=5), pairs, CFG, seed=5, device="cpu",
                   accel=Accel(channels_last=True))
-    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
-        assert torch.allclose(pa, pb, atol=1e-4)
+    assert_same_training(list(a.parameters()), list(b.parameters()), list(start.parameters()))
 
 
 def test_frozen_features_from_a_shallower_prefix_equal_from_inputs(pairs, alice):

@@ -9,8 +9,12 @@ claim of another preset drops the old ones (with a warning) instead of mixing th
 
 The *run manifest* ``<results>/run.json`` (written by the reproduce runner, :func:`save_run`) says
 which run produced the folder: preset, dataset, device, code version, commit, start and end, each
-notebook's state, and the run's ``state`` (``running``, ``complete``, ``partial`` — only some
-notebooks were run —, ``failed``, or ``stopped`` — the runner was interrupted, by SIGTERM or Ctrl-C).
+notebook's state (``done``, ``failed``, ``skipped`` — its data cannot be had —, ``not run``, …) with
+the reason of each that is not done, the claims each notebook records (``claims_of``), and the run's
+``state`` (``running``, ``complete``, ``partial`` — some notebooks were skipped or not run —,
+``failed``, or ``stopped`` — the runner was interrupted, by SIGTERM or Ctrl-C). A claim of a
+notebook that did not finish, and that the folder does not hold, is listed in ``claims.json`` under
+``not_run`` with that notebook's state and reason (:func:`not_run_claims`).
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ from reuse_utils.analysis.evaluators import IDENTITIES
 from reuse_utils.core.io import atomic_write_json
 
 __all__ = ["record_claim", "load_claims", "claims_table", "CLAIM_IDS", "reset_claims", "load_run", "save_run",
-           "write_claims_file", "RUN_STATES", "RESULT_FIELDS"]
+           "write_claims_file", "RUN_STATES", "RESULT_FIELDS", "not_run_claims", "not_run_text", "describe_claim", "SMOKE_NOTE"]
 
 RUN_STATES = ("running", "complete", "partial", "failed", "stopped")
 RESULT_FIELDS = ("statement", "operationalisation", "test", "unit", "n", "effect", "ci", "p_value", "passed")
+#: What every smoke report and claim printout says first.
+SMOKE_NOTE = "smoke: checks that everything runs; verdicts mean nothing at this size"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 CLAIM_IDS = ("C0_generator_calibrated", "C1_monotonic_task", "C1b_monotonic_feature",
@@ -72,7 +78,33 @@ def save_run(results_dir: str | Path, run: dict) -> None:
 def write_claims_file(results_dir: str | Path) -> Path:
     """Rebuild ``<results>/claims.json`` from the claim files and the run manifest."""
     root = Path(results_dir)
-    return atomic_write_json(root / "claims.json", {"run": load_run(root), "claims": load_claims(root)})
+    run, claims = load_run(root), load_claims(root)
+    return atomic_write_json(root / "claims.json", {"run": run, "claims": claims,
+                                                    "not_run": not_run_claims(run, claims)})
+
+
+def not_run_claims(run: dict | None, claims: list[dict]) -> list[dict]:
+    """The claims the run manifest says a notebook records (``claims_of``) that ``claims`` lacks,
+    because that notebook did not finish: ``{"id", "notebook", "state", "reason"}`` each."""
+    if not run:
+        return []
+    have = {c.get("id") for c in claims}
+    states, reasons = run.get("notebooks") or {}, run.get("reasons") or {}
+    out = []
+    for notebook, ids in (run.get("claims_of") or {}).items():
+        state = states.get(notebook, "not run")
+        if state == "done":
+            continue
+        out += [{"id": cid, "notebook": notebook, "state": state, "reason": reasons.get(notebook)}
+                for cid in ids if cid not in have]
+    order = {cid: i for i, cid in enumerate(CLAIM_IDS)}
+    return sorted(out, key=lambda c: (order.get(c["id"], len(order)), c["id"]))
+
+
+def not_run_text(entry: dict) -> str:
+    """``not run (notebook skipped: reason)`` for a :func:`not_run_claims` entry."""
+    reason = f": {entry['reason']}" if entry.get("reason") else ""
+    return f"not run (notebook {entry['state']}{reason})"
 
 
 def record_claim(results_dir: str | Path, id: str, result: dict, *, preset: str, dataset: str, notebook: str,
@@ -155,9 +187,40 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def claims_table(claims: list[dict]) -> str:
-    """Plain-text table of the claims: identities first, then findings (PASS/FAIL, effect, CI, p, n)."""
-    lines = [f"{'claim':40s} {'kind':9s} {'result':6s} {'effect':>8s} {'95% CI':>20s} {'p':>9s} {'n':>3s} unit"]
+def _num(v) -> str:
+    return f"{v:+.3g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
+
+
+def describe_claim(c: dict) -> str:
+    """A claim record as sentences for a reader: verdict, effect with its 95% CI, p and n — each only
+    where the record has it — then how it was tested (and, at ``smoke``, :data:`SMOKE_NOTE` first)."""
+    kind = "identity" if c.get("kind") == "identity" else "finding"
+    verdict = (("holds" if c.get("passed") else "does not hold") if kind == "identity"
+               else ("supported" if c.get("passed") else "not supported"))
+    parts = []
+    if c.get("effect") is not None and not isinstance(c.get("effect"), dict):
+        ci = c.get("ci") or []
+        ci_s = (f" (95% CI {_num(ci[0])} to {_num(ci[1])})" if len(ci) == 2 and None not in ci else "")
+        parts.append(f"effect {_num(c['effect'])}{ci_s}")
+    if c.get("p_value") is not None:
+        parts.append(f"p = {c['p_value']:.3g}")
+    if c.get("n") is not None:
+        unit = str(c.get("unit") or "")
+        plural = "s" if unit and c["n"] != 1 and unit.isalpha() and not unit.endswith("s") else ""
+        parts.append(f"n = {c['n']} {unit}{plural}".rstrip())
+    label = f" [{c['data_label']}]" if c.get("data_label") else ""
+    head = f"{c['id']}{label} ({kind}, {'PASS' if c.get('passed') else 'FAIL'}): {c.get('statement', '')} — {verdict}"
+    text = head + (f"; {', '.join(parts)}." if parts else ".") + f"\n  Tested as: {c.get('operationalisation', '')}"
+    return (f"[{SMOKE_NOTE}]\n" if c.get("preset") == "smoke" else "") + text
+
+
+def claims_table(claims: list[dict], not_run: list[dict] | None = None) -> str:
+    """Plain-text table of the claims: identities first, then findings (PASS/FAIL, effect, CI, p, n),
+    then the claims of notebooks that did not finish (``not_run``: :func:`not_run_claims`); at
+    ``smoke``, :data:`SMOKE_NOTE` above it."""
+    smoke = any(c.get("preset") == "smoke" for c in claims)
+    lines = [f"[{SMOKE_NOTE}]"] if smoke else []
+    lines += [f"{'claim':40s} {'kind':9s} {'result':6s} {'effect':>8s} {'95% CI':>20s} {'p':>9s} {'n':>3s} unit"]
     for kind in ("identity", "empirical"):
         for c in (c for c in claims if c.get("kind") == kind):
             label = " [" + c["data_label"] + "]" if c.get("data_label") else ""
@@ -166,4 +229,6 @@ def claims_table(claims: list[dict]) -> str:
             lines.append(f"{c['id'] + label:40s} {kind:9s} {'PASS' if c['passed'] else 'FAIL':6s} "
                          f"{_fmt(c.get('effect')):>8s} {ci_s:>20s} {_fmt(c.get('p_value')):>9s} "
                          f"{c.get('n', ''):>3} {c.get('unit', '')}")
+    for entry in not_run or []:
+        lines.append(f"{entry['id']:40s} {'':9s} {not_run_text(entry)}")
     return "\n".join(lines)

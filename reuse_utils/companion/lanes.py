@@ -28,7 +28,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExe
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["notebooks_named", "notebook_needs", "dependency_graph", "remaining_path", "start_order", "planned_schedule",
+__all__ = ["notebooks_named", "notebook_metadata", "notebook_needs", "dependency_graph", "remaining_path", "start_order", "planned_schedule",
            "run_lanes", "Outcome", "METADATA_KEY"]
 
 METADATA_KEY = "reuse_utils"  #: notebook metadata key holding ``{"needs": [...]}``
@@ -36,14 +36,16 @@ METADATA_KEY = "reuse_utils"  #: notebook metadata key holding ``{"needs": [...]
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of one notebook: ``state`` (``done`` or ``failed``), wall ``seconds``, its kernel's
-    CPU seconds (None where the platform does not say) and the lines to print about it."""
+    """What became of one notebook: ``state`` (``done``, ``failed`` or ``skipped``), wall ``seconds``,
+    its kernel's CPU seconds (None where the platform does not say), the lines to print about it and,
+    unless done, the one-line ``reason``."""
 
     name: str
     state: str
     seconds: float
     cpu_seconds: float | None
     lines: tuple[str, ...] = ()
+    reason: str | None = None
 
 
 def notebooks_named(name: str, notebooks: list[Path]) -> list[Path]:
@@ -52,14 +54,20 @@ def notebooks_named(name: str, notebooks: list[Path]) -> list[Path]:
     return [p for p in notebooks if name in (p.stem, p.name, p.name[:2])]
 
 
-def notebook_needs(path: Path) -> list[str] | None:
-    """The ``needs`` list in ``path``'s metadata (None when the notebook does not say)."""
+def notebook_metadata(path: Path) -> dict:
+    """The ``reuse_utils`` entry of ``path``'s notebook metadata (empty when there is none);
+    ``ValueError`` naming the notebook when it cannot be read."""
     try:
         book = json.loads(Path(path).read_text())
     except (OSError, ValueError) as exc:
         raise ValueError(f"{Path(path).name}: cannot read the notebook's metadata ({exc})") from exc
     meta = (book.get("metadata", {}) if isinstance(book, dict) else {}).get(METADATA_KEY, {})
-    needs = meta.get("needs") if isinstance(meta, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def notebook_needs(path: Path) -> list[str] | None:
+    """The ``needs`` list in ``path``'s metadata (None when the notebook does not say)."""
+    needs = notebook_metadata(path).get("needs")
     if needs is None:
         return None
     if not isinstance(needs, list) or not all(isinstance(n, str) for n in needs):

@@ -10,11 +10,11 @@ import pandas as pd
 import torch
 
 from reuse_utils.analysis.attribution import attribution_rows
-from reuse_utils.analysis.ledger import record_claim
+from reuse_utils.analysis.ledger import SMOKE_NOTE, describe_claim, record_claim
 from reuse_utils.companion.plots import save_figure, set_style
 from reuse_utils.core.device import describe_device, get_device
 from reuse_utils.core.ids import check_seed, derive_seed
-from reuse_utils.datasets import CaseData
+from reuse_utils.datasets import CaseData, unavailable_reason
 from reuse_utils.experiments import (
     AliceStore,
     Preset,
@@ -49,12 +49,11 @@ class Setup:
 
     def record(self, claim_id: str, result: dict, notebook: str, data_label: str | None = None,
                dataset: str | None = None) -> dict:
-        """Record a claim evaluated by :mod:`reuse_utils.analysis.evaluators` and print its verdict."""
+        """Record a claim evaluated by :mod:`reuse_utils.analysis.evaluators` and print its verdict
+        (:func:`~reuse_utils.analysis.ledger.describe_claim`: sentences, the smoke warning first)."""
         c = record_claim(self.results_dir, claim_id, result, preset=self.preset.name, dataset=dataset or self.dataset,
                          notebook=notebook, data_label=data_label)
-        ci = c["ci"] or [None, None]
-        print(f"{claim_id} ({c['kind']}): {'PASS' if c['passed'] else 'FAIL'} — effect {c['effect']}, 95% CI {ci}, "
-              f"p = {c['p_value']}, n = {c['n']} {c['unit']}\n  {c['operationalisation']}")
+        print(describe_claim(c))
         return c
 
     def save(self, fig, name: str, label: str | None = None):
@@ -131,9 +130,13 @@ class Setup:
                     rows.append({"task_corr": float(t), "feature_corr": float(a), "seed": seed, **row})
         return pd.DataFrame(rows)
 
-    def domain_control(self, k: int) -> pd.DataFrame:
+    def domain_control(self, k: int) -> pd.DataFrame | None:
         """:func:`reuse_utils.experiments.run_domain_control` with this setup's dataset, the preset's
-        ``other_domain``, seeds, cache and device."""
+        ``other_domain``, seeds, cache and device; None, saying why, when ``other_domain`` cannot be had."""
+        reason = unavailable_reason(self.preset.other_domain)
+        if reason is not None:
+            print(f"Domain control skipped: {self.preset.other_domain!r} is unavailable — {reason}")
+            return None
         return run_domain_control(self.dataset, self.preset.other_domain, k=k, preset=self.preset, seeds=self.seeds,
                                   cache_dir=self.cache_dir, device=self.device)
 
@@ -158,4 +161,6 @@ def setup(preset: str = "quick", dataset: str | None = None, device: str = "auto
     if verbose:
         print(f"preset={p.name} dataset={s.dataset} seeds={s.seeds} device={describe_device(s.device)} "
               f"results={s.results_dir}")
+        if p.name == "smoke":
+            print(f"[{SMOKE_NOTE}]")
     return s

@@ -1,7 +1,9 @@
 """``results/report.html``, one self-contained file: the run's state, commit and resolved dataset,
-the claims (findings apart from identities), every figure embedded (grouped by notebook, captioned),
-the executed notebooks (rendered to HTML beside it by the runner), package versions and wall time.
-No relative link: the file can be copied or e-mailed alone."""
+the claims (findings apart from identities, then the claims of notebooks that did not finish, with
+the reason), every figure embedded (grouped by notebook, captioned), each notebook's state, seconds
+and reason, package versions and wall time. At ``smoke`` a banner says that its verdicts mean
+nothing. The only relative links are to the executed notebooks' HTML copies that exist beside it
+(``notebooks/NN_name.html``); the rest needs no other file."""
 
 from __future__ import annotations
 
@@ -11,7 +13,14 @@ import platform
 import time
 from pathlib import Path
 
-from reuse_utils.analysis.ledger import claims_table, load_claims, load_run
+from reuse_utils.analysis.ledger import (
+    SMOKE_NOTE,
+    claims_table,
+    load_claims,
+    load_run,
+    not_run_claims,
+    not_run_text,
+)
 from reuse_utils.core.io import atomic_write_text
 from reuse_utils.experiments.presets import get_preset
 
@@ -68,6 +77,16 @@ def _figures_by_notebook(root: Path) -> str:
     return "".join(out)
 
 
+def _notebook_item(root: Path, name: str, state: str, seconds: float | None, reason: str | None) -> str:
+    """One notebook's line: name, state, seconds, reason, and a link to its HTML copy if it exists."""
+    copy = root / "notebooks" / f"{Path(name).stem}.html"
+    link = (f" — <a href='notebooks/{html.escape(copy.name)}'>executed notebook</a> (beside this report)"
+            if copy.exists() else "")
+    took = f", {seconds:.0f} s" if seconds is not None else ""
+    why = f": {html.escape(reason)}" if reason else ""
+    return f"<li>{html.escape(name)} — <b>{html.escape(state)}</b>{took}{why}{link}</li>"
+
+
 def write_report(results: str | Path, *, preset: str, dataset: str | None, device: str,
                  timings: dict[str, float], wall_seconds: float) -> Path:
     """Write the HTML report and print the claims table; returns the report's path."""
@@ -76,36 +95,46 @@ def write_report(results: str | Path, *, preset: str, dataset: str | None, devic
     root = Path(results)
     claims = load_claims(root)
     run = load_run(root) or {"state": "unknown (no run manifest)"}
-    print(claims_table(claims))
+    missing = not_run_claims(run, claims)
+    print(claims_table(claims, missing))
     state = html.escape(str(run.get("state")))
-    done = {k: v for k, v in (run.get("notebooks") or {}).items()}
+    states = dict(run.get("notebooks") or {})
+    reasons = run.get("reasons") or {}
     warn = ("" if run.get("state") == "complete" else
             f"<p class='warn'>This run is <b>{state}</b>: "
-            + html.escape(", ".join(f"{k}: {v}" for k, v in done.items()) or "no notebook state recorded")
-            + ". Claims of notebooks that did not run are missing or come from an earlier run.</p>")
+            + html.escape(", ".join(f"{k}: {v}" for k, v in states.items() if v != "done") or "no notebook state recorded")
+            + ". Claims of notebooks that did not finish are listed as not run, or come from an earlier run of "
+              "the same preset.</p>")
+    if preset == "smoke":
+        warn = f"<p class='warn'><b>{html.escape(SMOKE_NOTE)}</b>.</p>" + warn
     try:
         dev = describe_device(get_device(device))
     except ValueError:
         dev = device
+
     def table(kind: str) -> str:
         rows = "".join(
-            f"<tr class='{'pass' if c['passed'] else 'fail'}'><td>{html.escape(c['id'])}"
-            f"{' <em>(' + html.escape(c['data_label']) + ')</em>' if c.get('data_label') else ''}</td>"
+            f"<tr class='{'pass' if c['passed'] else 'fail'}'><td>{html.escape(str(c['id']))}"
+            f"{' <em>(' + html.escape(str(c['data_label'])) + ')</em>' if c.get('data_label') else ''}</td>"
             f"<td>{'PASS' if c['passed'] else ('FAIL' if kind == 'identity' else 'FAILED FINDING')}</td>"
-            f"<td>{html.escape(c['statement'])}<br><small>{html.escape(str(c.get('operationalisation', '')))}</small></td>"
+            f"<td>{html.escape(str(c['statement']))}<br><small>{html.escape(str(c.get('operationalisation', '')))}</small></td>"
             f"<td>{html.escape(_fmt(c.get('effect')))}</td><td>{html.escape(_fmt(c.get('ci')))}</td>"
-            f"<td>{html.escape(_fmt(c.get('p_value')))}</td><td>{c.get('n')} {html.escape(str(c.get('unit')))}</td>"
+            f"<td>{html.escape(_fmt(c.get('p_value')))}</td><td>{html.escape(str(c.get('n')))} {html.escape(str(c.get('unit')))}</td>"
             f"<td><small>{html.escape(str(c.get('test', '')))}</small></td>"
             f"<td>{html.escape(str(c['dataset']))}</td><td>{html.escape(str(c['notebook']))}</td></tr>"
             for c in claims if c.get("kind") == kind)
         return ("<table><tr><th>claim</th><th>result</th><th>statement / operationalisation</th><th>effect</th>"
                 f"<th>95% CI</th><th>p</th><th>n</th><th>test</th><th>dataset</th><th>notebook</th></tr>{rows}</table>")
 
+    not_run = ("" if not missing else "<h3>Not run</h3><table><tr><th>claim</th><th>result</th><th>notebook</th></tr>"
+               + "".join(f"<tr class='fail'><td>{html.escape(m['id'])}</td><td>{html.escape(not_run_text(m))}</td>"
+                         f"<td>{html.escape(m['notebook'])}</td></tr>" for m in missing) + "</table>")
+
     jobs = run.get("jobs") or 1
     lanes = f" ({jobs} notebooks side by side at most)" if jobs > 1 else ""
     figs = _figures_by_notebook(root)
-    nbs = "".join(f"<li>{html.escape(n)} — {t:.0f} s (rendered as <code>notebooks/{html.escape(Path(n).stem)}.html"
-                  f"</code> beside this report)</li>" for n, t in sorted(timings.items()))
+    nbs = "".join(_notebook_item(root, name, states.get(name, "done"), timings.get(name), reasons.get(name))
+                  for name in sorted(set(states) | set(timings)))
     vers = "".join(f"<li>{html.escape(k)} {html.escape(v)}</li>" for k, v in _versions().items())
     body = f"""<!doctype html><html><head><meta charset='utf-8'>
 <title>Reproduction report — task and feature correlations in model reuse</title>
@@ -127,6 +156,7 @@ unit of replication; selections use validation data only). A finding that does n
 with its numbers.</p>
 <h3>Findings</h3>{table("empirical")}
 <h3>Identities (checks that the generator and the closed forms are right)</h3>{table("identity")}
+{not_run}
 <h2>Executed notebooks</h2><ul>{nbs}</ul>
 <h2>Figures</h2><p>PNG copies are embedded; PDF versions lie in <code>figures/</code> beside this report.</p>{figs}
 <h2>Versions</h2><ul>{vers}</ul></body></html>"""

@@ -8,7 +8,11 @@ are arguments (default: ``notebooks`` and ``results`` in the working directory);
 through the package's install location. The run's state is kept in ``<results>/run.json``
 (:func:`reuse_utils.analysis.ledger.save_run`) and shown in ``claims.json`` and the report; a
 failing notebook is named in one line with its cell and error, the others still run, and the exit
-code is 1. On SIGTERM (e.g. ``timeout``) or Ctrl-C the runner stops the running notebooks, marks
+code is 1. A notebook whose data cannot be had (:mod:`reuse_utils.companion.data`; or that raises
+``DatasetUnavailable``) is *skipped* with the reason and the run ends ``partial`` with exit code 0.
+The run's state covers the whole folder: after ``--only`` reruns, notebooks not rerun keep their
+state from the folder's previous run of the same preset and dataset, so a set completed piece by
+piece says ``complete``. On SIGTERM (e.g. ``timeout``) or Ctrl-C the runner stops the running notebooks, marks
 them ``stopped`` and the run ``stopped``, still writes the report of what finished and exits 143
 (130 for Ctrl-C). The HTML copy of an executed notebook is best effort: when nbconvert cannot render it
 (e.g. its templates are not installed), the notebook still counts as done and one line says why.
@@ -31,10 +35,12 @@ import time
 from concurrent.futures import BrokenExecutor
 from pathlib import Path
 
-from reuse_utils.analysis.ledger import load_run, reset_claims, save_run
+from reuse_utils.analysis.ledger import SMOKE_NOTE, load_run, reset_claims, save_run
+from reuse_utils.companion.data import missing_data, notebook_data
 from reuse_utils.companion.lanes import (
     Outcome,
     dependency_graph,
+    notebook_metadata,
     notebooks_named,
     planned_schedule,
     run_lanes,
@@ -61,16 +67,31 @@ def notebook_parameters(preset: str, dataset: str | None, device: str, results: 
     return params
 
 
+def _ipc_kernel_manager():
+    """A kernel manager whose kernel talks over local IPC sockets (files beside its connection file)
+    instead of TCP on localhost: nothing listens on a port, and ipykernel has no reason to warn that
+    the kernel "is running over TCP without encryption"."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+
+    return IPCKernelManager
+
+
 def execute_notebook(path: Path, out_dir: Path, parameters: dict, *, timeout: int | None = None,
                      progress: bool = False):
-    """Execute one notebook with papermill (kernel ``python3``), output to ``out_dir``; ``progress``
-    shows papermill's per-cell bar."""
+    """Execute one notebook with papermill (kernel ``python3``, over IPC sockets where the platform
+    has them), output to ``out_dir``; ``progress`` shows papermill's per-cell bar."""
     import papermill as pm
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    extra = {"kernel_manager_class": _ipc_kernel_manager()} if os.name == "posix" else {}
     return pm.execute_notebook(
         str(path), str(out_dir / path.name), parameters=parameters, kernel_name="python3",
-        language="python", cwd=str(path.parent), progress_bar=progress, execution_timeout=timeout,
+        language="python", cwd=str(path.parent), progress_bar=progress, execution_timeout=timeout, **extra,
     )
 
 
@@ -122,17 +143,32 @@ def children_cpu_seconds() -> float | None:
     return use.ru_utime + use.ru_stime
 
 
+MAX_REASON = 600  #: characters of an error message kept in a one-line reason
+
+
 def first_line(message: object) -> str:
     """The first line of an error message (empty when there is none)."""
     text = str(message).strip()
     return text.splitlines()[0] if text else ""
 
 
-def failure_line(nb: Path, exc: Exception) -> str:
-    """One line naming the notebook, the cell and the error of a failed execution."""
+def one_line(message: object, limit: int = MAX_REASON) -> str:
+    """An error message as one line: every line of it, whitespace collapsed (a message whose first
+    line ends in ``:`` says what failed on the next), cut at ``limit`` characters with ``…``."""
+    text = " ".join(str(message).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def failure_reason(exc: Exception) -> tuple[str, str]:
+    """``(exception name, one-line reason naming the cell)`` of a failed execution."""
     cell = getattr(exc, "exec_count", None) or getattr(exc, "cell_index", None)
     ename, evalue = getattr(exc, "ename", type(exc).__name__), getattr(exc, "evalue", str(exc))
-    return f"[reproduce] FAILED {nb.name}: cell {cell if cell is not None else '?'} raised {ename}: {first_line(evalue)}"
+    return ename, f"cell {cell if cell is not None else '?'} raised {ename}: {one_line(evalue)}"
+
+
+def failure_line(nb: Path, exc: Exception) -> str:
+    """One line naming the notebook, the cell and the error of a failed execution."""
+    return f"[reproduce] FAILED {nb.name}: {failure_reason(exc)[1]}"
 
 
 class Stopped(BaseException):
@@ -197,20 +233,26 @@ def previous_seconds(results: Path, preset: str) -> dict[str, float]:
 
 
 def run_one(name: str, *, folder: Path, out_dir: Path, parameters: dict, timeout: int | None,
-            progress: bool) -> Outcome:
+            progress: bool, skips: dict[str, str] | None = None) -> Outcome:
     """Execute notebook ``folder/name`` and render its HTML copy; never raises for a failing notebook
     (its :class:`~reuse_utils.companion.lanes.Outcome` says ``failed`` and carries the line naming
-    the cell and error). Runs in the runner or in a lane's worker process: the kernel is this
-    process's child, so the CPU-seconds difference around it is the kernel's alone."""
+    the cell and error). A notebook named in ``skips`` (name → reason) is not started, and one that
+    raises ``DatasetUnavailable`` is ``skipped`` too. Runs in the runner or in a lane's worker
+    process: the kernel is this process's child, so the CPU-seconds difference around it is the
+    kernel's alone."""
     nb = Path(folder) / name
+    if skips and name in skips:
+        return Outcome(name, "skipped", 0.0, None, (f"[reproduce] SKIPPED {name}: {skips[name]}",), skips[name])
     t, cpu0 = time.time(), children_cpu_seconds()
     lines: list[str] = []
+    reason = None
     try:
         execute_notebook(nb, out_dir, parameters, timeout=timeout, progress=progress)
         state = "done"
     except Exception as exc:  # noqa: BLE001 - papermill raises its own and the kernel's errors
-        state = "failed"
-        lines.append(failure_line(nb, exc))
+        ename, reason = failure_reason(exc)
+        state = "skipped" if ename == "DatasetUnavailable" else "failed"
+        lines.append(f"[reproduce] {state.upper()} {nb.name}: {reason}")
     else:  # the HTML copy is a convenience: a missing nbconvert template must not fail the notebook
         try:
             render_html(out_dir / name)
@@ -218,7 +260,42 @@ def run_one(name: str, *, folder: Path, out_dir: Path, parameters: dict, timeout
             lines.append(f"[reproduce] {name}: executed; no HTML copy ({type(exc).__name__}: {first_line(exc)})")
     cpu1 = children_cpu_seconds()
     cpu = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None  # the kernel has exited
-    return Outcome(name, state, time.time() - t, cpu, tuple(lines))
+    return Outcome(name, state, time.time() - t, cpu, tuple(lines), reason)
+
+
+def data_skips(notebooks: list[Path], preset: str, dataset: str | None) -> dict[str, str]:
+    """``{notebook name: reason}`` for the notebooks whose needed data cannot be had
+    (:func:`reuse_utils.companion.data.missing_data`); each dataset is looked up once."""
+    skips, memo = {}, {}
+    for nb in notebooks:
+        needed = tuple(notebook_data(nb)[0])
+        if needed not in memo:
+            memo[needed] = missing_data(needed, preset, dataset)
+        if memo[needed] is not None:
+            skips[nb.name] = memo[needed]
+    return skips
+
+
+def folder_states(folder: list[Path], ran: dict[str, str], previous: dict | None, preset: str,
+                  dataset: str | None) -> dict[str, str]:
+    """Every notebook of the folder with its state: this run's where it ran; else the previous run's
+    (``done``, ``failed`` or ``skipped``) where that run had the same preset and dataset; else
+    ``not run``."""
+    same = previous is not None and previous.get("preset") == preset and previous.get("dataset") == dataset
+    before = (previous.get("notebooks") or {}) if same else {}
+    kept = {name: state for name, state in before.items() if state in ("done", "failed", "skipped")}
+    return {nb.name: ran.get(nb.name, kept.get(nb.name, "not run")) for nb in folder}
+
+
+def run_state(states: dict[str, str], stopped: bool, failed: list[str]) -> str:
+    """``stopped`` when interrupted; ``failed`` when a notebook of this run (``failed``) failed;
+    ``complete`` when every notebook of the folder is done; else ``partial`` (some skipped, not run,
+    or failed in an earlier run)."""
+    if stopped:
+        return "stopped"
+    if failed:
+        return "failed"
+    return "complete" if all(v == "done" for v in states.values()) else "partial"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -256,17 +333,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Nothing to execute: no numbered notebooks in {args.notebooks}.")
         return 0
     expected = previous_seconds(results, args.preset)  # read before this run's manifest replaces it
+    previous = load_run(results)
     (results / "report.html").unlink(missing_ok=True)  # never leave an old report looking current
     reset_claims(results, [nb.name for nb in notebooks] if args.only else None)
+    try:
+        skips = data_skips(notebooks, args.preset, args.dataset)
+        claims_of = {nb.name: list(notebook_metadata(nb).get("claims", [])) for nb in folder}
+    except ValueError as exc:
+        ap.error(str(exc))
+    ran = {nb.name: "pending" for nb in notebooks}
     run = {"state": "running", "preset": args.preset, "dataset": args.dataset, "device": args.device,
            "code_version": CODE_VERSION, "commit": commit_hash(args.notebooks),
            "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "finished": None,
            "only": [nb.name for nb in notebooks] if args.only else None,
-           "notebooks": {nb.name: "pending" for nb in notebooks}}
+           "notebooks": folder_states(folder, ran, previous, args.preset, args.dataset),
+           "reasons": _previous_reasons(previous, folder, ran, args.preset, args.dataset),
+           "claims_of": claims_of}
     save_run(results, run)
     params = notebook_parameters(args.preset, args.dataset, args.device, results)
     run["jobs"] = jobs
     env = lane_environment(jobs)
+    if args.preset == "smoke":
+        print(f"[reproduce] {SMOKE_NOTE}", flush=True)
     if jobs > 1:
         bound = ""
         if expected:  # what the previous run's timings allow at best (lanes share cores and the GPU)
@@ -275,12 +363,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[reproduce] {jobs} lanes: up to {jobs} notebooks at once, each after the ones it needs{bound}",
               flush=True)
     work = functools.partial(run_one, folder=args.notebooks, out_dir=results / "notebooks", parameters=params,
-                             timeout=args.timeout or None, progress=not args.quiet and jobs == 1)
+                             timeout=args.timeout or None, progress=not args.quiet and jobs == 1, skips=skips)
     t0 = time.time()
     timings, failed = {}, []
     cpu_seconds: dict[str, float] = {}
 
     def started(name: str) -> None:
+        if name in skips:
+            return
         run["notebooks"][name] = "running"
         save_run(results, run)
         print(f"[reproduce] {name} (preset={args.preset}) ...", flush=True)
@@ -291,11 +381,15 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for out in outcomes:
                 run["notebooks"][out.name] = out.state
+                run["reasons"].pop(out.name, None)
+                if out.reason is not None:
+                    run["reasons"][out.name] = out.reason
                 if out.state == "failed":
                     failed.append(out.name)
                 for line in out.lines:
                     print(line, flush=True)
-                timings[out.name] = out.seconds
+                if out.state != "skipped":
+                    timings[out.name] = out.seconds
                 run["seconds"] = {name: round(timings[name], 1) for name in sorted(timings)}
                 busy = ""
                 if out.cpu_seconds is not None:
@@ -303,7 +397,8 @@ def main(argv: list[str] | None = None) -> int:
                     run["cpu_seconds"] = {name: round(cpu_seconds[name], 1) for name in sorted(cpu_seconds)}
                     busy = f", {out.cpu_seconds / max(out.seconds, 1e-9):.2f} cores busy"
                 print(f"[reproduce] {out.name} {out.state} in {out.seconds:.0f} s{busy} "
-                      f"({len(timings)}/{len(notebooks)}; elapsed {time.time() - t0:.0f} s)", flush=True)
+                      f"({len(timings) + sum(v == 'skipped' for v in run['notebooks'].values())}/{len(notebooks)}; "
+                      f"elapsed {time.time() - t0:.0f} s)", flush=True)
                 save_run(results, run)
         except (Stopped, KeyboardInterrupt) as exc:
             stopped = exc
@@ -311,6 +406,7 @@ def main(argv: list[str] | None = None) -> int:
             lost = [name for name, state in run["notebooks"].items() if state == "running"]
             for name in lost:
                 run["notebooks"][name] = "failed"
+                run["reasons"][name] = f"the lanes' worker pool broke, a worker process died ({type(exc).__name__})"
                 failed.append(name)
                 print(f"[reproduce] FAILED {name}: the lanes' worker pool broke, a worker process died ({type(exc).__name__}); the run ends here", flush=True)
     if stopped is not None:
@@ -318,19 +414,40 @@ def main(argv: list[str] | None = None) -> int:
         run["notebooks"].update(dict.fromkeys(halted, "stopped"))
         print(f"[reproduce] stopped ({type(stopped).__name__}) after {time.time() - t0:.0f} s; "
               f"{', '.join(halted) or 'no notebook'} stopped, the others' state is kept", flush=True)
-    run.update(state="stopped" if stopped is not None else "failed" if failed else "partial" if args.only
-               else "complete", finished=time.strftime("%Y-%m-%d %H:%M:%S %Z"), wall_seconds=time.time() - t0)
+    run.update(state=run_state(run["notebooks"], stopped is not None, failed), finished=time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+               wall_seconds=time.time() - t0)
     save_run(results, run)
     path = write_report(results, preset=args.preset, dataset=args.dataset, device=args.device,
                         timings=timings, wall_seconds=time.time() - t0)
     print(f"[reproduce] report: {path} (run {run['state']})")
-    print(f"[reproduce] {'stopped' if stopped is not None else 'all notebooks done'} in {time.time() - t0:.0f} s")
+    print(f"[reproduce] {'stopped' if stopped is not None else 'finished'} in {time.time() - t0:.0f} s")
     if stopped is not None:
         return 130 if isinstance(stopped, KeyboardInterrupt) else 128 + signal.SIGTERM
     if failed:
         print(f"[reproduce] {len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1
+    if run["state"] == "partial":
+        print(f"[reproduce] run partial — {partial_summary(run['notebooks'], run['reasons'])}", flush=True)
     return 0
+
+
+def partial_summary(states: dict[str, str], reasons: dict[str, str]) -> str:
+    """The notebooks that are not done, grouped by state and reason, each reason said once."""
+    groups: dict[tuple[str, str | None], list[str]] = {}
+    for name, state in states.items():
+        if state != "done":
+            groups.setdefault((state, reasons.get(name)), []).append(name[:2])
+    return "; ".join(f"{state}: {', '.join(names)}" + (f" ({reason})" if reason else "")
+                     for (state, reason), names in groups.items())
+
+
+def _previous_reasons(previous: dict | None, folder: list[Path], ran: dict[str, str], preset: str,
+                      dataset: str | None) -> dict[str, str]:
+    """The previous run's reasons for the notebooks this run does not run (same preset and dataset)."""
+    if previous is None or previous.get("preset") != preset or previous.get("dataset") != dataset:
+        return {}
+    reasons = previous.get("reasons") or {}
+    return {nb.name: str(reasons[nb.name]) for nb in folder if nb.name not in ran and nb.name in reasons}
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from reuse_utils.core.io import atomic_torch_save
 from reuse_utils.core.paths import default_data_dir
 
 __all__ = ["ImageDataset", "DatasetError", "DatasetUnavailable", "DatasetCorrupt", "default_data_dir",
-           "search_roots", "writable_dir", "download_allowed", "cache_path", "read_cache", "write_cache",
+           "search_roots", "system_roots", "writable_dir", "download_allowed", "SYSTEM_DATA_ENV", "cache_path", "read_cache", "write_cache",
            "folder_fingerprint", "check_root",
            "SPLITS", "MNIST_CLASSES", "FASHION_CLASSES", "CIFAR10_CLASSES"]
 
@@ -147,6 +147,20 @@ def search_roots(root: str | os.PathLike | None) -> list[Path]:
     roots = [check_root(root)] if root is not None else []
     default = default_data_dir()
     return roots + ([default] if default not in roots else [])
+
+
+SYSTEM_DATA_ENV = "REUSE_SYSTEM_DATA"
+DEFAULT_SYSTEM_ROOTS = (Path("/usr/share/datasets"),)  # where Debian's dataset-* packages install
+
+
+def system_roots() -> list[Path]:
+    """Folders of system-wide dataset copies (Debian's ``/usr/share/datasets``), searched after the
+    search roots: ``$REUSE_SYSTEM_DATA`` (folders separated by ``os.pathsep``) when set — set and
+    empty, none: the system copies are hidden, as on a machine without them."""
+    env = os.environ.get(SYSTEM_DATA_ENV)
+    if env is None:
+        return list(DEFAULT_SYSTEM_ROOTS)
+    return [Path(part).expanduser() for part in env.split(os.pathsep) if part.strip()]
 
 
 def writable_dir(candidates: list[Path]) -> Path | None:

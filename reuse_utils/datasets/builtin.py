@@ -11,7 +11,7 @@
 ========================  =========================================================================
 
 Full datasets are looked for in the search roots, then in system copies (Debian's
-``/usr/share/datasets/fashion-mnist``), then downloaded by torchvision (skipped when
+``/usr/share/datasets/fashion-mnist``; :func:`~reuse_utils.datasets.base.system_roots`), then downloaded by torchvision (skipped when
 ``download=False`` or ``$REUSE_OFFLINE=1``). A dataset that cannot be found raises
 :class:`DatasetUnavailable` listing every place looked and how to get it; there is never a silent
 fallback to another dataset.
@@ -35,13 +35,21 @@ from reuse_utils.datasets.base import (
     DatasetCorrupt,
     DatasetUnavailable,
     ImageDataset,
+    system_roots,
     writable_dir,
 )
 from reuse_utils.datasets.registry import register_loader
 
-__all__ = ["FASHION_SYSTEM_DIRS"]
+__all__ = ["fashion_system_dirs", "FASHION_FILES"]
 
-FASHION_SYSTEM_DIRS = (Path("/usr/share/datasets/fashion-mnist"),)
+FASHION_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                 "t10k-labels-idx1-ubyte")
+
+
+def fashion_system_dirs() -> list[Path]:
+    """Where a system copy of Fashion-MNIST may lie: ``<system root>/fashion-mnist`` (Debian's
+    ``dataset-fashion-mnist`` package) for each of :func:`~reuse_utils.datasets.base.system_roots`."""
+    return [r / "fashion-mnist" for r in system_roots()]
 
 # ----------------------------------------------------------------------------- offline sets
 
@@ -87,18 +95,18 @@ def _load_digits(split: str, roots: list[Path], download: bool) -> ImageDataset:
 # ----------------------------------------------------------------------------- torchvision sets
 
 
-def _stage_system_fashion(target_root: Path) -> list[str]:
-    """Decompress Debian's Fashion-MNIST copy into ``<target_root>/FashionMNIST/raw``.
+def _stage_system_fashion(target_root: Path) -> tuple[list[str], Path | None]:
+    """Decompress the first complete system copy of Fashion-MNIST (:func:`fashion_system_dirs`)
+    into ``<target_root>/FashionMNIST/raw``.
 
     Debian recompresses the IDX files, so their .gz md5 differs from torchvision's and
     ``download=True`` would reject them; decompressed, they load with ``download=False``.
-    Returns the system directories looked at.
+    Returns the system folders looked at and the one staged (None when none is complete).
     """
     looked = []
-    for sysdir in FASHION_SYSTEM_DIRS:
+    files = FASHION_FILES
+    for sysdir in fashion_system_dirs():
         looked.append(str(sysdir))
-        files = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
         if not all((sysdir / f"{f}.gz").exists() for f in files):
             continue
         raw = target_root / "FashionMNIST" / "raw"
@@ -115,8 +123,8 @@ def _stage_system_fashion(target_root: Path) -> list[str]:
             except (OSError, EOFError, gzip.BadGzipFile) as exc:
                 tmp.unlink(missing_ok=True)
                 raise DatasetCorrupt(f"System copy {sysdir / (f + '.gz')} cannot be decompressed: {exc}") from exc
-        return looked
-    return looked
+        return looked, sysdir
+    return looked, None
 
 
 def _tv_spec(name: str):
@@ -163,15 +171,16 @@ def _torchvision_loader(name: str) -> Callable[[str, list[Path], bool], ImageDat
             return _tv_to_dataset(ds, name, split, classes, str(r / layout))
         writable = writable_dir(roots)
         if name == "fashion_mnist" and writable is not None:
-            looked += _stage_system_fashion(writable)
-            if (writable / layout / "train-images-idx3-ubyte").exists():
+            system_looked, staged = _stage_system_fashion(writable)
+            looked += system_looked
+            if staged is not None:
                 try:
                     ds = cls(str(writable), train=train, download=False)
                 except Exception as exc:  # noqa: BLE001
                     raise DatasetCorrupt(
                         f"Dataset {name!r}: system copy staged in {writable / layout} cannot be decoded ({exc})"
                     ) from exc
-                return _tv_to_dataset(ds, name, split, classes, f"{FASHION_SYSTEM_DIRS[0]} (Debian)")
+                return _tv_to_dataset(ds, name, split, classes, f"{staged} (Debian)")
         how = {
             "fashion_mnist": "`apt-get install dataset-fashion-mnist`, or put the IDX files in "
                              "<root>/FashionMNIST/raw/, or allow torchvision to download",
@@ -184,9 +193,10 @@ def _torchvision_loader(name: str) -> Callable[[str, list[Path], bool], ImageDat
                 ds = cls(str(writable), train=train, download=True)
                 return _tv_to_dataset(ds, name, split, classes, f"torchvision download ({writable / layout})")
             except Exception as exc:  # noqa: BLE001 - network errors come in many types
+                reason = " ".join(str(exc).split()).rstrip(".")  # one line: torchvision's messages span several
                 raise DatasetUnavailable(
                     f"Dataset {name!r} ({split}) is unavailable. Looked in: {'; '.join(looked)}. "
-                    f"Download failed: {exc}. To get it: {how}."
+                    f"Download failed: {reason}. To get it: {how}."
                 ) from exc
         reason = "downloads disabled (download=False or REUSE_OFFLINE=1)" if not download else "no writable data dir"
         raise DatasetUnavailable(

@@ -24,7 +24,7 @@ from reuse_utils.datasets.base import (
 from reuse_utils.datasets.registry import load_dataset
 
 __all__ = ["REAL_TASKS", "STANDIN_TASKS", "STANDIN_ALICE", "CaseData", "build_standin", "standin_root",
-           "standin_task_names", "resolve_case_data", "prefer_from", "per_class"]
+           "standin_task_names", "resolve_case_data", "prefer_from", "per_class", "real_case_data_available"]
 
 #: Bob's real tasks (Open Images class names), from semantically closest to Alice's dog-vs-cat.
 REAL_TASKS: dict[str, tuple[str, str, str]] = {
@@ -141,7 +141,9 @@ class CaseData:
         return "_standin" if self.is_standin else ""
 
 
-def _real_available(size: int) -> bool:
+def real_case_data_available(size: int) -> bool:
+    """Whether every real case-study dataset (Oxford-IIIT Pet and Bob's Open Images pairs, both
+    splits, at ``size`` px) loads from disk."""
     try:
         for split in ("train", "test"):
             load_dataset(f"pets@{size}", split, download=False)
@@ -157,7 +159,7 @@ def resolve_case_data(size: int, *, prefer: str = "auto", root: str | os.PathLik
     (built on first use). ``prefer="real"`` raises :class:`DatasetUnavailable` instead of substituting."""
     if prefer not in ("auto", "real", "standin"):
         raise ValueError(f"prefer must be 'auto', 'real' or 'standin'; got {prefer!r}")
-    if prefer != "standin" and _real_available(size):
+    if prefer != "standin" and real_case_data_available(size):
         return CaseData(None, dict(REAL_TASKS), None)
     if prefer == "real":
         raise DatasetUnavailable("Real case-study data are not all on disk: see README, 'Real case studies'.")
