@@ -11,7 +11,7 @@ from reuse_utils.companion.report import write_report
 
 def _result(passed=True, effect=0.1, p=0.01):
     return {"statement": "s", "operationalisation": "o", "test": "t", "unit": "seed", "n": 5, "effect": effect,
-            "ci": [0.05, 0.15], "p_value": p, "passed": passed, "details": {"tau": float("nan")}}
+            "ci": [effect - 0.05, effect + 0.05], "p_value": p, "passed": passed, "details": {"tau": float("nan")}}
 
 
 def test_record_and_load_claims(tmp_path):

@@ -379,7 +379,7 @@ def test_notebooks_without_their_data_are_skipped_with_the_reason(tmp_path, toy_
     assert "got: no network" in run["reasons"]["03_late.ipynb"] and "01_ok.ipynb" not in run["reasons"]
     not_run = json.loads((results / "claims.json").read_text())["not_run"]
     assert [(c["id"], c["state"]) for c in not_run] == [("C2_case", "skipped"), ("C3_late", "skipped")]
-    assert "run partial — skipped: 02 (needs 'fashion_mnist'" in out
+    assert re.search(r"run partial after \d+ s: 1 of 3 notebooks done; skipped: 02 \(needs 'fashion_mnist'", out)
     report = (results / "report.html").read_text()
     assert "verdicts mean nothing at this size" in report
     assert "not run (notebook skipped: needs &#x27;fashion_mnist&#x27;" in report
@@ -425,3 +425,142 @@ def test_only_reruns_that_complete_the_set_make_it_complete(tmp_path, toy_notebo
     assert load_run(results)["notebooks"]["01_ok.ipynb"] == "not run"
     assert load_run(results)["state"] == "partial"
     capsys.readouterr()
+
+
+# ----------------------------------------------------------------------------- claims that belong to a run
+
+
+def test_claims_of_an_earlier_run_are_listed_apart(tmp_path, toy_notebook):
+    """A quick claim in the folder, then the runner at smoke --only one notebook: the quick claim is not
+    this run's — claims.json and the report list it apart, with its preset."""
+    results = tmp_path / "res"
+    record_claim(results, "C1_monotonic_task", RESULT, preset="quick", dataset="mnist5k", notebook="04.ipynb")
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    toy_notebook(nbs / "03_x.ipynb", "x = 1", [])
+    assert runner.main(["--preset", "smoke", "--notebooks", str(nbs), "--results", str(results), "--quiet",
+                        "--only", "03"]) == 0
+    doc = json.loads((results / "claims.json").read_text())
+    assert doc["run"]["preset"] == "smoke" and doc["claims"] == []
+    assert [(c["id"], c["preset"]) for c in doc["earlier"]] == [("C1_monotonic_task", "quick")]
+    report = (results / "report.html").read_text()
+    assert "From an earlier run" in report and "<th>preset</th>" in report
+    assert report.index("From an earlier run") < report.index("C1_monotonic_task")
+
+
+def test_an_unreadable_claim_is_reported_not_dropped(tmp_path):
+    record_claim(tmp_path, "C1_a", RESULT, preset="smoke", dataset="d", notebook="a.ipynb")
+    record_claim(tmp_path, "C2_b", RESULT, preset="smoke", dataset="d", notebook="b.ipynb")
+    path = tmp_path / "claims" / "C2_b.json"
+    path.write_text(path.read_text()[:40])
+    with pytest.warns(UserWarning, match="C2_b.json could not be read"):
+        assert [c["id"] for c in load_claims(tmp_path)] == ["C1_a"]
+    record_claim(tmp_path, "C3_c", RESULT, preset="smoke", dataset="d", notebook="c.ipynb")
+    doc = json.loads((tmp_path / "claims.json").read_text())
+    assert [b["file"] for b in doc["unreadable"]] == ["C2_b.json"]
+    from reuse_utils.companion.report import write_report
+
+    html = write_report(tmp_path, preset="smoke", dataset=None, device="cpu", timings={}, wall_seconds=1).read_text()
+    assert "C2_b.json: could not be read" in html
+
+
+def test_load_claims_of_a_missing_folder_or_a_file_is_an_error(tmp_path):
+    (tmp_path / "f.txt").write_text("x")
+    for bad in (tmp_path / "missing", tmp_path / "f.txt", 123):
+        with pytest.raises(ValueError, match="results_dir must be an existing results folder"):
+            load_claims(bad)
+
+
+@pytest.mark.parametrize("field,value,match", [
+    ("p_value", -3, "p_value must be None or a number in"), ("p_value", 1.5, "p_value must be"),
+    ("n", -1, "n must be an integer"), ("n", 2.5, "n must be an integer"), ("n", True, "n must be an integer"),
+    ("ci", [5, 1], "lower ≤ upper"), ("ci", [0.5, 0.9], "must lie within its ci"), ("ci", [0, 1, 2], "ci must be"),
+])
+def test_record_claim_checks_its_numbers_and_keeps_the_real_claims(tmp_path, field, value, match):
+    record_claim(tmp_path, "C1_real", RESULT, preset="quick", dataset="d", notebook="a.ipynb")
+    with pytest.raises(ValueError, match=match):
+        record_claim(tmp_path, "C2_bad", {**RESULT, field: value}, preset="quick", dataset="d", notebook="b.ipynb")
+    assert [c["id"] for c in load_claims(tmp_path)] == ["C1_real"]
+
+
+@pytest.mark.parametrize("preset", [None, "bogus", 3])
+def test_record_claim_refuses_an_unknown_preset_before_touching_the_folder(tmp_path, preset):
+    record_claim(tmp_path, "C1_real", RESULT, preset="quick", dataset="d", notebook="a.ipynb")
+    with pytest.raises(ValueError, match="preset must be one of"):
+        record_claim(tmp_path, "C2_x", RESULT, preset=preset, dataset="d", notebook="b.ipynb")
+    assert [c["id"] for c in load_claims(tmp_path)] == ["C1_real"]
+
+
+def test_everything_in_the_report_is_escaped(tmp_path):
+    evil = "<img src=x onerror=alert(1)>"
+    record_claim(tmp_path, "C1_x", {**RESULT, "statement": evil, "unit": evil, "test": evil,
+                                    "operationalisation": evil}, preset="smoke", dataset=evil, notebook=evil,
+                 data_label=evil)
+    from reuse_utils.companion.report import write_report
+
+    html = write_report(tmp_path, preset="smoke", dataset=evil, device="cpu", timings={evil: 1.0},
+                        wall_seconds=1).read_text()
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+# ----------------------------------------------------------------------------- a run that died
+
+
+def test_a_running_manifest_whose_runner_is_gone_reads_as_died(tmp_path):
+    import socket
+    import time
+
+    from reuse_utils.analysis.ledger import DEAD_AFTER, save_run
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # a pid that no longer runs
+    base = {"state": "running", "preset": "smoke", "notebooks": {}}
+    save_run(tmp_path, {**base, "pid": child.pid, "host": socket.gethostname(), "heartbeat": time.time()})
+    assert load_run(tmp_path)["state"] == "died"
+    assert json.loads((tmp_path / "claims.json").read_text())["run"]["state"] == "died"
+    save_run(tmp_path, {**base, "pid": os.getpid(), "host": socket.gethostname(), "heartbeat": time.time()})
+    assert load_run(tmp_path)["state"] == "running"  # this process is alive
+    save_run(tmp_path, {**base, "pid": 1, "host": "another-host", "heartbeat": time.time() - DEAD_AFTER - 1})
+    assert load_run(tmp_path)["state"] == "died"
+    save_run(tmp_path, {**base, "pid": 1, "host": "another-host", "heartbeat": time.time()})
+    assert load_run(tmp_path)["state"] == "running"
+
+
+def test_a_garbled_manifest_is_a_warning(tmp_path):
+    (tmp_path / "run.json").write_text('{"state": "runn')
+    with pytest.warns(UserWarning, match="Cannot read the run manifest"):
+        assert load_run(tmp_path) is None
+
+
+def test_the_runner_writes_its_pid_and_says_what_happened(toy_notebooks, tmp_path, capsys):
+    results = tmp_path / "res"
+    assert runner.main(["--preset", "smoke", "--notebooks", str(toy_notebooks), "--results", str(results),
+                        "--quiet"]) == 1
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[-1].startswith("[reproduce] run failed after") and "2 of 3 notebooks done; failed: 02" in out[-1]
+    run = load_run(results)
+    assert run["pid"] == os.getpid() and run["heartbeat"] > 0 and run["state"] == "failed"
+
+
+@pytest.mark.parametrize("args,match", [
+    (["--device", "tpu"], "device must be"), (["--dataset", "bogus"], "--dataset must be one of"),
+])
+def test_device_and_dataset_are_checked_before_any_kernel_starts(toy_notebooks, tmp_path, capsys, args, match):
+    with pytest.raises(SystemExit) as info:
+        runner.main(["--notebooks", str(toy_notebooks), "--results", str(tmp_path / "r"), *args])
+    assert info.value.code == 2 and match in capsys.readouterr().err
+    assert not (tmp_path / "r" / "notebooks").exists()  # no notebook was started
+
+
+def test_a_results_path_that_is_a_file_or_read_only_is_refused(toy_notebooks, tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(SystemExit):
+        runner.main(["--notebooks", str(toy_notebooks), "--results", str(tmp_path / "file")])
+    err = capsys.readouterr().err
+    assert "--results" in err and "is a file, not a folder" in err
+    if os.geteuid() != 0:  # root writes anywhere
+        ro = tmp_path / "ro"
+        ro.mkdir(mode=0o500)
+        with pytest.raises(SystemExit):
+            runner.main(["--notebooks", str(toy_notebooks), "--results", str(ro / "r")])
+        assert "cannot write" in capsys.readouterr().err

@@ -5,14 +5,19 @@ a claim that does not hold is recorded with ``passed: false`` and its numbers �
 it passes. Each claim is also kept as ``<results>/claims/<id>.json`` so notebooks can run in any
 order; ``claims.json`` (``{"run": <run manifest or null>, "claims": [...]}``) is rebuilt from
 those files after every record. One results folder holds the claims of one preset: recording a
-claim of another preset drops the old ones (with a warning) instead of mixing them.
+claim of another preset drops the old ones (with a warning) instead of mixing them. Claims belong to
+a run: ``claims.json`` lists under ``claims`` only those of the run manifest's preset and code
+version, under ``earlier`` the others (e.g. a ``quick`` claim kept beside a ``smoke --only`` rerun),
+and under ``unreadable`` each claim file that cannot be read (never dropped in silence).
 
 The *run manifest* ``<results>/run.json`` (written by the reproduce runner, :func:`save_run`) says
 which run produced the folder: preset, dataset, device, code version, commit, start and end, each
 notebook's state (``done``, ``failed``, ``skipped`` — its data cannot be had —, ``not run``, …) with
 the reason of each that is not done, the claims each notebook records (``claims_of``), and the run's
 ``state`` (``running``, ``complete``, ``partial`` — some notebooks were skipped or not run —,
-``failed``, or ``stopped`` — the runner was interrupted, by SIGTERM or Ctrl-C). A claim of a
+``failed``, or ``stopped`` — the runner was interrupted, by SIGTERM or Ctrl-C); the runner's
+``pid``, ``host`` and ``heartbeat`` (seconds since the epoch, renewed every
+:data:`HEARTBEAT_SECONDS`) let :func:`load_run` show a ``running`` run whose runner is gone as ``died``. A claim of a
 notebook that did not finish, and that the folder does not hold, is listed in ``claims.json`` under
 ``not_run`` with that notebook's state and reason (:func:`not_run_claims`).
 """
@@ -21,7 +26,11 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
+import os
 import re
+import socket
+import time
 import warnings
 from pathlib import Path
 
@@ -29,11 +38,16 @@ import numpy as np
 
 from reuse_utils.analysis.evaluators import IDENTITIES
 from reuse_utils.core.io import atomic_write_json
+from reuse_utils.experiments import CODE_VERSION
+from reuse_utils.experiments.presets import PRESETS
 
 __all__ = ["record_claim", "load_claims", "claims_table", "CLAIM_IDS", "reset_claims", "load_run", "save_run",
-           "write_claims_file", "RUN_STATES", "RESULT_FIELDS", "not_run_claims", "not_run_text", "describe_claim", "SMOKE_NOTE"]
+           "write_claims_file", "RUN_STATES", "RESULT_FIELDS", "not_run_claims", "not_run_text", "describe_claim", "SMOKE_NOTE", "read_claims",
+           "split_by_run", "HEARTBEAT_SECONDS"]
 
-RUN_STATES = ("running", "complete", "partial", "failed", "stopped")
+RUN_STATES = ("running", "complete", "partial", "failed", "stopped")  #: what a runner writes; load_run adds "died"
+HEARTBEAT_SECONDS = 30  #: how often a running runner renews ``heartbeat``
+DEAD_AFTER = 10 * HEARTBEAT_SECONDS  #: a heartbeat older than this (another host's run) means the runner died
 RESULT_FIELDS = ("statement", "operationalisation", "test", "unit", "n", "effect", "ci", "p_value", "passed")
 #: What every smoke report and claim printout says first.
 SMOKE_NOTE = "smoke: checks that everything runs; verdicts mean nothing at this size"
@@ -57,13 +71,45 @@ def _clean(v):
     return v
 
 
-def load_run(results_dir: str | Path) -> dict | None:
-    """The run manifest of ``results_dir`` (None when no runner wrote one, or it is unreadable)."""
+def _pid_alive(pid) -> bool:
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return False
     try:
-        run = json.loads((Path(results_dir) / "run.json").read_text())
-    except (OSError, ValueError):
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _died(run: dict) -> bool:
+    """Whether a ``running`` manifest's runner is gone: its pid is not alive on this host, or (another
+    host) its heartbeat is older than :data:`DEAD_AFTER` seconds."""
+    if run.get("host") == socket.gethostname() and "pid" in run:
+        return not _pid_alive(run.get("pid"))
+    beat = run.get("heartbeat")
+    return isinstance(beat, (int, float)) and time.time() - beat > DEAD_AFTER
+
+
+def load_run(results_dir: str | Path) -> dict | None:
+    """The run manifest of ``results_dir`` (None when no runner wrote one; a warning and None when it
+    cannot be read). A ``running`` run whose runner is gone (:func:`_died`) comes back as ``died``."""
+    path = Path(results_dir) / "run.json"
+    if not path.exists():
         return None
-    return run if isinstance(run, dict) else None
+    try:
+        run = json.loads(path.read_text())
+        if not isinstance(run, dict):
+            raise ValueError(f"it holds a {type(run).__name__}, not an object")
+    except (OSError, ValueError) as exc:
+        warnings.warn(f"Cannot read the run manifest {path} ({exc}); the run's state is unknown.", stacklevel=2)
+        return None
+    if run.get("state") == "running" and _died(run):
+        run = {**run, "state": "died"}
+    return run
 
 
 def save_run(results_dir: str | Path, run: dict) -> None:
@@ -78,9 +124,24 @@ def save_run(results_dir: str | Path, run: dict) -> None:
 def write_claims_file(results_dir: str | Path) -> Path:
     """Rebuild ``<results>/claims.json`` from the claim files and the run manifest."""
     root = Path(results_dir)
-    run, claims = load_run(root), load_claims(root)
-    return atomic_write_json(root / "claims.json", {"run": run, "claims": claims,
-                                                    "not_run": not_run_claims(run, claims)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # unreadable files are listed in the file itself
+        run = load_run(root)
+    claims, unreadable = read_claims(root)
+    current, earlier = split_by_run(claims, run)
+    return atomic_write_json(root / "claims.json", {"run": run, "claims": current, "earlier": earlier,
+                                                    "unreadable": unreadable,
+                                                    "not_run": not_run_claims(run, current)})
+
+
+def split_by_run(claims: list[dict], run: dict | None) -> tuple[list[dict], list[dict]]:
+    """``(claims of the run, claims from an earlier run)``: a claim is the run's when its preset and
+    code version are the manifest's (every claim, when there is no manifest)."""
+    if not run:
+        return list(claims), []
+    mine = [c for c in claims if c.get("preset") == run.get("preset")
+            and c.get("code_version", run.get("code_version")) == run.get("code_version")]
+    return mine, [c for c in claims if c not in mine]
 
 
 def not_run_claims(run: dict | None, claims: list[dict]) -> list[dict]:
@@ -127,12 +188,18 @@ def record_claim(results_dir: str | Path, id: str, result: dict, *, preset: str,
     passed = result["passed"]
     if not isinstance(passed, (bool, np.bool_)):
         raise ValueError(f"passed must be a bool; got {passed!r} ({type(passed).__name__})")
+    if preset not in PRESETS:
+        raise ValueError(f"preset must be one of {sorted(PRESETS)}; got {preset!r}")
+    for name, value in (("dataset", dataset), ("notebook", notebook)):
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"{name} must be a non-empty string; got {value!r}")
+    _check_numbers(_clean(result))
     claim = _clean({"id": id, "kind": "identity" if id in IDENTITIES else "empirical",
                     **{f: result[f] for f in RESULT_FIELDS}, "passed": bool(passed), "preset": preset,
                     "dataset": dataset, "notebook": notebook, "details": result.get("details") or {},
-                    "data_label": data_label})
+                    "data_label": data_label, "code_version": CODE_VERSION})
     root = Path(results_dir)
-    stale = [c for c in load_claims(root) if c.get("preset") != preset and c.get("id") != id]
+    stale = [c for c in read_claims(root)[0] if c.get("preset") != preset and c.get("id") != id]
     if stale:
         warnings.warn(f"{root} held claims of preset {sorted({c.get('preset') for c in stale})}; dropping "
                       f"{[c['id'] for c in stale]} so that the folder holds only preset {preset!r} claims.",
@@ -144,17 +211,59 @@ def record_claim(results_dir: str | Path, id: str, result: dict, *, preset: str,
     return claim
 
 
-def load_claims(results_dir: str | Path) -> list[dict]:
-    """All recorded claims, in :data:`CLAIM_IDS` order (others after, by id)."""
+def _is_number(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _check_numbers(result: dict) -> None:
+    """``ValueError`` naming the field unless ``p_value`` is None or in [0, 1], ``n`` an integer ≥ 1,
+    ``ci`` None or two bounds (None where undefined) with lower ≤ upper, and a numeric ``effect``
+    within its CI."""
+    p, n, ci, effect = result["p_value"], result["n"], result["ci"], result["effect"]
+    if p is not None and not (_is_number(p) and 0.0 <= p <= 1.0):
+        raise ValueError(f"p_value must be None or a number in [0, 1]; got {p!r}")
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"n must be an integer ≥ 1; got {n!r}")
+    if ci is None:
+        return
+    if not isinstance(ci, (list, tuple)) or len(ci) != 2 or any(v is not None and not _is_number(v) for v in ci):
+        raise ValueError(f"ci must be None or [lower, upper] (numbers, or None where undefined); got {ci!r}")
+    lo, hi = ci
+    if lo is not None and hi is not None:
+        if lo > hi:
+            raise ValueError(f"ci must have lower ≤ upper; got {ci!r}")
+        if _is_number(effect) and not lo - 1e-9 <= effect <= hi + 1e-9:
+            raise ValueError(f"effect {effect!r} must lie within its ci {ci!r}")
+
+
+def read_claims(results_dir: str | Path) -> tuple[list[dict], list[dict]]:
+    """``(claims, unreadable)``: the readable claim files of ``results_dir`` in :data:`CLAIM_IDS`
+    order (others after, by id), and ``{"file", "error"}`` for each that cannot be read. A folder
+    without claims gives two empty lists."""
     folder = Path(results_dir) / "claims"
-    claims = []
+    claims, unreadable = [], []
     for p in sorted(folder.glob("*.json")):
         try:
-            claims.append(json.loads(p.read_text()))
-        except (OSError, ValueError):
-            continue
+            claim = json.loads(p.read_text())
+            if not isinstance(claim, dict) or not isinstance(claim.get("id"), str):
+                raise ValueError("not a claim record (an object with an id)")
+            claims.append(claim)
+        except (OSError, ValueError) as exc:
+            unreadable.append({"file": p.name, "error": " ".join(str(exc).split())})
     order = {cid: i for i, cid in enumerate(CLAIM_IDS)}
-    return sorted(claims, key=lambda c: (order.get(c.get("id"), len(order)), c.get("id", "")))
+    return sorted(claims, key=lambda c: (order.get(c.get("id"), len(order)), c.get("id", ""))), unreadable
+
+
+def load_claims(results_dir: str | Path) -> list[dict]:
+    """All readable claims of the results folder ``results_dir`` (:func:`read_claims`), with a warning
+    for each claim file that cannot be read; ``ValueError`` when ``results_dir`` is not a folder."""
+    if not isinstance(results_dir, (str, os.PathLike)) or not Path(results_dir).is_dir():
+        raise ValueError(f"results_dir must be an existing results folder; got {results_dir!r}")
+    claims, unreadable = read_claims(results_dir)
+    for bad in unreadable:
+        warnings.warn(f"Claim file {Path(results_dir) / 'claims' / bad['file']} could not be read ({bad['error']}); "
+                      "it is listed as unreadable, not dropped.", stacklevel=2)
+    return claims
 
 
 def reset_claims(results_dir: str | Path, notebooks: list[str] | None = None) -> None:
@@ -214,21 +323,32 @@ def describe_claim(c: dict) -> str:
     return (f"[{SMOKE_NOTE}]\n" if c.get("preset") == "smoke" else "") + text
 
 
-def claims_table(claims: list[dict], not_run: list[dict] | None = None) -> str:
-    """Plain-text table of the claims: identities first, then findings (PASS/FAIL, effect, CI, p, n),
-    then the claims of notebooks that did not finish (``not_run``: :func:`not_run_claims`); at
-    ``smoke``, :data:`SMOKE_NOTE` above it."""
+def claims_table(claims: list[dict], not_run: list[dict] | None = None, earlier: list[dict] | None = None,
+                 unreadable: list[dict] | None = None) -> str:
+    """Plain-text table of the claims: identities first, then findings (preset, PASS/FAIL, effect, CI,
+    p, n), then the claims of notebooks that did not finish (``not_run``: :func:`not_run_claims`),
+    claims ``earlier`` runs left in the folder (:func:`split_by_run`) and claim files that could not
+    be read; at ``smoke``, :data:`SMOKE_NOTE` above it."""
     smoke = any(c.get("preset") == "smoke" for c in claims)
     lines = [f"[{SMOKE_NOTE}]"] if smoke else []
-    lines += [f"{'claim':40s} {'kind':9s} {'result':6s} {'effect':>8s} {'95% CI':>20s} {'p':>9s} {'n':>3s} unit"]
+    lines += [f"{'claim':40s} {'kind':9s} {'preset':6s} {'result':6s} {'effect':>8s} {'95% CI':>20s} {'p':>9s} "
+              f"{'n':>3s} unit"]
+
+    def row(c: dict) -> str:
+        label = " [" + str(c["data_label"]) + "]" if c.get("data_label") else ""
+        ci = c.get("ci") or [None, None]
+        ci_s = f"[{_fmt(ci[0])}, {_fmt(ci[1])}]" if ci[0] is not None else "—"
+        return (f"{str(c.get('id')) + label:40s} {str(c.get('kind')):9s} {str(c.get('preset')):6s} "
+                f"{'PASS' if c.get('passed') else 'FAIL':6s} {_fmt(c.get('effect')):>8s} {ci_s:>20s} "
+                f"{_fmt(c.get('p_value')):>9s} {c.get('n', ''):>3} {c.get('unit', '')}")
+
     for kind in ("identity", "empirical"):
-        for c in (c for c in claims if c.get("kind") == kind):
-            label = " [" + c["data_label"] + "]" if c.get("data_label") else ""
-            ci = c.get("ci") or [None, None]
-            ci_s = f"[{_fmt(ci[0])}, {_fmt(ci[1])}]" if ci[0] is not None else "—"
-            lines.append(f"{c['id'] + label:40s} {kind:9s} {'PASS' if c['passed'] else 'FAIL':6s} "
-                         f"{_fmt(c.get('effect')):>8s} {ci_s:>20s} {_fmt(c.get('p_value')):>9s} "
-                         f"{c.get('n', ''):>3} {c.get('unit', '')}")
+        lines += [row(c) for c in claims if c.get("kind") == kind]
     for entry in not_run or []:
-        lines.append(f"{entry['id']:40s} {'':9s} {not_run_text(entry)}")
+        lines.append(f"{entry['id']:40s} {'':9s} {'':6s} {not_run_text(entry)}")
+    if earlier:
+        lines.append("from an earlier run (another preset or code version; not this run's):")
+        lines += [row(c) for c in earlier]
+    for bad in unreadable or []:
+        lines.append(f"{bad['file']:40s} could not be read: {bad['error']}")
     return "\n".join(lines)

@@ -16,10 +16,11 @@ from pathlib import Path
 from reuse_utils.analysis.ledger import (
     SMOKE_NOTE,
     claims_table,
-    load_claims,
     load_run,
     not_run_claims,
     not_run_text,
+    read_claims,
+    split_by_run,
 )
 from reuse_utils.core.io import atomic_write_text
 from reuse_utils.experiments.presets import get_preset
@@ -93,10 +94,12 @@ def write_report(results: str | Path, *, preset: str, dataset: str | None, devic
     from reuse_utils.core.device import describe_device, get_device
 
     root = Path(results)
-    claims = load_claims(root)
-    run = load_run(root) or {"state": "unknown (no run manifest)"}
-    missing = not_run_claims(run, claims)
-    print(claims_table(claims, missing))
+    manifest = load_run(root)
+    claims, unreadable = read_claims(root)
+    claims, earlier = split_by_run(claims, manifest)
+    run = manifest or {"state": "unknown (no run manifest)"}
+    missing = not_run_claims(manifest, claims)
+    print(claims_table(claims, missing, earlier, unreadable))
     state = html.escape(str(run.get("state")))
     states = dict(run.get("notebooks") or {})
     reasons = run.get("reasons") or {}
@@ -112,22 +115,29 @@ def write_report(results: str | Path, *, preset: str, dataset: str | None, devic
     except ValueError:
         dev = device
 
-    def table(kind: str) -> str:
+    def table(kind: str | None, rows_of: list[dict] | None = None) -> str:
+        chosen = rows_of if rows_of is not None else [c for c in claims if c.get("kind") == kind]
         rows = "".join(
-            f"<tr class='{'pass' if c['passed'] else 'fail'}'><td>{html.escape(str(c['id']))}"
+            f"<tr class='{'pass' if c.get('passed') else 'fail'}'><td>{html.escape(str(c.get('id')))}"
             f"{' <em>(' + html.escape(str(c['data_label'])) + ')</em>' if c.get('data_label') else ''}</td>"
-            f"<td>{'PASS' if c['passed'] else ('FAIL' if kind == 'identity' else 'FAILED FINDING')}</td>"
-            f"<td>{html.escape(str(c['statement']))}<br><small>{html.escape(str(c.get('operationalisation', '')))}</small></td>"
+            f"<td>{html.escape(str(c.get('preset')))}</td>"
+            f"<td class='verdict'>{'PASS' if c.get('passed') else ('FAIL' if c.get('kind') == 'identity' else 'FAILED FINDING')}</td>"
+            f"<td>{html.escape(str(c.get('statement')))}<br><small>{html.escape(str(c.get('operationalisation', '')))}</small></td>"
             f"<td>{html.escape(_fmt(c.get('effect')))}</td><td>{html.escape(_fmt(c.get('ci')))}</td>"
             f"<td>{html.escape(_fmt(c.get('p_value')))}</td><td>{html.escape(str(c.get('n')))} {html.escape(str(c.get('unit')))}</td>"
             f"<td><small>{html.escape(str(c.get('test', '')))}</small></td>"
-            f"<td>{html.escape(str(c['dataset']))}</td><td>{html.escape(str(c['notebook']))}</td></tr>"
-            for c in claims if c.get("kind") == kind)
-        return ("<table><tr><th>claim</th><th>result</th><th>statement / operationalisation</th><th>effect</th>"
+            f"<td>{html.escape(str(c.get('dataset')))}</td><td>{html.escape(str(c.get('notebook')))}</td></tr>"
+            for c in chosen)
+        return ("<table><tr><th>claim</th><th>preset</th><th>result</th><th>statement / operationalisation</th><th>effect</th>"
                 f"<th>95% CI</th><th>p</th><th>n</th><th>test</th><th>dataset</th><th>notebook</th></tr>{rows}</table>")
 
+    apart = ("" if not earlier else "<h3>From an earlier run (another preset or code version; not this run's)</h3>"
+             + table(None, earlier))
+    apart += ("" if not unreadable else "<h3>Claim files that could not be read</h3><ul>" + "".join(
+        f"<li>{html.escape(b['file'])}: could not be read ({html.escape(b['error'])})</li>" for b in unreadable)
+        + "</ul>")
     not_run = ("" if not missing else "<h3>Not run</h3><table><tr><th>claim</th><th>result</th><th>notebook</th></tr>"
-               + "".join(f"<tr class='fail'><td>{html.escape(m['id'])}</td><td>{html.escape(not_run_text(m))}</td>"
+               + "".join(f"<tr class='fail'><td>{html.escape(m['id'])}</td><td class='verdict'>{html.escape(not_run_text(m))}</td>"
                          f"<td>{html.escape(m['notebook'])}</td></tr>" for m in missing) + "</table>")
 
     jobs = run.get("jobs") or 1
@@ -140,7 +150,7 @@ def write_report(results: str | Path, *, preset: str, dataset: str | None, devic
 <title>Reproduction report — task and feature correlations in model reuse</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;line-height:1.4}}
 table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #ccc;padding:4px 6px;font-size:90%;vertical-align:top}}
-tr.pass td:nth-child(2){{color:#176b2c;font-weight:bold}}th{{text-align:left}}tr.fail td:nth-child(2){{color:#b00020;font-weight:bold}}
+tr.pass td.verdict{{color:#176b2c;font-weight:bold}}th{{text-align:left}}tr.fail td.verdict{{color:#b00020;font-weight:bold}}
 figure{{display:inline-block;width:48%;margin:0.5%}}.warn{{background:#fff3cd;padding:6px;border:1px solid #e0c060}}img{{width:100%}}figcaption{{font-size:85%}}</style></head><body>
 <h1>Reproduction report</h1>
 <p>Mohamud &amp; Brink, <em>An empirical study of task and feature correlations in the reuse of
@@ -156,7 +166,7 @@ unit of replication; selections use validation data only). A finding that does n
 with its numbers.</p>
 <h3>Findings</h3>{table("empirical")}
 <h3>Identities (checks that the generator and the closed forms are right)</h3>{table("identity")}
-{not_run}
+{not_run}{apart}
 <h2>Executed notebooks</h2><ul>{nbs}</ul>
 <h2>Figures</h2><p>PNG copies are embedded; PDF versions lie in <code>figures/</code> beside this report.</p>{figs}
 <h2>Versions</h2><ul>{vers}</ul></body></html>"""

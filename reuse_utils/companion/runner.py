@@ -26,16 +26,24 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import functools
 import os
 import signal
+import socket
 import sys
 import threading
 import time
 from concurrent.futures import BrokenExecutor
 from pathlib import Path
 
-from reuse_utils.analysis.ledger import SMOKE_NOTE, load_run, reset_claims, save_run
+from reuse_utils.analysis.ledger import (
+    HEARTBEAT_SECONDS,
+    SMOKE_NOTE,
+    load_run,
+    reset_claims,
+    save_run,
+)
 from reuse_utils.companion.data import missing_data, notebook_data
 from reuse_utils.companion.lanes import (
     Outcome,
@@ -46,7 +54,7 @@ from reuse_utils.companion.lanes import (
     run_lanes,
 )
 from reuse_utils.companion.report import write_report
-from reuse_utils.core.device import SHARE_ENV
+from reuse_utils.core.device import SHARE_ENV, get_device
 from reuse_utils.core.io import atomic_write_text
 from reuse_utils.experiments import CODE_VERSION
 from reuse_utils.experiments.presets import PRESETS
@@ -68,15 +76,26 @@ def notebook_parameters(preset: str, dataset: str | None, device: str, results: 
 
 
 def _ipc_kernel_manager():
-    """A kernel manager whose kernel talks over local IPC sockets (files beside its connection file)
+    """A kernel manager whose kernel talks over local IPC sockets in a folder of its own (a fresh
+    temporary folder per kernel, removed at shutdown: kernels side by side never share a socket)
     instead of TCP on localhost: nothing listens on a port, and ipykernel has no reason to warn that
     the kernel "is running over TCP without encryption"."""
+    import shutil
+    import tempfile
+
     from jupyter_client.manager import AsyncKernelManager
 
     class IPCKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
+            self._socket_dir = tempfile.mkdtemp(prefix="reuse-kernel-")
             self.transport = "ipc"
+            self.ip = os.path.join(self._socket_dir, "ipc")
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart:
+                shutil.rmtree(self._socket_dir, ignore_errors=True)
 
     return IPCKernelManager
 
@@ -328,7 +347,13 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         ap.error(str(exc))
     results: Path = args.results
-    (results / "figures").mkdir(parents=True, exist_ok=True)
+    try:
+        check_results_folder(results)
+        get_device(args.device)
+        if args.dataset is not None:
+            check_dataset_name(args.dataset)
+    except ValueError as exc:
+        ap.error(str(exc))
     if not notebooks:
         print(f"Nothing to execute: no numbered notebooks in {args.notebooks}.")
         return 0
@@ -348,8 +373,17 @@ def main(argv: list[str] | None = None) -> int:
            "only": [nb.name for nb in notebooks] if args.only else None,
            "notebooks": folder_states(folder, ran, previous, args.preset, args.dataset),
            "reasons": _previous_reasons(previous, folder, ran, args.preset, args.dataset),
-           "claims_of": claims_of}
-    save_run(results, run)
+           "claims_of": claims_of, "pid": os.getpid(), "host": socket.gethostname(), "heartbeat": time.time()}
+    lock = threading.Lock()
+
+    def save() -> None:
+        with lock:
+            run["heartbeat"] = time.time()
+            save_run(results, run)
+
+    save()
+    beating = threading.Event()
+    threading.Thread(target=_heartbeat, args=(results, run, lock, beating), daemon=True).start()
     params = notebook_parameters(args.preset, args.dataset, args.device, results)
     run["jobs"] = jobs
     env = lane_environment(jobs)
@@ -372,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
         if name in skips:
             return
         run["notebooks"][name] = "running"
-        save_run(results, run)
+        save()
         print(f"[reproduce] {name} (preset={args.preset}) ...", flush=True)
 
     stopped = None
@@ -399,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[reproduce] {out.name} {out.state} in {out.seconds:.0f} s{busy} "
                       f"({len(timings) + sum(v == 'skipped' for v in run['notebooks'].values())}/{len(notebooks)}; "
                       f"elapsed {time.time() - t0:.0f} s)", flush=True)
-                save_run(results, run)
+                save()
         except (Stopped, KeyboardInterrupt) as exc:
             stopped = exc
         except BrokenExecutor as exc:  # a lane's worker process died (not its kernel: that is a failed notebook)
@@ -414,21 +448,65 @@ def main(argv: list[str] | None = None) -> int:
         run["notebooks"].update(dict.fromkeys(halted, "stopped"))
         print(f"[reproduce] stopped ({type(stopped).__name__}) after {time.time() - t0:.0f} s; "
               f"{', '.join(halted) or 'no notebook'} stopped, the others' state is kept", flush=True)
+    beating.set()
     run.update(state=run_state(run["notebooks"], stopped is not None, failed), finished=time.strftime("%Y-%m-%d %H:%M:%S %Z"),
                wall_seconds=time.time() - t0)
-    save_run(results, run)
+    save()
     path = write_report(results, preset=args.preset, dataset=args.dataset, device=args.device,
                         timings=timings, wall_seconds=time.time() - t0)
-    print(f"[reproduce] report: {path} (run {run['state']})")
-    print(f"[reproduce] {'stopped' if stopped is not None else 'finished'} in {time.time() - t0:.0f} s")
-    if stopped is not None:
-        return 130 if isinstance(stopped, KeyboardInterrupt) else 128 + signal.SIGTERM
+    print(f"[reproduce] report: {path}")
     if failed:
         print(f"[reproduce] {len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    if run["state"] == "partial":
-        print(f"[reproduce] run partial — {partial_summary(run['notebooks'], run['reasons'])}", flush=True)
-    return 0
+    print(f"[reproduce] {final_line(run, time.time() - t0)}", flush=True)
+    if stopped is not None:
+        return 130 if isinstance(stopped, KeyboardInterrupt) else 128 + signal.SIGTERM
+    return 1 if failed else 0
+
+
+def final_line(run: dict, seconds: float) -> str:
+    """What happened, in one line: the run's state after ``seconds``, and which notebooks are not done."""
+    done = sum(v == "done" for v in run["notebooks"].values())
+    head = f"run {run['state']} after {seconds:.0f} s: {done} of {len(run['notebooks'])} notebooks done"
+    rest = partial_summary(run["notebooks"], run.get("reasons") or {})
+    return head + (f"; {rest}" if rest else "")
+
+
+def check_results_folder(results: Path) -> None:
+    """``results`` as a folder this process can write (created with ``figures/`` if missing);
+    ``ValueError`` naming ``--results`` otherwise."""
+    if results.exists() and not results.is_dir():
+        raise ValueError(f"--results: {results} is a file, not a folder")
+    try:
+        (results / "figures").mkdir(parents=True, exist_ok=True)
+        probe = results / f".write_probe_{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise ValueError(f"--results: cannot write to {results} ({exc.strerror or exc})") from exc
+
+
+def check_dataset_name(name: str) -> None:
+    """``ValueError`` naming ``--dataset`` unless ``name`` is a registered dataset, a dataset family
+    (``pets@SIZE``, ``open_images:A,B``), a GLM world or a case-study source (``real``, ``standin``)."""
+    from reuse_utils.datasets import available_datasets
+    from reuse_utils.generator import is_glm
+
+    if name in available_datasets() or name in ("real", "standin") or is_glm(name) or ":" in name \
+            or name == "pets" or name.startswith("pets@"):
+        return
+    raise ValueError(f"--dataset must be one of {available_datasets()}, 'pets[@SIZE]', 'open_images:A,B[@SIZE]', "
+                     f"'glm[:d=D,noise=S]', 'real' or 'standin'; got {name!r}")
+
+
+def _heartbeat(results: Path, run: dict, lock: threading.Lock, stop: threading.Event) -> None:
+    """Renew ``run["heartbeat"]`` in ``run.json`` every :data:`HEARTBEAT_SECONDS` until ``stop``."""
+    while not stop.wait(HEARTBEAT_SECONDS):
+        with lock:
+            try:
+                run["heartbeat"] = time.time()
+                save_run(results, copy.deepcopy(run))
+            except (RuntimeError, OSError):  # a key added meanwhile, or a full disk: the next beat tries again
+                continue
 
 
 def partial_summary(states: dict[str, str], reasons: dict[str, str]) -> str:
