@@ -564,3 +564,9 @@ def test_a_results_path_that_is_a_file_or_read_only_is_refused(toy_notebooks, tm
         with pytest.raises(SystemExit):
             runner.main(["--notebooks", str(toy_notebooks), "--results", str(ro / "r")])
         assert "cannot write" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("seeds", [5, "0", []])
+def test_setup_seeds_must_be_a_list(tmp_path, seeds):
+    with pytest.raises(ValueError, match="seeds must"):
+        ru.setup("smoke", seeds=seeds, results_dir=tmp_path, verbose=False)

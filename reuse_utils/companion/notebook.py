@@ -152,7 +152,11 @@ def setup(preset: str = "quick", dataset: str | None = None, device: str = "auto
           progress: bool = True, verbose: bool = True) -> Setup:
     """Resolve a notebook's ``parameters`` cell (None → the preset's default)."""
     p = get_preset(preset)
+    if seeds is not None and (isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__")):
+        raise ValueError(f"seeds must be None or a list of integers in [0, 2**32 - 1]; got {seeds!r}")
     seeds = [check_seed(x, "seeds") for x in seeds] if seeds is not None else list(p.seeds)
+    if not seeds:
+        raise ValueError("seeds must name at least one seed (or be None: the preset's)")
     s = Setup(p, dataset or p.dataset, seeds,
               get_device(device), Path(results_dir), progress)
     (s.results_dir / "figures").mkdir(parents=True, exist_ok=True)
