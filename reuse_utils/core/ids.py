@@ -1,8 +1,10 @@
-"""Identities: the one seed validator, stable config hashes and derived seeds.
+"""Identities: the one seed validator, the canonical dial value, stable config hashes and derived seeds.
 
 A *seed* is an integer in [0, 2**32 − 1] (what NumPy, Python and torch all accept). A config's
 *identity* is the SHA-256 of its canonical JSON (keys sorted), so equal configurations hash equal
-in every process and on every machine.
+in every process and on every machine. A *dial value* (task correlation t, feature correlation α)
+enters every hash and seed in its canonical form (:func:`canonical_dial`), so values that are the
+same setting (−0.0 and 0.0; 0.1 + 0.2 and 0.3) name the same world and the same cache entry.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ import numbers
 
 import torch
 
-__all__ = ["SEED_MAX", "check_seed", "stable_hash", "derive_seed", "tensors_digest"]
+__all__ = ["SEED_MAX", "DIAL_DECIMALS", "check_seed", "canonical_dial", "stable_hash", "derive_seed", "tensors_digest"]
 
 SEED_MAX = 2**32 - 1
+DIAL_DECIMALS = 12  #: decimal places a dial value is rounded to (:func:`canonical_dial`)
 
 
 def check_seed(seed, name: str = "seed") -> int:
@@ -24,6 +27,13 @@ def check_seed(seed, name: str = "seed") -> int:
     if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or not 0 <= int(seed) <= SEED_MAX:
         raise ValueError(f"{name} must be an integer in [0, 2**32 - 1]; got {seed!r}")
     return int(seed)
+
+
+def canonical_dial(x) -> float:
+    """The canonical form of a dial value: ``float(x)`` rounded to :data:`DIAL_DECIMALS` (12) decimal
+    places, with −0.0 written as 0.0. Values closer than 5·10⁻¹³ are one setting; NaN stays NaN.
+    Callers validate the value first (a number, not a bool)."""
+    return round(float(x), DIAL_DECIMALS) + 0.0  # + 0.0 turns −0.0 into 0.0
 
 
 def stable_hash(obj) -> str:

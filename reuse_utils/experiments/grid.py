@@ -5,9 +5,13 @@ Axes: ``dataset``, ``arch``, ``alice_optimizer`` (:data:`ALICE_OPTIMIZERS`), ``a
 (``"same"``: Alice trains on pairs with Bob's dials; ``"independent"``: on (0, 0) pairs),
 ``task_corr`` (t), ``feature_corr`` (α, the overlay dial: |α| ≤ 0.7 on images; in a GLM world
 ``"glm[:d=D,noise=S]"`` any |α| < 1, and (t, α) pairs it cannot reach are skipped),
-``k`` (integers, or ``"all"`` for 1..L, ``"L"`` for the full depth), ``mode`` (``reinit`` /
+``k`` (integers ≥ 1, or ``"all"`` for 1..L, ``"L"`` for the full depth), ``mode`` (``reinit`` /
 ``finetune``; identical for k = 1, computed once), ``source`` (``"alice"`` or ``"random"``:
 an untrained network of the same architecture), ``seed``, ``n_alice``, ``n_bob``.
+
+Dial values (``task_corr``, ``feature_corr``) are put in canonical form
+(:func:`~reuse_utils.core.ids.canonical_dial`: 12 decimal places, −0.0 as 0.0) before anything is
+hashed or seeded, so values naming the same setting share worlds, Alices and cache records.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import itertools
 import numbers
 
-from reuse_utils.core.ids import check_seed
+from reuse_utils.core.ids import canonical_dial, check_seed
 from reuse_utils.datasets import available_datasets
 from reuse_utils.experiments.presets import Preset, get_preset
 from reuse_utils.generator import ALPHA_MAX, glm_theta, input_shape, is_glm
@@ -66,6 +70,10 @@ def _as_list(name: str, value) -> list:
     return [value]
 
 
+def _is_number(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
 def _check_values(name: str, values: list) -> None:
     def bad(allowed: str, v):
         raise ValueError(f"grid axis {name!r}: values must be {allowed}; got {v!r}")
@@ -90,8 +98,8 @@ def _check_values(name: str, values: list) -> None:
         elif name == "feature_corr" and (not isinstance(v, numbers.Real) or isinstance(v, bool)
                                          or not -1.0 < float(v) < 1.0):
             bad(f"numbers in [-{ALPHA_MAX}, {ALPHA_MAX}] (images) or (-1, 1) (GLM worlds)", v)
-        elif name == "k" and not (v in ("all", "L") or (isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 0)):
-            bad("integers ≥ 0, 'all' (1..L) or 'L'", v)
+        elif name == "k" and not (v in ("all", "L") or (isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1)):
+            bad("integers ≥ 1, 'all' (1..L) or 'L'", v)
         elif name == "seed":
             check_seed(v, "grid axis 'seed' values")
         elif name in ("n_alice", "n_bob") and not (isinstance(v, numbers.Integral) and not isinstance(v, bool)
@@ -136,13 +144,14 @@ def expand_grid(grid: dict | None, preset: str | Preset = "quick") -> tuple[list
     full = default_grid(p)
     for name, value in grid.items():
         full[name] = _as_list(name, value)
+    for name in ("task_corr", "feature_corr"):  # canonical before validation, hashing and seeding
+        full[name] = [canonical_dial(v) if _is_number(v) else v for v in full[name]]
     for name in AXES:
         _check_values(name, full[name])
     runs, seen, skipped_dials = [], set(), set()
     depth_cache: dict[tuple, int] = {}
     for combo in itertools.product(*(full[a] for a in AXES)):
         run = dict(zip(AXES, combo, strict=True))
-        run["task_corr"], run["feature_corr"] = float(run["task_corr"]), float(run["feature_corr"])
         if not _reachable(run):
             skipped_dials.add((run["task_corr"], run["feature_corr"]))
             continue
@@ -153,7 +162,7 @@ def expand_grid(grid: dict | None, preset: str | Preset = "quick") -> tuple[list
         ks = range(1, L + 1) if run["k"] == "all" else [L] if run["k"] == "L" else [run["k"]]
         for k in ks:
             if k > L:
-                raise ValueError(f"grid axis 'k': {k} exceeds the {L} layers of {run['arch']!r}; allowed [0, {L}]")
+                raise ValueError(f"grid axis 'k': {k} exceeds the {L} layers of {run['arch']!r}; allowed [1, {L}]")
             r = {**run, "k": int(k), "n_layers": L}
             sig = tuple(r[a] for a in AXES)
             if sig not in seen:
@@ -170,7 +179,8 @@ def expand_grid(grid: dict | None, preset: str | Preset = "quick") -> tuple[list
 
 def alice_config(run: dict, preset: Preset) -> dict:
     """Everything that determines Alice's trained weights."""
-    world_t, world_f = ((run["task_corr"], run["feature_corr"]) if run["alice_world"] == "same" else (0.0, 0.0))
+    world_t, world_f = ((canonical_dial(run["task_corr"]), canonical_dial(run["feature_corr"]))
+                        if run["alice_world"] == "same" else (0.0, 0.0))
     cfg = TrainConfig(**ALICE_OPTIMIZERS[run["alice_optimizer"]], epochs=preset.alice_epochs,
                       batch_size=preset.batch_size)
     return {"version": CODE_VERSION, "dataset": run["dataset"], "arch": run["arch"],
@@ -187,7 +197,8 @@ def bob_config(run: dict, preset: Preset) -> dict:
         "random": True, "arch": run["arch"], "width": arch_width(run["arch"], preset),
         "dataset": run["dataset"], "seed": run["seed"]}
     return {"version": CODE_VERSION, "source": src, "k": run["k"], "mode": mode,
-            "task_corr": run["task_corr"], "feature_corr": run["feature_corr"], "seed": run["seed"],
+            "task_corr": canonical_dial(run["task_corr"]), "feature_corr": canonical_dial(run["feature_corr"]),
+            "seed": run["seed"],
             "n_bob": run["n_bob"], "n_test": preset.n_test, "train": protocol.to_dict()}
 
 

@@ -28,6 +28,7 @@ time), ``from_cache``.
 from __future__ import annotations
 
 import math
+import numbers
 import time
 import warnings
 from dataclasses import dataclass
@@ -417,6 +418,9 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {list(BACKENDS)}; got {backend!r}")
+    if alice_group is not None and (not isinstance(alice_group, numbers.Integral) or isinstance(alice_group, bool)
+                                    or alice_group < 1):
+        raise ValueError(f"alice_group must be an integer ≥ 1 or None (the device's default); got {alice_group!r}")
     if backend == "ray":
         p = get_preset(preset)
         cache = Path(cache_dir)

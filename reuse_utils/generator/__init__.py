@@ -19,6 +19,8 @@ from reuse_utils.generator.pairs import (
     LAYOUTS,
     PANELS,
     Pairs,
+    check_finite,
+    check_pairs,
     make_pairs,
     normalise_images,
     overlay,
@@ -27,6 +29,6 @@ from reuse_utils.generator.pairs import (
 from reuse_utils.generator.worlds import World, base_data, input_shape, is_glm, make_world
 
 __all__ = ["glm_task_corr", "glm_theta", "make_glm_pairs", "calibration_table", "cramers_v", "measure_correlations",
-           "measured_task_correlation", "residual_correlation", "ALPHA_MAX", "LAYOUTS", "PANELS", "Pairs",
+           "measured_task_correlation", "residual_correlation", "ALPHA_MAX", "LAYOUTS", "PANELS", "Pairs", "check_finite", "check_pairs",
            "make_pairs", "normalise_images", "overlay", "task_pairs", "World", "base_data", "input_shape", "is_glm",
            "make_world"]

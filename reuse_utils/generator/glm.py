@@ -29,7 +29,7 @@ import numbers
 
 import torch
 
-from reuse_utils.core.ids import check_seed
+from reuse_utils.core.ids import canonical_dial, check_seed
 from reuse_utils.generator.pairs import Pairs
 
 __all__ = ["make_glm_pairs", "glm_task_corr", "glm_theta", "GLM_PREFIX", "parse_glm_name"]
@@ -38,9 +38,10 @@ GLM_PREFIX = "glm"
 
 
 def _check_alpha(alpha) -> float:
-    if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool) or not -1.0 < float(alpha) < 1.0:
+    """``alpha`` in canonical form (:func:`~reuse_utils.core.ids.canonical_dial`), in (-1, 1)."""
+    if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool) or not -1.0 < canonical_dial(alpha) < 1.0:
         raise ValueError(f"alpha must be a number in (-1, 1); got {alpha!r}")
-    return float(alpha)
+    return canonical_dial(alpha)
 
 
 def _check_theta(theta) -> float:
@@ -63,7 +64,8 @@ def glm_theta(task_corr: float, alpha: float) -> float:
     alpha = _check_alpha(alpha)
     if not isinstance(task_corr, numbers.Real) or isinstance(task_corr, bool) or not -1 <= float(task_corr) <= 1:
         raise ValueError(f"task_corr must be a number in [-1, 1]; got {task_corr!r}")
-    target = math.sin(math.pi * float(task_corr) / 2)
+    task_corr = canonical_dial(task_corr)
+    target = math.sin(math.pi * task_corr / 2)
     if abs(target) > abs(alpha) + 1e-12:
         raise ValueError(f"(task_corr={task_corr}, alpha={alpha}) is not reachable in the GLM world: "
                          f"|sin(π·task_corr/2)| = {abs(target):.3f} must be ≤ |alpha| = {abs(alpha):.3f}")
@@ -79,6 +81,7 @@ def make_glm_pairs(n: int, alpha: float, theta: float, *, dim: int = 8, noise: f
     ``x`` is float32 n × 2·dim, Alice's block first (``regions`` give the column ranges);
     ``y_alice``, ``y_bob`` are 0/1; ``task_corr`` is the closed-form phi, ``feature_corr`` = α.
     ``linked`` is all False (no label is copied: task correlation comes from the scores).
+    ``alpha`` is taken in canonical form (:func:`~reuse_utils.core.ids.canonical_dial`).
     """
     if not isinstance(n, numbers.Integral) or isinstance(n, bool) or not 1 <= n <= 10**8:
         raise ValueError(f"n must be an integer in [1, 10**8]; got {n!r}")

@@ -10,7 +10,7 @@ import torch
 
 from reuse_utils.core.workers import map_workers
 from reuse_utils.datasets.base import ImageDataset
-from reuse_utils.generator.pairs import Pairs, make_pairs
+from reuse_utils.generator.pairs import Pairs, check_pairs, make_pairs
 
 __all__ = ["cramers_v", "measure_correlations", "measured_task_correlation", "calibration_table",
            "residual_correlation"]
@@ -113,7 +113,10 @@ def measure_correlations(pairs: Pairs) -> dict:
     * ``shared_fraction``: fraction whose Bob base image is Alice's instance (``instance_share``).
     * ``mutual_information``: plug-in mutual information between the labels, in bits.
     * ``task_corr_dial``, ``feature_corr_dial``, ``n``.
+
+    ``ValueError`` unless ``pairs`` is a :class:`Pairs` with finite inputs.
     """
+    check_pairs(pairs, "pairs")
     from scipy.stats import chi2_contingency
     from scipy.stats.contingency import crosstab
     from sklearn.metrics import mutual_info_score

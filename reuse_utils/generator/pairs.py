@@ -60,6 +60,10 @@ Conventions:
 * **Layout.** ``"horizontal"``: Alice left, Bob right (C×H×2W); ``"vertical"``: Alice top, Bob
   bottom (C×2H×W). ``Pairs.regions[name] = (row0, row1, col0, col1)``, half-open pixel ranges.
   Flat feature pairs (the GLM world, x of shape N×2d) use ``(0, 1, col0, col1)`` column ranges.
+* **Dials** are stored in canonical form (:func:`reuse_utils.core.ids.canonical_dial`: 12 decimal
+  places, −0.0 as 0.0).
+* **Finite inputs.** Consumers of pairs (measures, training, evaluation) refuse pairs whose ``x``
+  holds NaN or ±inf (:func:`check_pairs`).
 """
 
 from __future__ import annotations
@@ -73,10 +77,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from reuse_utils.core.ids import check_seed
+from reuse_utils.core.ids import canonical_dial, check_seed
 from reuse_utils.datasets.base import ImageDataset
 
-__all__ = ["Pairs", "make_pairs", "task_pairs", "normalise_images", "overlay", "LAYOUTS", "PANELS", "ALPHA_MAX"]
+__all__ = ["Pairs", "check_pairs", "check_finite", "make_pairs", "task_pairs", "normalise_images", "overlay", "LAYOUTS", "PANELS", "ALPHA_MAX"]
 
 LAYOUTS = ("horizontal", "vertical")
 PANELS = ("alice", "bob")
@@ -226,10 +230,33 @@ class Pairs(Dataset):
 # ----------------------------------------------------------------------------- validation
 
 
+def check_finite(x, name: str) -> torch.Tensor:
+    """``x`` itself; a ``ValueError`` naming ``name`` unless it is a tensor without NaN or ±inf
+    (one ``torch.isfinite(x).all()``; integer tensors are finite by type)."""
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor; got {type(x).__name__}")
+    if (x.is_floating_point() or x.is_complex()) and not bool(torch.isfinite(x).all()):
+        bad = int((~torch.isfinite(x)).sum())
+        raise ValueError(f"{name} holds {bad} non-finite value(s) (NaN or ±inf); inputs must be finite")
+    return x
+
+
+def check_pairs(pairs, name: str = "pairs", *, finite: bool = True) -> Pairs:
+    """``pairs`` itself; a ``ValueError`` naming ``name`` unless it is a :class:`Pairs` whose inputs
+    ``x`` are all finite (``finite=False``: the type only)."""
+    if not isinstance(pairs, Pairs):
+        raise ValueError(f"{name} must be a Pairs (e.g. from make_pairs or make_world); got {type(pairs).__name__}")
+    if finite:
+        check_finite(pairs.x, f"{name}.x")
+    return pairs
+
+
 def _check_dial(name: str, value, lo: float, hi: float) -> float:
+    """``value`` in canonical form (:func:`~reuse_utils.core.ids.canonical_dial`); a ``ValueError``
+    naming ``name`` unless it is a number in [lo, hi]."""
     if not isinstance(value, numbers.Real) or isinstance(value, bool) or math.isnan(float(value)):
         raise ValueError(f"{name} must be a number in [{lo}, {hi}]; got {value!r}")
-    v = float(value)
+    v = canonical_dial(value)
     if not lo <= v <= hi:
         raise ValueError(f"{name} must be in [{lo}, {hi}]; got {v}")
     return v

@@ -4,7 +4,8 @@ Seeds are derived from the run seed and the role of the pairs (Alice's training 
 training pairs, test pairs), so the three sets are independent draws: Alice's and Bob's training
 pairs are different samples of the same generator, built from the same base *training* images
 (an image may appear in both, as a different composite), and test pairs come from the base test
-split only. The same (dataset, dials, seed) always gives the same tensors.
+split only. The same (dataset, dials, seed) always gives the same tensors; the dials are taken in
+canonical form (:func:`~reuse_utils.core.ids.canonical_dial`), so −0.0 and 0.0 are one world.
 
 ``dataset`` is a base image dataset (:func:`reuse_utils.datasets.load_dataset`) or a GLM world
 ``"glm[:d=D,noise=S]"`` (:mod:`reuse_utils.generator.glm`; the dials then map to (α, θ) with
@@ -13,10 +14,12 @@ split only. The same (dataset, dials, seed) always gives the same tensors.
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 from functools import lru_cache
 
-from reuse_utils.core.ids import derive_seed
+from reuse_utils.core.ids import canonical_dial, derive_seed
 from reuse_utils.datasets import ImageDataset, load_dataset
 from reuse_utils.generator.glm import glm_theta, make_glm_pairs, parse_glm_name
 from reuse_utils.generator.pairs import Pairs, make_pairs
@@ -60,7 +63,11 @@ class World:
 def make_world(dataset: str, task_corr: float, feature_corr: float, seed: int, *, n_alice: int | None,
                n_bob: int, n_test: int, layout: str = "horizontal") -> World:
     """Build the three pair sets of one world (``n_alice=None`` skips Alice's pairs)."""
-    key = (dataset, float(task_corr), float(feature_corr), int(seed), layout)
+    for name, value in (("task_corr", task_corr), ("feature_corr", feature_corr)):
+        if not isinstance(value, numbers.Real) or isinstance(value, bool) or math.isnan(float(value)):
+            raise ValueError(f"{name} must be a number; got {value!r}")
+    task_corr, feature_corr = canonical_dial(task_corr), canonical_dial(feature_corr)
+    key = (dataset, task_corr, feature_corr, int(seed), layout)
     glm = parse_glm_name(dataset)
     if glm is not None:
         dim, noise = glm
@@ -75,4 +82,4 @@ def make_world(dataset: str, task_corr: float, feature_corr: float, seed: int, *
     alice = build("alice-train", "train", n_alice) if n_alice else None
     bob = build("bob-train", "train", n_bob)
     test = build("test", "test", n_test)
-    return World(dataset, float(task_corr), float(feature_corr), int(seed), alice, bob, test)
+    return World(dataset, task_corr, feature_corr, int(seed), alice, bob, test)

@@ -78,6 +78,7 @@ def train_alices(train_pairs: list[Pairs], arch: str, config: TrainConfig, seeds
     stacked (None: :func:`alice_group_size`). Each returned network equals
     ``train_alice(train_pairs[i], arch, config, seeds[i], ...)`` up to float rounding, with the same
     ``train_history`` (per epoch: ``train_loss``, ``train_acc``, and ``test_acc`` on ``test_pairs[i]``).
+    ``FloatingPointError`` naming the seeds and the epoch when a member's training loss is not finite.
     """
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a TrainConfig; got {type(config).__name__}")
@@ -172,6 +173,11 @@ def _fit_stacked_alices(models: list[LayeredNet], train: list[Pairs], tests: lis
         test_acc = (None if tx is None else
                     _accuracies(batched, params, buffers, tx, ty, device, acc.bf16).tolist())
         losses, accs = (loss_sum / n).tolist(), (correct / n).tolist()
+        bad = [j for j, v in enumerate(losses) if not math.isfinite(v)]
+        if bad:
+            raise FloatingPointError(f"Alices ({config.optimizer}, lr {config.lr}) with seed(s) {[seeds[j] for j in bad]}: "
+                                     f"the training loss became non-finite in epoch {epoch + 1} of {config.epochs}; "
+                                     f"lower the learning rate or check the inputs")
         for j in range(m):
             row = {"epoch": epoch + 1, "train_loss": losses[j], "train_acc": accs[j]}
             if test_acc is not None:

@@ -156,7 +156,9 @@ def fit_selected_many(tasks: list[BobTask], protocol: BobProtocol, device: torch
     """:func:`fit_selected` for many worlds at once: every (task, Bob, learning rate) is one member of
     one stacked training loop (same depth, same architecture, same numbers of training and
     validation pairs); each task keeps its own data and minibatch order, so each Bob's result
-    equals its task trained alone up to float rounding. Returns the selections task by task."""
+    equals its task trained alone up to float rounding. Returns the selections task by task.
+    A learning rate whose training diverges keeps its best finite epoch (or is never chosen); a Bob whose
+    every rate diverged from the first epoch is a ``FloatingPointError`` naming the task seed and rates."""
     if not tasks:
         raise ValueError("tasks must be a non-empty list of BobTask")
     for task in tasks:
@@ -193,6 +195,8 @@ def fit_selected_many(tasks: list[BobTask], protocol: BobProtocol, device: torch
         for i, bob in enumerate(task.bobs):
             js = [j for j, (mt, mi, _) in enumerate(members) if mt == ti and mi == i]
             j = min(js, key=lambda j: (stats[j]["val_loss"], -stats[j]["val_acc"], js.index(j)))
+            if not math.isfinite(stats[j]["val_loss"]):  # a diverged rate is never chosen; all diverged: an error
+                _no_finite_epoch(task.seed, [lrs[x] for x in js])
             with torch.no_grad():
                 for layer, new in zip(bob.layers[start:], best_tops[j], strict=True):
                     layer.load_state_dict(new.state_dict())
@@ -222,6 +226,12 @@ def _eval_members(forward, val_x: torch.Tensor, val_y: torch.Tensor, chunk: int 
         hits.append((logits.argmax(2) == y).float().sum(1))
     n = len(val_y)
     return torch.stack(losses).sum(0) / n, torch.stack(hits).sum(0) / n
+
+
+def _no_finite_epoch(seed: int, lrs: list[float]) -> None:
+    """``FloatingPointError``: at every learning rate of the grid, Bob's validation loss was never finite."""
+    raise FloatingPointError(f"Bob training (task seed {seed}): the validation loss was not finite in any epoch at "
+                             f"any learning rate of {lrs}; lower the learning rates or check the inputs")
 
 
 def _fit_stacked(tops, lrs, factors, owner, data, protocol, epochs, seeds, device, acc):

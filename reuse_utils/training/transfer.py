@@ -31,7 +31,7 @@ from torch import nn
 from reuse_utils.core.device import Accel, autocast, get_device, seed_everything
 from reuse_utils.core.ids import check_seed
 from reuse_utils.core.workers import seeded_rng
-from reuse_utils.generator import Pairs
+from reuse_utils.generator import Pairs, check_finite, check_pairs
 from reuse_utils.training.models import LayeredNet, build_model, output_linear, reset_layer
 
 __all__ = ["TrainConfig", "train_alice", "make_bob", "train_bob", "evaluate", "MODES",
@@ -49,7 +49,7 @@ class TrainConfig:
     optimizer: ``"sgd"`` (with ``momentum``), ``"adam"`` (``weight_decay`` as L2 penalty) or
     ``"adamw"`` (decoupled weight decay). lr > 0; 0 ≤ momentum < 1; weight_decay ≥ 0;
     epochs ≥ 1 passes over the training pairs; batch_size ≥ 1; ``cosine``: cosine-annealed lr
-    over all steps.
+    over all steps. Numeric fields refuse ``bool``.
     """
 
     optimizer: str = "adam"
@@ -63,14 +63,15 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)}; got {self.optimizer!r}")
-        for name, lo in (("lr", 0.0),):
-            v = getattr(self, name)
-            if not isinstance(v, numbers.Real) or not math.isfinite(v) or v <= lo:
-                raise ValueError(f"{name} must be a finite number > 0; got {v!r}")
-        if not isinstance(self.momentum, numbers.Real) or not 0 <= self.momentum < 1:
+
+        def real(v) -> bool:
+            return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+
+        if not real(self.lr) or self.lr <= 0:
+            raise ValueError(f"lr must be a finite number > 0; got {self.lr!r}")
+        if not real(self.momentum) or not 0 <= self.momentum < 1:
             raise ValueError(f"momentum must be in [0, 1); got {self.momentum!r}")
-        if (not isinstance(self.weight_decay, numbers.Real) or not math.isfinite(self.weight_decay)
-                or self.weight_decay < 0):
+        if not real(self.weight_decay) or self.weight_decay < 0:
             raise ValueError(f"weight_decay must be a finite number ≥ 0; got {self.weight_decay!r}")
         for name in ("epochs", "batch_size"):
             v = getattr(self, name)
@@ -137,9 +138,24 @@ def predict(model: LayeredNet, x: torch.Tensor, batch_size: int | None = None) -
     return out
 
 
+def check_eval_pairs(model: LayeredNet, pairs: Pairs, name: str = "pairs", *, finite: bool = True) -> Pairs:
+    """``pairs`` itself; a ``ValueError`` unless it is a :class:`Pairs` (with finite inputs, unless
+    ``finite=False``) whose ``input_shape`` is the network's: a layout or size other than the one the
+    network was built for is refused even when the flattened sizes agree."""
+    check_pairs(pairs, name, finite=finite)
+    want = getattr(model, "input_shape", None)
+    if want is not None and tuple(pairs.input_shape) != tuple(want):
+        raise ValueError(f"{name} have input_shape {tuple(pairs.input_shape)} but the network was built for "
+                         f"input_shape {tuple(want)}")
+    return pairs
+
+
 def evaluate(model: LayeredNet, pairs: Pairs, target: str = "bob", batch_size: int | None = None) -> float:
-    """Accuracy (fraction in [0, 1]) of ``model`` on ``pairs`` against ``y_<target>``."""
+    """Accuracy (fraction in [0, 1]) of ``model`` on ``pairs`` against ``y_<target>``; ``ValueError``
+    for pairs with NaN or ±inf inputs or of another input shape than the network's
+    (:func:`check_eval_pairs`)."""
     _check_target(target)
+    check_eval_pairs(model, pairs)
     y = pairs.labels(target)
     pred = predict(model, pairs.x, batch_size)
     return float((pred.cpu() == y.cpu()).float().mean())
@@ -148,7 +164,8 @@ def evaluate(model: LayeredNet, pairs: Pairs, target: str = "bob", batch_size: i
 def _fit(model: LayeredNet, start: int, inputs: torch.Tensor, y: torch.Tensor, config: TrainConfig,
          seed: int, device: torch.device, progress: bool, desc: str,
          eval_fn=None, accel: Accel | None = None) -> list[dict]:
-    """Train layers ``start..L-1`` on ``inputs`` (activations of layer ``start - 1``)."""
+    """Train layers ``start..L-1`` on ``inputs`` (activations of layer ``start - 1``).
+    ``FloatingPointError`` naming ``desc`` and the epoch when an epoch's training loss is not finite."""
     acc = (accel or Accel()).resolve(device)
     params = [p for layer in model.layers[start:] for p in layer.parameters()]
     if acc.channels_last and inputs.ndim == 4:
@@ -183,6 +200,10 @@ def _fit(model: LayeredNet, start: int, inputs: torch.Tensor, y: torch.Tensor, c
             total += float(loss.detach()) * len(idx)
             correct += int((logits.argmax(1) == yb).sum())
             seen += len(idx)
+        if not math.isfinite(total):
+            raise FloatingPointError(f"{desc}: the training loss became non-finite ({total / seen}) in epoch "
+                                     f"{epoch + 1} of {config.epochs}; lower the learning rate ({config.lr}) "
+                                     f"or check the inputs")
         row = {"epoch": epoch + 1, "train_loss": total / seen, "train_acc": correct / seen}
         if eval_fn is not None:
             row.update(eval_fn())
@@ -199,8 +220,12 @@ def train_alice(train_pairs: Pairs, arch: str, config: TrainConfig, seed: int, *
     Which pairs Alice sees is the caller's choice (the sweep's ``alice_world``): by default the
     same dials as Bob's ("same world"); ``"independent"`` trains her on (0, 0) pairs. The
     returned model carries ``train_history`` (per-epoch loss/accuracy, and Alice's test
-    accuracy when ``test_pairs`` is given).
+    accuracy when ``test_pairs`` is given). ``ValueError`` for pairs with NaN or ±inf inputs;
+    ``FloatingPointError`` when the training loss becomes non-finite.
     """
+    check_pairs(train_pairs, "train_pairs")
+    if test_pairs is not None:
+        check_pairs(test_pairs, "test_pairs")
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a TrainConfig; got {type(config).__name__}")
     seed = check_seed(seed)
@@ -210,7 +235,8 @@ def train_alice(train_pairs: Pairs, arch: str, config: TrainConfig, seed: int, *
                         seed=seed).place(dev)
     x, y = train_pairs.x.to(dev), train_pairs.y_alice.to(dev)
     eval_fn = (lambda: {"test_acc": evaluate(model, test_pairs, "alice")}) if test_pairs is not None else None
-    model.train_history = _fit(model, 0, x, y, config, seed, dev, progress, "Alice", eval_fn, accel)
+    model.train_history = _fit(model, 0, x, y, config, seed, dev, progress, f"Alice ({arch}, seed {seed})", eval_fn,
+                               accel)
     model.frozen_layers = 0
     # exactly evaluate(model, test_pairs, "alice") of the returned weights (the last epoch's row)
     model.final_test_acc = model.train_history[-1]["test_acc"] if test_pairs is not None else None
@@ -273,7 +299,9 @@ def frozen_features(model: LayeredNet, x: torch.Tensor, start: int,
                     bf16: bool = True, begin: int = 0) -> torch.Tensor:
     """Output of the first ``start`` layers of ``model`` on ``x`` (eval mode, returned as float32;
     computed under bf16 autocast on CUDA unless ``bf16=False``). With ``begin`` (< ``start``),
-    ``x`` is already the output of the first ``begin`` layers (as this function returned it)."""
+    ``x`` is already the output of the first ``begin`` layers (as this function returned it).
+    ``ValueError`` when ``x`` holds NaN or ±inf."""
+    check_finite(x, "x")
     if not 0 <= begin <= start:
         raise ValueError(f"begin must be in [0, start={start}]; got {begin!r}")
     dev = torch.device(device) if device is not None else next(model.parameters()).device
@@ -316,8 +344,13 @@ def train_bob(bob: LayeredNet, train_pairs: Pairs, config: TrainConfig, seed: in
     With ``cache_features`` the frozen prefix runs once over the training inputs and only the
     top k layers run per step (identical result, less compute); otherwise the full network runs
     every step with the prefix under ``no_grad``. ``features`` passes that prefix output in when
-    the caller already has it (e.g. shared across the runs of a sweep).
+    the caller already has it (e.g. shared across the runs of a sweep). ``ValueError`` for NaN or
+    ±inf inputs or features, or pairs of another input shape than Bob's network;
+    ``FloatingPointError`` when the training loss becomes non-finite.
     """
+    check_eval_pairs(bob, train_pairs, "train_pairs")
+    if test_pairs is not None:
+        check_eval_pairs(bob, test_pairs, "test_pairs")
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a TrainConfig; got {type(config).__name__}")
     _check_target(target)
@@ -331,6 +364,7 @@ def train_bob(bob: LayeredNet, train_pairs: Pairs, config: TrainConfig, seed: in
     start = frozen_depth(bob)
     x, y = train_pairs.x.to(dev), train_pairs.labels(target).to(dev)
     if features is not None and start > 0:
+        check_finite(features, "features")
         if len(features) != len(y):
             raise ValueError(f"features must have one row per training pair ({len(y)}); got {len(features)}")
         inputs, fit_start = features.to(dev), start
@@ -339,7 +373,8 @@ def train_bob(bob: LayeredNet, train_pairs: Pairs, config: TrainConfig, seed: in
     else:
         inputs, fit_start = x, 0
     eval_fn = (lambda: {"test_acc": evaluate(bob, test_pairs, target)}) if test_pairs is not None else None
-    bob.train_history = _fit(bob, fit_start, inputs, y, config, seed, dev, progress, f"Bob k={k}", eval_fn, accel)
+    bob.train_history = _fit(bob, fit_start, inputs, y, config, seed, dev, progress, f"Bob (k={k}, seed {seed})",
+                             eval_fn, accel)
     return bob
 
 
@@ -354,7 +389,9 @@ def random_source(arch: str, input_shape, num_classes: int, seed: int, width: in
 def bob_predictions(bob: LayeredNet, pairs: Pairs, features: torch.Tensor | None = None,
                     start: int = 0) -> torch.Tensor:
     """Bob's predicted labels on ``pairs`` (on the CPU): from cached frozen-prefix ``features``
-    (layers ≥ ``start``) when given, else a full forward pass."""
+    (layers ≥ ``start``) when given, else a full forward pass. ``ValueError`` for pairs of another
+    input shape than the network's (:func:`check_eval_pairs`)."""
+    check_eval_pairs(bob, pairs, finite=features is None)
     pred = predict(bob, pairs.x) if features is None else predict_features(bob, features, start)
     return pred.cpu()
 
