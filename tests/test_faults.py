@@ -570,3 +570,88 @@ def test_a_results_path_that_is_a_file_or_read_only_is_refused(toy_notebooks, tm
 def test_setup_seeds_must_be_a_list(tmp_path, seeds):
     with pytest.raises(ValueError, match="seeds must"):
         ru.setup("smoke", seeds=seeds, results_dir=tmp_path, verbose=False)
+
+
+# ----------------------------------------------------------------------------- records, names and stores
+
+
+@pytest.mark.parametrize("field,value", [("alice_test_acc", -0.5), ("bob_test_acc_linked", 7.0),
+                                         ("task_corr_measured", 1.5), ("bob_val_loss", -1.0),
+                                         ("bob_test_acc", float("nan"))])
+def test_a_record_out_of_range_is_recomputed_even_with_a_matching_checksum(clean, tmp_path, field, value):
+    from reuse_utils.experiments.records import _checksum
+
+    cache = _copy(clean, tmp_path)
+    rec_path = next((cache / "bob").glob("*.json"))
+    rec = json.loads(rec_path.read_text())
+    rec["result"][field] = value
+    rec["sha256"] = _checksum(rec)
+    rec_path.write_text(json.dumps(rec))
+    with pytest.warns(UserWarning, match="sweep record"):
+        df = _sweep(cache)
+    _same(df, clean[1])
+    assert df.from_cache.sum() == len(df) - 1
+
+
+def test_case_results_are_range_checked():
+    from reuse_utils.experiments.casestudy import valid_case_result
+
+    good = {"bob_test_acc": 0.8, "bob_val_acc": 0.7, "chance": 0.5, "measured_corr": 0.3}
+    assert valid_case_result(good)
+    for field, value in (("chance", 1.5), ("measured_corr", -2.0), ("bob_val_acc", float("nan")),
+                         ("alice_test_acc", -0.1)):
+        assert not valid_case_result({**good, field: value}), field
+
+
+@pytest.mark.parametrize("name", ["open_images:/srv/x/a,/srv/x/b@8", "open_images:../a,b", "open_images:a/b,c",
+                                  "open_images:.hidden,b"])
+def test_a_dataset_name_cannot_reach_outside_the_data_roots(tmp_data, name):
+    with pytest.raises(ValueError, match="must be plain class names"):
+        load_dataset(name, "train")
+
+
+def test_a_root_that_is_not_a_path_is_named(tmp_data):
+    with pytest.raises(ValueError, match="root must be a folder path"):
+        load_dataset("mnist5k", "train", root=123)
+
+
+def test_two_corrupt_alices_are_retrained_with_their_group(tmp_path):
+    """``has()`` verifies as ``get()`` does: corrupt checkpoints are retrained together by
+    ``train_missing`` (stacked, as in the clean run), so the repaired cache equals the clean one."""
+    grid = {"dataset": ["mnist5k"], "arch": ["mlp"], "task_corr": [0.0, 0.5], "k": [1], "mode": ["reinit"]}
+    tiny = TINY.with_(seeds=(0, 1))
+    cache = tmp_path / "cache"
+    ru.run_sweep(grid, preset=tiny, cache_dir=cache, progress=False, device="cpu")
+    clean_weights = {p.name: torch.load(p, weights_only=True)["state_dict"] for p in (cache / "alice").glob("*.pt")}
+    assert len(clean_weights) == 4
+    for p in sorted((cache / "alice").glob("*.pt"))[:2]:
+        p.write_bytes(p.read_bytes()[:200])
+    shutil.rmtree(cache / "bob")
+    with pytest.warns(UserWarning, match="Alice checkpoint"):
+        df = ru.run_sweep(grid, preset=tiny, cache_dir=cache, progress=False, device="cpu")
+    assert df.attrs["alices_trained"] == 2
+    for p in (cache / "alice").glob("*.pt"):
+        again = torch.load(p, weights_only=True)["state_dict"]
+        assert all(torch.equal(again[k], clean_weights[p.name][k]) for k in again), p.name
+
+
+def test_a_full_disk_is_named(tmp_path, monkeypatch):
+    import errno
+
+    from reuse_utils.core import io
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(io.os, "replace", full)
+    with pytest.raises(OSError, match=f"no space left on {tmp_path}") as info:
+        io.atomic_write_text(tmp_path / "x.json", "{}")
+    assert info.value.errno == errno.ENOSPC and not list(tmp_path.iterdir())  # no temporary file left
+
+
+@pytest.mark.parametrize("kwargs,match", [({"cache_dir": None}, "cache_dir must be a folder path"),
+                                          ({"memory_budget": -1}, "memory_budget must be None")])
+def test_sweep_arguments_are_named(tmp_path, kwargs, match):
+    args = {"preset": TINY, "cache_dir": tmp_path, "progress": False, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        ru.run_sweep(GRID, **args)

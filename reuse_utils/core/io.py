@@ -8,8 +8,10 @@ is removed at the next write of the same file. Written files get the permissions
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -64,13 +66,28 @@ def _atomic(path: str | os.PathLike, write) -> Path:
             os.fsync(fh.fileno())
         os.chmod(tmp, _MODE)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if _disk_full(exc, path.parent):
+            raise OSError(errno.ENOSPC, f"no space left on {path.parent} (writing {path.name})") from exc
         raise
     return path
+
+
+def _disk_full(exc: BaseException, folder: Path) -> bool:
+    """Whether ``exc`` is a full disk: ENOSPC (or EDQUOT), or torch's writer failing on a folder with
+    less than 1 MiB free."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+    if isinstance(exc, RuntimeError) and "writ" in str(exc).lower():
+        try:
+            return shutil.disk_usage(folder).free < 2**20
+        except OSError:
+            return False
+    return False
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:

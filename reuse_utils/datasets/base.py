@@ -130,6 +130,8 @@ class ImageDataset:
 def check_root(root: str | os.PathLike) -> Path:
     """``root`` as a folder that exists or can be created; ``ValueError`` naming it otherwise (never a
     silent fallback to another place)."""
+    if not isinstance(root, (str, os.PathLike)):
+        raise ValueError(f"root must be a folder path (str or Path) or None; got {root!r}")
     path = Path(root).expanduser()
     if path.exists() and not path.is_dir():
         raise ValueError(f"root must be a folder; {str(path)!r} is a file")

@@ -167,6 +167,10 @@ def _resolve(name: str):
         classes = [c.strip() for c in base.split(":", 1)[1].split(",")]
         if len(classes) != 2 or not all(classes) or classes[0] == classes[1]:
             raise ValueError(f"open_images task must name two different classes, e.g. 'open_images:Dog,Cat'; got {name!r}")
+        for c in classes:  # a class names a folder inside the data roots, never a path
+            if "/" in c or "\\" in c or c.startswith(".") or Path(c).is_absolute() or Path(c).name != c:
+                raise ValueError(f"name: the Open Images classes of {name!r} must be plain class names (no path, "
+                                 f"no '/', '\\' or leading '.'); a folder of your own goes through root=")
         return _open_images_loader(classes, size, name)
     return None
 

@@ -116,9 +116,10 @@ class AliceStore:
         return model, self.put(config, model, world, time.perf_counter() - t0)
 
     def has(self, config: dict) -> bool:
-        """Whether ``config``'s Alice is in memory or has a checkpoint file (verified only on load)."""
-        key = stable_hash(config)
-        return key in self.memory or self.paths(key)[0].exists()
+        """Whether ``config``'s Alice is in memory or has a checkpoint that verifies as :meth:`load`
+        verifies it (config, weight checksum): a corrupt one is discarded here, so that
+        :meth:`train_missing` retrains her with her group instead of :meth:`get` alone."""
+        return self.load(config) is not None
 
     def put(self, config: dict, model: LayeredNet, world: World, seconds: float) -> dict:
         """Store a freshly trained Alice of ``config`` (trained on ``world``; ``seconds`` of training)

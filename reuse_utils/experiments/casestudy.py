@@ -9,6 +9,7 @@ images — the real-data counterpart of the generator's dial.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -57,8 +58,22 @@ def case_protocol(preset: Preset) -> BobProtocol:
 
 
 def valid_case_result(res: dict) -> bool:
+    """A case-study result is usable when every accuracy, chance and measured correlation in it is a
+    finite number in its range ([0, 1]; [-1, 1] for a correlation)."""
+    def number(v) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
     accs = [res.get("bob_test_acc"), res.get("bob_val_acc")]
-    return all(isinstance(a, (int, float)) and not isinstance(a, bool) and 0.0 <= a <= 1.0 for a in accs)
+    if not all(number(a) and 0.0 <= a <= 1.0 for a in accs):
+        return False
+    for key, v in res.items():
+        if v is None or not isinstance(v, (int, float)) or isinstance(v, bool):
+            continue
+        if ("acc" in key or key == "chance") and not (math.isfinite(v) and 0.0 <= v <= 1.0):
+            return False
+        if "corr" in key and not (math.isfinite(v) and -1.0 <= v <= 1.0):
+            return False
+    return True
 
 
 def run_case_study(data: CaseData, *, preset: str | Preset, seeds: Sequence[int], cache_dir: str | Path,

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import time
 import warnings
 from dataclasses import dataclass
@@ -79,16 +80,32 @@ RESULT_KEYS = ("bob_test_acc", "bob_test_acc_linked", "bob_test_acc_unlinked", "
 MAY_BE_NAN = ("alice_test_acc", "bob_test_acc_linked", "bob_test_acc_unlinked")
 
 
+FRACTION_KEYS = ("bob_test_acc", "bob_test_acc_linked", "bob_test_acc_unlinked", "bob_train_acc", "bob_val_acc",
+                 "alice_test_acc", "chance")  #: result keys that are fractions in [0, 1]
+CORRELATION_KEYS = ("task_corr_measured", "feature_corr_measured")  #: result keys in [-1, 1]
+
+
 def valid_result(res: dict) -> bool:
     """A sweep result is usable when every result key is a number (only :data:`MAY_BE_NAN` may be
-    NaN: an empty linked or unlinked part) and the accuracies and chance lie in [0, 1]."""
+    NaN: an empty linked or unlinked part), every accuracy and chance (:data:`FRACTION_KEYS`) lies in
+    [0, 1], every measured correlation in [-1, 1], and the loss, rate, epoch, seconds and counts are
+    not negative (the rate, epoch and counts positive)."""
     for key in RESULT_KEYS:
         v = res.get(key)
         if not isinstance(v, (int, float)) or isinstance(v, bool):
             return False
-        if isinstance(v, float) and math.isnan(v) and key not in MAY_BE_NAN:
+        if math.isnan(v):
+            if key not in MAY_BE_NAN:
+                return False
+            continue
+        if math.isinf(v):
             return False
-    return all(0.0 <= res[k] <= 1.0 for k in ("bob_test_acc", "bob_train_acc", "bob_val_acc", "chance"))
+    def within(keys, lo, hi):
+        return all(math.isnan(res[k]) or lo <= res[k] <= hi for k in keys)
+
+    return (within(FRACTION_KEYS, 0.0, 1.0) and within(CORRELATION_KEYS, -1.0, 1.0)
+            and res["bob_val_loss"] >= 0 and res["seconds"] >= 0 and res["bob_lr"] > 0
+            and res["bob_epoch"] >= 1 and res["n_layers"] >= 1 and res["n_classes"] >= 2)
 
 
 @dataclass(frozen=True)
@@ -418,6 +435,12 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {list(BACKENDS)}; got {backend!r}")
+    if not isinstance(cache_dir, (str, os.PathLike)):
+        raise ValueError(f"cache_dir must be a folder path (str or Path); got {cache_dir!r}")
+    if memory_budget is not None and (not isinstance(memory_budget, numbers.Integral) or isinstance(memory_budget, bool)
+                                      or memory_budget < 0):
+        raise ValueError(f"memory_budget must be None (25% of free memory) or an integer ≥ 0 (bytes); "
+                         f"got {memory_budget!r}")
     if alice_group is not None and (not isinstance(alice_group, numbers.Integral) or isinstance(alice_group, bool)
                                     or alice_group < 1):
         raise ValueError(f"alice_group must be an integer ≥ 1 or None (the device's default); got {alice_group!r}")
