@@ -131,6 +131,12 @@ def _assert_same_training(a, b, start, rtol: float = SAME_TRAINING_RTOL) -> None
     of these tests, measured). A tensor that did not move must not move in the other either."""
     import torch
 
+    moved_all = sum(float((x.detach().float().cpu() - y.detach().float().cpu()).norm()) ** 2
+                    for x, y in zip(a, start, strict=True)) ** 0.5
+    scale = sum(float(y.detach().float().norm()) ** 2 for y in start) ** 0.5
+    # the reference must be where training started: these trainings move the weights by 3–64 % of
+    # their norm; from another seed's start the distance is about √2 of it — which would make the rule lax
+    assert moved_all <= 1.0 * scale, f"start is not the trainings' start: moved {moved_all:.3g} of norm {scale:.3g}"
     for i, (pa, pb, p0) in enumerate(zip(a, b, start, strict=True)):
         pa, pb, p0 = (t.detach().float().cpu() for t in (pa, pb, p0))
         moved = float((pa - p0).norm())

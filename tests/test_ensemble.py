@@ -62,3 +62,19 @@ def test_group_sizes_and_errors():
         train_alices([worlds[0].alice_train, other.alice_train], "mlp", cfg, [0, 1], device="cpu")
     with pytest.raises(ValueError, match="non-empty list"):
         train_alices([], "mlp", cfg, [], device="cpu")
+
+
+def test_the_same_training_rule_catches_one_epoch_less_and_a_wrong_start(assert_same_training):
+    """Negative controls of conftest's rule: a training one epoch shorter, or compared from another
+    seed's initial weights, must fail it."""
+    w = _worlds()[0]
+    cfg = TrainConfig(optimizer="adam", lr=1e-3, epochs=2, batch_size=32)
+    a = train_alice(w.alice_train, "mlp", cfg, 5, device="cpu", width=32)
+    b = train_alice(w.alice_train, "mlp", TrainConfig(optimizer="adam", lr=1e-3, epochs=1, batch_size=32), 5,
+                    device="cpu", width=32)
+    init = build_model("mlp", w.alice_train.input_shape, w.alice_train.num_classes_alice, width=32, seed=5)
+    other = build_model("mlp", w.alice_train.input_shape, w.alice_train.num_classes_alice, width=32, seed=6)
+    with pytest.raises(AssertionError, match="the trainings differ"):
+        assert_same_training(list(a.parameters()), list(b.parameters()), list(init.parameters()))
+    with pytest.raises(AssertionError, match="start is not the trainings' start"):
+        assert_same_training(list(a.parameters()), list(a.parameters()), list(other.parameters()))

@@ -355,9 +355,10 @@ def _links(report: str) -> list[str]:
 
 
 def test_notebooks_without_their_data_are_skipped_with_the_reason(tmp_path, toy_notebook, monkeypatch, capsys):
-    """No system copy, offline, empty data folder: the notebook that declares case data is not started,
-    the one that raises DatasetUnavailable is skipped with the whole message; the run is partial, exit 0;
-    their claims show as not run; the report warns at smoke and links only files that exist."""
+    """No system copy, offline, empty data folder: the notebook that declares case data is not started;
+    the run is partial, exit 0; its claims show as not run; the report warns at smoke and links only
+    files that exist. A notebook that raises DatasetUnavailable for data it did not declare has failed
+    (undeclared data or a loader fault), with the whole message."""
     monkeypatch.setenv("REUSE_SYSTEM_DATA", "")
     monkeypatch.setenv("REUSE_OFFLINE", "1")
     monkeypatch.setenv("REUSE_DATA", str(tmp_path / "empty_data"))
@@ -365,26 +366,29 @@ def test_notebooks_without_their_data_are_skipped_with_the_reason(tmp_path, toy_
     nbs.mkdir()
     toy_notebook(nbs / "01_ok.ipynb", RECORD.format(id="C1_ok", nb="01_ok.ipynb"), [], data=[], claims=["C1_ok"])
     toy_notebook(nbs / "02_case.ipynb", "raise SystemExit('must not start')", [], data=["case"], claims=["C2_case"])
-    toy_notebook(nbs / "03_late.ipynb", UNAVAILABLE, [], data=[], claims=["C3_late"])
     results = tmp_path / "res"
-    code = runner.main(["--preset", "smoke", "--notebooks", str(nbs), "--results", str(results), "--device", "cpu",
-                        "--quiet"])
+    args = ["--preset", "smoke", "--notebooks", str(nbs), "--results", str(results), "--device", "cpu", "--quiet"]
+    code = runner.main(args)
     out = capsys.readouterr().out
     assert code == 0
     assert "[reproduce] SKIPPED 02_case.ipynb: needs 'fashion_mnist'" in out
-    assert "got: no network. To get it: copy it." in out  # the message's second line is kept
     run = load_run(results)
     assert run["state"] == "partial"
-    assert run["notebooks"] == {"01_ok.ipynb": "done", "02_case.ipynb": "skipped", "03_late.ipynb": "skipped"}
-    assert "got: no network" in run["reasons"]["03_late.ipynb"] and "01_ok.ipynb" not in run["reasons"]
+    assert run["notebooks"] == {"01_ok.ipynb": "done", "02_case.ipynb": "skipped"}
+    assert "fashion_mnist" in run["reasons"]["02_case.ipynb"] and "01_ok.ipynb" not in run["reasons"]
     not_run = json.loads((results / "claims.json").read_text())["not_run"]
-    assert [(c["id"], c["state"]) for c in not_run] == [("C2_case", "skipped"), ("C3_late", "skipped")]
-    assert re.search(r"run partial after \d+ s: 1 of 3 notebooks done; skipped: 02 \(needs 'fashion_mnist'", out)
+    assert [(c["id"], c["state"]) for c in not_run] == [("C2_case", "skipped")]
+    assert re.search(r"run partial after \d+ s: 1 of 2 notebooks done; skipped: 02 \(needs 'fashion_mnist'", out)
     report = (results / "report.html").read_text()
     assert "verdicts mean nothing at this size" in report
     assert "not run (notebook skipped: needs &#x27;fashion_mnist&#x27;" in report
     links = _links(report)
     assert links == ["notebooks/01_ok.html"] and all((results / x).exists() for x in links)
+    toy_notebook(nbs / "03_late.ipynb", UNAVAILABLE, [], data=[], claims=["C3_late"])
+    assert runner.main([*args, "--only", "03"]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED 03_late.ipynb" in out and "got: no network. To get it: copy it." in out
+    assert load_run(results)["notebooks"]["03_late.ipynb"] == "failed"
 
 
 def test_a_failure_keeps_its_whole_message(tmp_path, toy_notebook, capsys):
@@ -471,6 +475,13 @@ def test_load_claims_of_a_missing_folder_or_a_file_is_an_error(tmp_path):
             load_claims(bad)
 
 
+def test_a_claim_the_data_could_not_test_is_recorded_with_n_zero(tmp_path):
+    untested = {**RESULT, "n": 0, "p_value": None, "ci": [None, None], "effect": None, "passed": False}
+    assert record_claim(tmp_path, "C3_x", untested, preset="quick", dataset="d", notebook="a.ipynb")["n"] == 0
+    with pytest.raises(ValueError, match="n must be an integer"):
+        record_claim(tmp_path, "C4_x", {**untested, "passed": True}, preset="quick", dataset="d", notebook="a.ipynb")
+
+
 @pytest.mark.parametrize("field,value,match", [
     ("p_value", -3, "p_value must be None or a number in"), ("p_value", 1.5, "p_value must be"),
     ("n", -1, "n must be an integer"), ("n", 2.5, "n must be an integer"), ("n", True, "n must be an integer"),
@@ -516,6 +527,8 @@ def test_a_running_manifest_whose_runner_is_gone_reads_as_died(tmp_path):
     child.wait()  # a pid that no longer runs
     base = {"state": "running", "preset": "smoke", "notebooks": {}}
     save_run(tmp_path, {**base, "pid": child.pid, "host": socket.gethostname(), "heartbeat": time.time()})
+    assert load_run(tmp_path)["state"] == "running"  # the pid alone may be another namespace's: wait a beat
+    save_run(tmp_path, {**base, "pid": child.pid, "host": socket.gethostname(), "heartbeat": time.time() - 61})
     assert load_run(tmp_path)["state"] == "died"
     assert json.loads((tmp_path / "claims.json").read_text())["run"]["state"] == "died"
     save_run(tmp_path, {**base, "pid": os.getpid(), "host": socket.gethostname(), "heartbeat": time.time()})
@@ -544,6 +557,7 @@ def test_the_runner_writes_its_pid_and_says_what_happened(toy_notebooks, tmp_pat
 
 @pytest.mark.parametrize("args,match", [
     (["--device", "tpu"], "device must be"), (["--dataset", "bogus"], "--dataset must be one of"),
+    (["--dataset", "cifar10"], "--dataset 'cifar10' cannot be had here"),
 ])
 def test_device_and_dataset_are_checked_before_any_kernel_starts(toy_notebooks, tmp_path, capsys, args, match):
     with pytest.raises(SystemExit) as info:

@@ -146,19 +146,24 @@ def test_diverging_bob_stops_with_an_error(pairs):
         train_bob(make_bob(src, 2, "reinit", 10, 0), pairs, DIVERGE, 4, device="cpu")
 
 
-@pytest.mark.parametrize("arch", ["mlp", "cnn"])  # stacked (vmap) and one at a time on the CPU
-def test_diverging_selected_bob_stops_with_an_error(pairs, arch):
+@pytest.mark.parametrize("arch,k,stacked", [("mlp", 2, True), ("cnn", 5, False)])
+def test_diverging_selected_bob_stops_with_an_error(pairs, arch, k, stacked):
     """Every rate of the grid diverges: an error naming the task seed and rates. One rate of several
-    diverging is simply never chosen (a wide grid must be able to hold a rate that is too large)."""
+    diverging is simply never chosen (a wide grid must be able to hold a rate that is too large).
+    Both training paths: stacked (vmap) and one at a time (convolutions trained on the CPU)."""
+    from reuse_utils.training.selection import members_stack
+
     src = build_model(arch, pairs.input_shape, 10, width=8 if arch == "mlp" else 4, seed=0)
-    bob = make_bob(src, 2, "reinit", 10, 0)
+    bob = make_bob(src, k, "reinit", 10, 0)
+    top = torch.nn.Sequential(*bob.layers[bob.frozen_layers:])
+    assert members_stack(top, torch.device("cpu")) is stacked
     x = frozen_features(bob, pairs.x, bob.frozen_layers, "cpu")
     protocol = BobProtocol(lrs=(1e30,), max_epochs=2, head_epochs=2, batch_size=16)
     with pytest.raises(FloatingPointError, match=r"Bob training \(task seed 7\).*any learning rate of \[1e\+30\]"):
         fit_selected([bob], ["reinit"], x[:48], pairs.y_bob[:48], x[48:], pairs.y_bob[48:], protocol, 7,
                      torch.device("cpu"))
     wide = BobProtocol(lrs=(1e-3, 1e30), max_epochs=2, head_epochs=2, batch_size=16)
-    bob = make_bob(src, 2, "reinit", 10, 0)
+    bob = make_bob(src, k, "reinit", 10, 0)
     (sel,) = fit_selected([bob], ["reinit"], x[:48], pairs.y_bob[:48], x[48:], pairs.y_bob[48:], wide, 7,
                           torch.device("cpu"))
     assert sel.lr == 1e-3 and all(torch.isfinite(p).all() for p in bob.parameters())

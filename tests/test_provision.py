@@ -132,3 +132,25 @@ def test_with_the_system_copies_hidden_only_the_fashion_notebooks_lack_data(tmp_
         skips = data_skips(list_notebooks(NOTEBOOK_DIR), preset, None)
         assert sorted(n[:2] for n in skips) == ["07", "08"], skips
         assert all("needs 'fashion_mnist'" in r and "\n" not in r for r in skips.values())
+
+
+def test_apt_that_hangs_or_cannot_run_is_a_reason_not_a_crash(monkeypatch):
+    import subprocess
+
+    def hangs(cmd, **kwargs):
+        assert kwargs["stdin"] is subprocess.DEVNULL and "Acquire::http::Timeout=30" in cmd
+        raise subprocess.TimeoutExpired(cmd, kwargs["timeout"])
+
+    monkeypatch.setattr(fetch_mod.subprocess, "run", hangs)
+    assert "took over" in fetch_mod._apt_install("dataset-fashion-mnist")
+    monkeypatch.setattr(fetch_mod.subprocess, "run", lambda cmd, **kw: (_ for _ in ()).throw(OSError("no such file")))
+    assert "apt-get could not run" in fetch_mod._apt_install("dataset-fashion-mnist")
+
+
+def test_make_data_turns_an_unexpected_error_into_its_line(monkeypatch):
+    def boom(name):
+        raise RuntimeError("the disk\nvanished")
+
+    monkeypatch.setattr(data_mod, "obtain", boom)
+    (got,) = data_mod.provision(["smoke"], [NOTEBOOK_DIR / "02_data_generation.ipynb"])
+    assert not got.ok and "RuntimeError: the disk vanished" in got.line

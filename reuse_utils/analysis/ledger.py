@@ -86,12 +86,15 @@ def _pid_alive(pid) -> bool:
 
 
 def _died(run: dict) -> bool:
-    """Whether a ``running`` manifest's runner is gone: its pid is not alive on this host, or (another
-    host) its heartbeat is older than :data:`DEAD_AFTER` seconds."""
-    if run.get("host") == socket.gethostname() and "pid" in run:
-        return not _pid_alive(run.get("pid"))
+    """Whether a ``running`` manifest's runner is gone: its heartbeat is older than :data:`DEAD_AFTER`
+    seconds (any host), or its pid is not alive on this host and it has missed two heartbeats (a pid
+    alone can be reused, or belong to another process namespace of the same host name)."""
     beat = run.get("heartbeat")
-    return isinstance(beat, (int, float)) and time.time() - beat > DEAD_AFTER
+    age = time.time() - beat if _is_number(beat) else None
+    if age is not None and age > DEAD_AFTER:
+        return True
+    gone = run.get("host") == socket.gethostname() and "pid" in run and not _pid_alive(run.get("pid"))
+    return gone and (age is None or age > 2 * HEARTBEAT_SECONDS)
 
 
 def load_run(results_dir: str | Path) -> dict | None:
@@ -216,14 +219,16 @@ def _is_number(v) -> bool:
 
 
 def _check_numbers(result: dict) -> None:
-    """``ValueError`` naming the field unless ``p_value`` is None or in [0, 1], ``n`` an integer ≥ 1,
+    """``ValueError`` naming the field unless ``p_value`` is None or in [0, 1], ``n`` an integer ≥ 1
+    (≥ 0 when the claim failed with no p: the data could not test it),
     ``ci`` None or two bounds (None where undefined) with lower ≤ upper, and a numeric ``effect``
     within its CI."""
     p, n, ci, effect = result["p_value"], result["n"], result["ci"], result["effect"]
     if p is not None and not (_is_number(p) and 0.0 <= p <= 1.0):
         raise ValueError(f"p_value must be None or a number in [0, 1]; got {p!r}")
-    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"n must be an integer ≥ 1; got {n!r}")
+    untested = p is None and not result["passed"]  # the data could not test it: n may be 0
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < (0 if untested else 1):
+        raise ValueError(f"n must be an integer ≥ 1 (≥ 0 for a claim that failed untested, p None); got {n!r}")
     if ci is None:
         return
     if not isinstance(ci, (list, tuple)) or len(ci) != 2 or any(v is not None and not _is_number(v) for v in ci):

@@ -27,14 +27,16 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from reuse_utils.companion.lanes import notebook_metadata
-from reuse_utils.datasets import Obtained, obtain, unavailable_reason
+from reuse_utils.datasets import DatasetError, Obtained, obtain, unavailable_reason
 from reuse_utils.datasets.casedata import real_case_data_available
 from reuse_utils.experiments.presets import PRESETS, Preset, get_preset
+from reuse_utils.generator import is_glm
 
 __all__ = ["ROLES", "notebook_data", "role_datasets", "missing_data", "provision", "main"]
 
 ROLES = ("base", "other_domain", "case")
 STANDIN_SOURCE = "fashion_mnist"  #: the dataset the case studies' offline stand-in is built from
+CASE_SOURCES = ("real", "standin")  #: a notebook's ``dataset`` that picks the case studies' source
 
 
 def notebook_data(path: Path) -> tuple[list[str], list[str]]:
@@ -58,10 +60,13 @@ def role_datasets(role: str, preset: str | Preset, dataset: str | None = None) -
     if role not in ROLES:
         raise ValueError(f"role must be one of {list(ROLES)}; got {role!r}")
     if role == "base":
-        return [dataset or p.dataset]
+        name = dataset or p.dataset
+        return [] if is_glm(name) or name in CASE_SOURCES else [name]  # a GLM world is generated
     if role == "other_domain":
         return [p.other_domain]
-    return [] if real_case_data_available(p.case_size) else [STANDIN_SOURCE]
+    if dataset == "real":
+        return ["real case-study photos"] if not real_case_data_available(p.case_size) else []
+    return [] if dataset != "standin" and real_case_data_available(p.case_size) else [STANDIN_SOURCE]
 
 
 def missing_data(roles: Iterable[str], preset: str | Preset, dataset: str | None = None) -> str | None:
@@ -69,7 +74,12 @@ def missing_data(roles: Iterable[str], preset: str | Preset, dataset: str | None
     its role and why."""
     for role in roles:
         for name in role_datasets(role, preset, dataset):
-            reason = unavailable_reason(name)
+            if name == "real case-study photos":
+                return "needs the real case-study photos (dataset='real'), which are not all on disk: README, 'Real case studies'"
+            try:
+                reason = unavailable_reason(name)
+            except DatasetError:  # there but undecodable: the notebook runs and fails with the error
+                continue
             if reason is not None:
                 what = "the case studies' offline stand-in is built from it" if role == "case" else f"its {role} data"
                 return f"needs {name!r} ({what}), which is unavailable: {reason}"
@@ -83,8 +93,17 @@ def provision(presets: Iterable[str], notebooks: Iterable[Path], dataset: str | 
         for nb in notebooks:
             need, optional = notebook_data(nb)
             for role in need + optional:
-                names += [n for n in role_datasets(role, preset, dataset) if n not in names]
-    return [obtain(name) for name in names]
+                names += [n for n in role_datasets(role, preset, dataset)
+                          if n not in names and n != "real case-study photos"]
+    return [_obtain_or_say(name) for name in names]
+
+
+def _obtain_or_say(name: str) -> Obtained:
+    """:func:`~reuse_utils.datasets.obtain`, with any unexpected error turned into its line."""
+    try:
+        return obtain(name)
+    except Exception as exc:  # noqa: BLE001 - `make data` must say what went wrong and go on
+        return Obtained(name, "unavailable", f"{name}: UNAVAILABLE ({type(exc).__name__}: {' '.join(str(exc).split())})")
 
 
 def main(argv: list[str] | None = None) -> int:

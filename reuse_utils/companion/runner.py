@@ -8,8 +8,9 @@ are arguments (default: ``notebooks`` and ``results`` in the working directory);
 through the package's install location. The run's state is kept in ``<results>/run.json``
 (:func:`reuse_utils.analysis.ledger.save_run`) and shown in ``claims.json`` and the report; a
 failing notebook is named in one line with its cell and error, the others still run, and the exit
-code is 1. A notebook whose data cannot be had (:mod:`reuse_utils.companion.data`; or that raises
-``DatasetUnavailable``) is *skipped* with the reason and the run ends ``partial`` with exit code 0.
+code is 1. A notebook whose declared data cannot be had (:mod:`reuse_utils.companion.data`) is
+*skipped* with the reason and the run ends ``partial`` with exit code 0; a ``--dataset`` named on the
+command line that cannot be had is an error before any kernel starts.
 The run's state covers the whole folder: after ``--only`` reruns, notebooks not rerun keep their
 state from the folder's previous run of the same preset and dataset, so a set completed piece by
 piece says ``complete``. On SIGTERM (e.g. ``timeout``) or Ctrl-C the runner stops the running notebooks, marks
@@ -44,7 +45,7 @@ from reuse_utils.analysis.ledger import (
     reset_claims,
     save_run,
 )
-from reuse_utils.companion.data import missing_data, notebook_data
+from reuse_utils.companion.data import missing_data, notebook_data, role_datasets
 from reuse_utils.companion.lanes import (
     Outcome,
     dependency_graph,
@@ -56,6 +57,7 @@ from reuse_utils.companion.lanes import (
 from reuse_utils.companion.report import write_report
 from reuse_utils.core.device import SHARE_ENV, get_device
 from reuse_utils.core.io import atomic_write_text
+from reuse_utils.datasets import DatasetError, unavailable_reason
 from reuse_utils.experiments import CODE_VERSION
 from reuse_utils.experiments.presets import PRESETS
 
@@ -255,8 +257,9 @@ def run_one(name: str, *, folder: Path, out_dir: Path, parameters: dict, timeout
             progress: bool, skips: dict[str, str] | None = None) -> Outcome:
     """Execute notebook ``folder/name`` and render its HTML copy; never raises for a failing notebook
     (its :class:`~reuse_utils.companion.lanes.Outcome` says ``failed`` and carries the line naming
-    the cell and error). A notebook named in ``skips`` (name → reason) is not started, and one that
-    raises ``DatasetUnavailable`` is ``skipped`` too. Runs in the runner or in a lane's worker
+    the cell and error). A notebook named in ``skips`` (name → reason) is not started (``skipped``);
+    one that raises ``DatasetUnavailable`` although its declared data were there has *failed*:
+    undeclared data or a loader fault. Runs in the runner or in a lane's worker
     process: the kernel is this process's child, so the CPU-seconds difference around it is the
     kernel's alone."""
     nb = Path(folder) / name
@@ -269,9 +272,9 @@ def run_one(name: str, *, folder: Path, out_dir: Path, parameters: dict, timeout
         execute_notebook(nb, out_dir, parameters, timeout=timeout, progress=progress)
         state = "done"
     except Exception as exc:  # noqa: BLE001 - papermill raises its own and the kernel's errors
-        ename, reason = failure_reason(exc)
-        state = "skipped" if ename == "DatasetUnavailable" else "failed"
-        lines.append(f"[reproduce] {state.upper()} {nb.name}: {reason}")
+        _, reason = failure_reason(exc)
+        state = "failed"  # data it declares were checked before: anything missing now is a fault
+        lines.append(f"[reproduce] FAILED {nb.name}: {reason}")
     else:  # the HTML copy is a convenience: a missing nbconvert template must not fail the notebook
         try:
             render_html(out_dir / name)
@@ -298,12 +301,24 @@ def data_skips(notebooks: list[Path], preset: str, dataset: str | None) -> dict[
 def folder_states(folder: list[Path], ran: dict[str, str], previous: dict | None, preset: str,
                   dataset: str | None) -> dict[str, str]:
     """Every notebook of the folder with its state: this run's where it ran; else the previous run's
-    (``done``, ``failed`` or ``skipped``) where that run had the same preset and dataset; else
-    ``not run``."""
-    same = previous is not None and previous.get("preset") == preset and previous.get("dataset") == dataset
-    before = (previous.get("notebooks") or {}) if same else {}
-    kept = {name: state for name, state in before.items() if state in ("done", "failed", "skipped")}
-    return {nb.name: ran.get(nb.name, kept.get(nb.name, "not run")) for nb in folder}
+    (``done``, ``failed`` or ``skipped``) where that run had the same preset, dataset and code
+    version (:func:`same_kind`); else ``not run``."""
+    return {nb.name: ran.get(nb.name, _kept(previous, preset, dataset).get(nb.name, "not run")) for nb in folder}
+
+
+def same_kind(previous: dict | None, preset: str, dataset: str | None) -> bool:
+    """Whether a previous run manifest is of this run's preset, dataset and code version (its
+    notebooks' states and claims then count for this run)."""
+    return (previous is not None and previous.get("preset") == preset and previous.get("dataset") == dataset
+            and previous.get("code_version") == CODE_VERSION)
+
+
+def _kept(previous: dict | None, preset: str, dataset: str | None) -> dict[str, str]:
+    """The previous run's finished notebook states (done, failed, skipped) when :func:`same_kind`."""
+    if not same_kind(previous, preset, dataset):
+        return {}
+    return {name: state for name, state in (previous.get("notebooks") or {}).items()
+            if state in ("done", "failed", "skipped")}
 
 
 def run_state(states: dict[str, str], stopped: bool, failed: list[str]) -> str:
@@ -352,8 +367,12 @@ def main(argv: list[str] | None = None) -> int:
         get_device(args.device)
         if args.dataset is not None:
             check_dataset_name(args.dataset)
-    except ValueError as exc:
-        ap.error(str(exc))
+            for name in role_datasets("base", args.preset, args.dataset):
+                reason = unavailable_reason(name)
+                if reason is not None:
+                    raise ValueError(f"--dataset {name!r} cannot be had here: {reason}")
+    except (ValueError, DatasetError) as exc:
+        ap.error(one_line(exc))
     if not notebooks:
         print(f"Nothing to execute: no numbered notebooks in {args.notebooks}.")
         return 0
@@ -431,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
                     run["cpu_seconds"] = {name: round(cpu_seconds[name], 1) for name in sorted(cpu_seconds)}
                     busy = f", {out.cpu_seconds / max(out.seconds, 1e-9):.2f} cores busy"
                 print(f"[reproduce] {out.name} {out.state} in {out.seconds:.0f} s{busy} "
-                      f"({len(timings) + sum(v == 'skipped' for v in run['notebooks'].values())}/{len(notebooks)}; "
+                      f"({sum(run['notebooks'][nb.name] not in ('pending', 'running') for nb in notebooks)}/{len(notebooks)}; "
                       f"elapsed {time.time() - t0:.0f} s)", flush=True)
                 save()
         except (Stopped, KeyboardInterrupt) as exc:
@@ -521,11 +540,11 @@ def partial_summary(states: dict[str, str], reasons: dict[str, str]) -> str:
 
 def _previous_reasons(previous: dict | None, folder: list[Path], ran: dict[str, str], preset: str,
                       dataset: str | None) -> dict[str, str]:
-    """The previous run's reasons for the notebooks this run does not run (same preset and dataset)."""
-    if previous is None or previous.get("preset") != preset or previous.get("dataset") != dataset:
-        return {}
-    reasons = previous.get("reasons") or {}
-    return {nb.name: str(reasons[nb.name]) for nb in folder if nb.name not in ran and nb.name in reasons}
+    """The previous run's reasons for the notebooks this run does not run and whose state it keeps."""
+    kept = _kept(previous, preset, dataset)
+    reasons = (previous or {}).get("reasons") or {}
+    return {nb.name: str(reasons[nb.name]) for nb in folder
+            if nb.name not in ran and nb.name in kept and nb.name in reasons}
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 An interrupted write never leaves a half-written file under the final name. Temporary files are
 named ``.<name>.<pid>.<random>.tmp``; one left behind by a killed process (its pid no longer alive)
 is removed at the next write of the same file. Written files get the permissions of a plain
-``open()`` (0666 minus the umask), not ``mkstemp``'s 0600.
+``open()`` (0666 minus the umask), not ``mkstemp``'s 0600. A full disk (ENOSPC, EDQUOT, or torch's
+writer failing with under 1 MiB free) is an ``OSError`` (errno ENOSPC) saying "no space left on
+<folder>"; the temporary file is removed.
 """
 
 from __future__ import annotations
@@ -56,9 +58,14 @@ def clean_stale_temps(path: Path) -> list[Path]:
 
 def _atomic(path: str | os.PathLike, write) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    clean_stale_temps(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale_temps(path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
+    except OSError as exc:
+        if _disk_full(exc, path.parent):
+            raise _no_space(path) from exc
+        raise
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
@@ -72,9 +79,13 @@ def _atomic(path: str | os.PathLike, write) -> Path:
         except OSError:
             pass
         if _disk_full(exc, path.parent):
-            raise OSError(errno.ENOSPC, f"no space left on {path.parent} (writing {path.name})") from exc
+            raise _no_space(path) from exc
         raise
     return path
+
+
+def _no_space(path: Path) -> OSError:
+    return OSError(errno.ENOSPC, f"no space left on {path.parent} (writing {path.name})")
 
 
 def _disk_full(exc: BaseException, folder: Path) -> bool:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from reuse_utils.datasets.base import (
     DEFAULT_SYSTEM_ROOTS,
     DatasetError,
+    DatasetUnavailable,
     download_allowed,
     system_roots,
 )
@@ -52,11 +53,13 @@ def _one_line(exc: BaseException) -> str:
 
 def unavailable_reason(name: str, *, download: bool | None = None) -> str | None:
     """None when both splits of dataset ``name`` load (from disk, a system copy or, where ``download``
-    allows — default: unless ``$REUSE_OFFLINE`` —, a download); else the error, as one line."""
+    allows — default: unless ``$REUSE_OFFLINE`` —, a download); else the ``DatasetUnavailable``
+    error, as one line. Files that are there but cannot be decoded raise ``DatasetCorrupt``: that is
+    a fault to repair, not data that is missing."""
     try:
         for split in ("train", "test"):
             load_dataset(name, split, download=download)
-    except DatasetError as exc:
+    except DatasetUnavailable as exc:
         return f"{type(exc).__name__}: {_one_line(exc)}"
     return None
 
@@ -72,15 +75,25 @@ def _apt_possible() -> str | None:
     return None
 
 
+APT_OPTIONS = ("-o", "Acquire::http::Timeout=30", "-o", "Acquire::Retries=1", "-o", "DPkg::Lock::Timeout=60")
+APT_SECONDS = 300  #: the longest one apt-get command may take
+
+
 def _apt_install(package: str) -> str | None:
-    """``apt-get install -y package`` (after ``apt-get update`` when the first try fails); None on
-    success, else the last lines apt printed, as one line."""
+    """``apt-get install -y package`` (after ``apt-get update`` when the first try fails), with short
+    network and lock time-outs and no input; None on success, else why not, as one line."""
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     last = ""
-    for cmd in (["apt-get", "install", "-y", "-q", package], ["apt-get", "update", "-q"],
-                ["apt-get", "install", "-y", "-q", package]):
-        done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
-        if done.returncode == 0 and cmd[1] == "install":
+    for verb in (["install", "-y", "-q", package], ["update", "-q"], ["install", "-y", "-q", package]):
+        cmd = ["apt-get", *APT_OPTIONS, *verb]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=APT_SECONDS,
+                                  stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            return f"`{' '.join(['apt-get', *verb])}` took over {APT_SECONDS} s"
+        except OSError as exc:
+            return f"apt-get could not run ({exc})"
+        if done.returncode == 0 and verb[0] == "install":
             return None
         last = " ".join((done.stderr or done.stdout).strip().splitlines()[-2:])
     return last or "apt-get failed"
@@ -91,21 +104,25 @@ def obtain(name: str, *, allow_fetch: bool | None = None) -> Obtained:
     unless ``$REUSE_OFFLINE``) permits the Debian package and the download. Never raises for a
     dataset that cannot be had: the :class:`Obtained` says why and what to do."""
     fetch = download_allowed(allow_fetch)
-    if unavailable_reason(name, download=False) is None:
+    try:
+        present = unavailable_reason(name, download=False) is None
+    except DatasetError as exc:  # files there that cannot be decoded: say so, fetch nothing over them
+        return Obtained(name, "unavailable", f"{name}: UNAVAILABLE ({type(exc).__name__}: {_one_line(exc)})")
+    if present:
         return Obtained(name, "present", f"{name}: on disk ({load_dataset(name, 'test', download=False).source})")
     tried = []
     if name in DEBIAN_PACKAGES:
         package, mb = DEBIAN_PACKAGES[name]
         why_not = "downloads disabled ($REUSE_OFFLINE=1)" if not fetch else _apt_possible()
         if why_not is None:
-            print(f"{name}: installing Debian's {package} (~{mb} MB) with apt-get ...", flush=True)
+            print(f"[data] {name}: installing Debian's {package} (~{mb} MB) with apt-get ...", flush=True)
             failed = _apt_install(package)
             if failed is None and unavailable_reason(name, download=False) is None:
                 return Obtained(name, "debian", f"{name}: installed Debian's {package} into /usr/share/datasets")
             why_not = f"apt-get failed: {failed}" if failed else "installed, but the files do not load"
         tried.append(f"Debian package {package}: {why_not}")
     if fetch and name in DOWNLOAD_SIZES:
-        print(f"{name}: downloading with torchvision (~{DOWNLOAD_SIZES[name]} MB) ...", flush=True)
+        print(f"[data] {name}: downloading with torchvision (~{DOWNLOAD_SIZES[name]} MB) ...", flush=True)
         reason = unavailable_reason(name, download=True)
         if reason is None:
             return Obtained(name, "download", f"{name}: downloaded ({load_dataset(name, 'test').source})")

@@ -22,6 +22,7 @@ from reuse_utils.datasets.base import (
     DatasetCorrupt,
     DatasetUnavailable,
     ImageDataset,
+    check_root,
     default_data_dir,
     folder_fingerprint,
     writable_dir,
@@ -157,6 +158,13 @@ def _open_images_loader(classes: list[str], size: int, name: str):
     return load
 
 
+def _plain(cls: str) -> bool:
+    """Whether ``cls`` is a plain class name: one folder name inside a data root, never a path
+    (no separator, no NUL, no leading '.', not absolute)."""
+    return (isinstance(cls, str) and bool(cls) and not any(ch in cls for ch in "/\\\0")
+            and not cls.startswith(".") and not Path(cls).is_absolute() and Path(cls).name == cls)
+
+
 def _resolve(name: str):
     if not isinstance(name, str):
         return None
@@ -167,10 +175,9 @@ def _resolve(name: str):
         classes = [c.strip() for c in base.split(":", 1)[1].split(",")]
         if len(classes) != 2 or not all(classes) or classes[0] == classes[1]:
             raise ValueError(f"open_images task must name two different classes, e.g. 'open_images:Dog,Cat'; got {name!r}")
-        for c in classes:  # a class names a folder inside the data roots, never a path
-            if "/" in c or "\\" in c or c.startswith(".") or Path(c).is_absolute() or Path(c).name != c:
-                raise ValueError(f"name: the Open Images classes of {name!r} must be plain class names (no path, "
-                                 f"no '/', '\\' or leading '.'); a folder of your own goes through root=")
+        if not all(map(_plain, classes)):
+            raise ValueError(f"name: the Open Images classes of {name!r} must be plain class names (no path, "
+                             f"no '/', '\\' or leading '.'); a folder of your own goes through root=")
         return _open_images_loader(classes, size, name)
     return None
 
@@ -194,12 +201,15 @@ def fetch_open_images(classes: Sequence[str], max_per_class: int, split: str = "
     classes = list(classes)
     if len(classes) < 2 or len(set(classes)) != len(classes):
         raise ValueError(f"classes must be ≥ 2 distinct Open Images class names; got {classes}")
+    if not all(map(_plain, classes)):
+        raise ValueError(f"classes must be plain Open Images class names (no path, no '/', '\\' or leading '.'); "
+                         f"got {classes}; a folder of your own goes through root=")
+    out = check_root(root) if root is not None else default_data_dir()
     try:
         import fiftyone as fo
         import fiftyone.zoo as foz
     except ImportError as exc:
         raise DatasetUnavailable("fetch_open_images needs FiftyOne: pip install -e '.[openimages]'") from exc
-    out = Path(root) if root is not None else default_data_dir()
     export_dir = out / "open_images" / OPEN_IMAGES_SPLITS[split]
     for cls in classes:
         ds = foz.load_zoo_dataset("open-images-v7", split=OPEN_IMAGES_SPLITS[split], label_types=["classifications"],

@@ -6,7 +6,9 @@
 A checkpoint is used only when it loads, its config equals the requested one, its weights match
 their checksum, and the loaded network's accuracy on the world's test pairs equals the stored
 ``alice_test_acc`` (within :data:`ACC_TOLERANCE`, which absorbs device rounding); anything else is
-reported, deleted and retrained, never used. The last few Alices stay in memory (:class:`LRU`).
+reported, deleted and retrained, never used. The last few Alices stay in memory (:class:`LRU`);
+so do the last few checkpoints that :meth:`AliceStore.has` verified, until :meth:`AliceStore.get`
+checks their accuracy (so that a checkpoint is read from disk once).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,6 +52,8 @@ class AliceStore:
         self.device = device
         self.progress = progress
         self.memory: LRU[tuple[LayeredNet, dict]] = LRU(memory)
+        self.checked: OrderedDict[str, tuple[LayeredNet, dict]] = OrderedDict()  # config + checksum verified
+        self.checked_max = memory
         self.trained = 0
 
     def paths(self, key: str) -> tuple[Path, Path]:
@@ -56,6 +61,7 @@ class AliceStore:
 
     def _discard(self, pt: Path, why: str) -> None:
         warnings.warn(f"Corrupt or incompatible Alice checkpoint {pt} ({why}); retraining.", stacklevel=3)
+        self.checked.pop(pt.stem, None)
         pt.unlink(missing_ok=True)
 
     def load(self, config: dict) -> tuple[LayeredNet, dict] | None:
@@ -63,6 +69,8 @@ class AliceStore:
         checked for its config and weight checksum here; :meth:`get` also checks its accuracy."""
         key = stable_hash(config)
         hit = self.memory.get(key)
+        if hit is None:
+            hit = self.checked.get(key)
         if hit is not None:
             return hit
         pt, _ = self.paths(key)
@@ -84,6 +92,9 @@ class AliceStore:
             self._discard(pt, str(exc))
             return None
         model.place(self.device).eval()
+        self.checked[key] = (model, meta)
+        while len(self.checked) > self.checked_max:
+            self.checked.popitem(last=False)
         return model, meta
 
     def get(self, config: dict, world: World, with_alice=None) -> tuple[LayeredNet, dict]:
@@ -103,6 +114,7 @@ class AliceStore:
                 hit = None
             else:
                 self.memory.put(key, hit)
+                self.checked.pop(key, None)
         if hit is not None:
             return hit
         if world.alice_train is None:
@@ -116,9 +128,9 @@ class AliceStore:
         return model, self.put(config, model, world, time.perf_counter() - t0)
 
     def has(self, config: dict) -> bool:
-        """Whether ``config``'s Alice is in memory or has a checkpoint that verifies as :meth:`load`
-        verifies it (config, weight checksum): a corrupt one is discarded here, so that
-        :meth:`train_missing` retrains her with her group instead of :meth:`get` alone."""
+        """Whether ``config``'s Alice is in memory or has a checkpoint that :meth:`load` verifies
+        (config, weight checksum); a corrupt one is discarded here, so :meth:`train_missing` retrains
+        her with her group. The verified Alice is kept for :meth:`get`."""
         return self.load(config) is not None
 
     def put(self, config: dict, model: LayeredNet, world: World, seconds: float) -> dict:
@@ -137,6 +149,7 @@ class AliceStore:
                            "history": model.train_history, "meta": meta}, pt)
         atomic_write_json(js, {"config": config, "spec": model.spec(), "history": model.train_history, "meta": meta})
         self.memory.put(key, (model, meta))
+        self.checked.pop(key, None)
         return meta
 
     def train_many(self, configs: list[dict], worlds: list[World], group: int | None = None) -> None:

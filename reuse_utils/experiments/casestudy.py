@@ -9,7 +9,6 @@ images — the real-data counterpart of the generator's dial.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,7 +23,7 @@ from reuse_utils.datasets import CaseData, ImageDataset, load_dataset, per_class
 from reuse_utils.experiments.alices import AliceStore
 from reuse_utils.experiments.grid import CODE_VERSION
 from reuse_utils.experiments.presets import Preset, get_preset
-from reuse_utils.experiments.records import RecordStore
+from reuse_utils.experiments.records import RecordStore, field_problem
 from reuse_utils.generator import World, measured_task_correlation, task_pairs
 from reuse_utils.training import (
     BobProtocol,
@@ -58,22 +57,10 @@ def case_protocol(preset: Preset) -> BobProtocol:
 
 
 def valid_case_result(res: dict) -> bool:
-    """A case-study result is usable when every accuracy, chance and measured correlation in it is a
-    finite number in its range ([0, 1]; [-1, 1] for a correlation)."""
-    def number(v) -> bool:
-        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-    accs = [res.get("bob_test_acc"), res.get("bob_val_acc")]
-    if not all(number(a) and 0.0 <= a <= 1.0 for a in accs):
-        return False
-    for key, v in res.items():
-        if v is None or not isinstance(v, (int, float)) or isinstance(v, bool):
-            continue
-        if ("acc" in key or key == "chance") and not (math.isfinite(v) and 0.0 <= v <= 1.0):
-            return False
-        if "corr" in key and not (math.isfinite(v) and -1.0 <= v <= 1.0):
-            return False
-    return True
+    """A case-study result is usable when it holds ``bob_test_acc`` and ``bob_val_acc`` and every
+    accuracy, chance and measured correlation in it is a number in its range
+    (:func:`~reuse_utils.experiments.records.field_problem`: [0, 1], [-1, 1]; NaN refused)."""
+    return "bob_test_acc" in res and "bob_val_acc" in res and field_problem(res) is None
 
 
 def run_case_study(data: CaseData, *, preset: str | Preset, seeds: Sequence[int], cache_dir: str | Path,
@@ -150,7 +137,8 @@ def run_case_study(data: CaseData, *, preset: str | Preset, seeds: Sequence[int]
                        "train": protocol.to_dict()}
                 found = store.lookup(cfg)
                 if found.corrupt:
-                    warnings.warn(f"Corrupt or incompatible case-study record {store.path(found.key)}; recomputing.",
+                    warnings.warn(f"Corrupt or incompatible case-study record {store.path(found.key)} ({found.why}); "
+                                  "recomputing.",
                                   stacklevel=2)
                 plan.append((t, source_name, kept, k, mode, cfg, found))
         pending = {f.key: (t, kept, k, mode, cfg) for t, _, kept, k, mode, cfg, f in plan if f.result is None}

@@ -54,7 +54,7 @@ from reuse_utils.experiments.grid import (
     run_order,
 )
 from reuse_utils.experiments.presets import Preset, get_preset
-from reuse_utils.experiments.records import Lookup, RecordStore
+from reuse_utils.experiments.records import Lookup, RecordStore, field_problem
 from reuse_utils.generator import World, make_world, measure_correlations
 from reuse_utils.training import (
     BobTask,
@@ -77,19 +77,15 @@ __all__ = ["run_sweep", "plan_runs", "pending_groups", "train_group", "SweepCont
 RESULT_KEYS = ("bob_test_acc", "bob_test_acc_linked", "bob_test_acc_unlinked", "bob_train_acc", "bob_val_acc",
                "bob_val_loss", "bob_lr", "bob_epoch", "alice_test_acc", "chance", "task_corr_measured",
                "feature_corr_measured", "seconds", "n_layers", "n_classes")
+#: NaN allowed: an empty linked or unlinked part of the test pairs; a source network not scored on Alice's labels
 MAY_BE_NAN = ("alice_test_acc", "bob_test_acc_linked", "bob_test_acc_unlinked")
 
 
-FRACTION_KEYS = ("bob_test_acc", "bob_test_acc_linked", "bob_test_acc_unlinked", "bob_train_acc", "bob_val_acc",
-                 "alice_test_acc", "chance")  #: result keys that are fractions in [0, 1]
-CORRELATION_KEYS = ("task_corr_measured", "feature_corr_measured")  #: result keys in [-1, 1]
-
-
 def valid_result(res: dict) -> bool:
-    """A sweep result is usable when every result key is a number (only :data:`MAY_BE_NAN` may be
-    NaN: an empty linked or unlinked part), every accuracy and chance (:data:`FRACTION_KEYS`) lies in
-    [0, 1], every measured correlation in [-1, 1], and the loss, rate, epoch, seconds and counts are
-    not negative (the rate, epoch and counts positive)."""
+    """A sweep result is usable when every result key is a number, NaN only in :data:`MAY_BE_NAN`;
+    every accuracy, chance and measured correlation is in its range
+    (:func:`~reuse_utils.experiments.records.field_problem`: [0, 1], [-1, 1]); the loss and seconds
+    are not negative; the rate, epoch and counts are positive (≥ 2 classes)."""
     for key in RESULT_KEYS:
         v = res.get(key)
         if not isinstance(v, (int, float)) or isinstance(v, bool):
@@ -97,13 +93,9 @@ def valid_result(res: dict) -> bool:
         if math.isnan(v):
             if key not in MAY_BE_NAN:
                 return False
-            continue
-        if math.isinf(v):
+        elif math.isinf(v):
             return False
-    def within(keys, lo, hi):
-        return all(math.isnan(res[k]) or lo <= res[k] <= hi for k in keys)
-
-    return (within(FRACTION_KEYS, 0.0, 1.0) and within(CORRELATION_KEYS, -1.0, 1.0)
+    return (field_problem(res, MAY_BE_NAN) is None
             and res["bob_val_loss"] >= 0 and res["seconds"] >= 0 and res["bob_lr"] > 0
             and res["bob_epoch"] >= 1 and res["n_layers"] >= 1 and res["n_classes"] >= 2)
 
@@ -447,7 +439,7 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
     if backend == "ray":
         p = get_preset(preset)
         cache = Path(cache_dir)
-        plan, _ = plan_runs(grid, p, RecordStore(cache / "bob", CODE_VERSION, valid_result))
+        plan, _ = plan_runs(grid, p, RecordStore(cache / "bob", CODE_VERSION, valid_result, MAY_BE_NAN))
         dev = get_device(device)
         _ray_sweep(world_grids(plan), p, cache, str(dev), gpu_fraction if dev.type == "cuda" else 0.0)
         df = run_sweep(grid, preset=p, cache_dir=cache, progress=progress, device=dev, feature_cache=feature_cache,
@@ -465,13 +457,13 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
         (cache / "bob").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ValueError(f"cache_dir {str(cache)!r} is not a usable folder: {exc}") from exc
-    store = RecordStore(cache / "bob", CODE_VERSION, valid_result)
+    store = RecordStore(cache / "bob", CODE_VERSION, valid_result, MAY_BE_NAN)
     plan, skipped = plan_runs(grid, p, store)
     worlds = batch_worlds(dev, bob_worlds) if batch_runs else 1
     ctx = SweepContext(p, dev, cache, feature_cache=feature_cache, memory_budget=memory_budget, accel=accel,
                        worlds=worlds)
-    for key in dict.fromkeys(item.key for item in plan if item.lookup.corrupt):
-        warnings.warn(f"Corrupt or incompatible sweep record {store.path(key)}; recomputing.", stacklevel=2)
+    for key, why in {item.key: item.lookup.why for item in plan if item.lookup.corrupt}.items():
+        warnings.warn(f"Corrupt or incompatible sweep record {store.path(key)} ({why}); recomputing.", stacklevel=2)
     done: dict[str, dict] = {}
     twins: dict[str, PlannedRun] = {}
     if batch_runs:

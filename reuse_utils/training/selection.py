@@ -383,7 +383,8 @@ def _fit_one(top, lr, factors, data, protocol, epochs, seed, device, acc):
             stale += 1
             if stale >= protocol.patience:
                 break
-    top.load_state_dict(best_state)
+    if best_state is not None:  # None: no epoch had a finite validation loss; this rate is never chosen
+        top.load_state_dict(best_state)
     return top, {"epoch": best_epoch, "val_loss": best_loss, "val_acc": best_acc, "epochs_run": ran}
 
 
