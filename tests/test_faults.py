@@ -2,6 +2,7 @@
 warned recompute whose results equal a clean run — never in silently wrong numbers."""
 
 import json
+import math
 import os
 import re
 import shutil
@@ -601,10 +602,13 @@ def test_a_record_out_of_range_is_recomputed_even_with_a_matching_checksum(clean
     rec["result"][field] = value
     rec["sha256"] = _checksum(rec)
     rec_path.write_text(json.dumps(rec))
-    with pytest.warns(UserWarning, match="sweep record"):
+    with pytest.warns(UserWarning, match="sweep record") as caught:
         df = _sweep(cache)
+    if field != "bob_val_loss":  # a range of a named quantity: the warning says which
+        assert field in " ".join(str(w.message) for w in caught)
     _same(df, clean[1])
     assert df.from_cache.sum() == len(df) - 1
+    assert json.loads(rec_path.read_text())["result"][field] != value or math.isnan(value)  # overwritten
 
 
 def test_case_results_are_range_checked():

@@ -4,7 +4,6 @@ and a full disk."""
 
 import errno
 import json
-import shutil
 from types import SimpleNamespace
 
 import pytest
@@ -28,10 +27,6 @@ RESULT = {"bob_test_acc": 0.8, "bob_test_acc_linked": 0.9, "bob_test_acc_unlinke
           "bob_train_acc": 0.85, "bob_val_acc": 0.8, "bob_val_loss": 0.5, "bob_lr": 0.01, "bob_epoch": 3,
           "alice_test_acc": 0.7, "chance": 0.5, "task_corr_measured": -0.4, "feature_corr_measured": 0.1,
           "seconds": 1.0, "n_layers": 5, "n_classes": 2, "n_test": 200, "n_val": 24}
-
-
-def _sweep(cache):
-    return ru.run_sweep(GRID, preset=TINY, cache_dir=cache, progress=False, device="cpu")
 
 
 def _edit(path, **fields):
@@ -89,31 +84,6 @@ def test_case_study_records_are_range_checked(tmp_path):
     _edit(store.path(key), bob_test_acc=-0.5)
     found = store.lookup({"case": 1})
     assert found.corrupt and "bob_test_acc" in found.why
-
-
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory):
-    cache = tmp_path_factory.mktemp("clean") / "cache"
-    return cache, _sweep(cache)
-
-
-def test_sweep_records_out_of_range_are_warned_and_recomputed(clean, tmp_path):
-    cache = tmp_path / "cache"
-    shutil.copytree(clean[0], cache)
-    paths = sorted((cache / "bob").glob("*.json"))
-    assert len(paths) >= 2
-    _edit(paths[0], alice_test_acc=-0.5)
-    _edit(paths[1], bob_test_acc_linked=7.0)
-    with pytest.warns(UserWarning, match="sweep record") as caught:
-        df = _sweep(cache)
-    said = " ".join(str(w.message) for w in caught)
-    assert "alice_test_acc = -0.5 is outside [0, 1]" in said and "bob_test_acc_linked = 7.0 is outside" in said
-    ref = clean[1]
-    assert df.from_cache.sum() == len(df) - 2
-    for col in ("bob_test_acc", "bob_test_acc_linked", "alice_test_acc", "bob_val_acc"):
-        assert df[col].tolist() == ref[col].tolist(), col
-    for p in paths[:2]:  # overwritten with the recomputed result
-        assert field_problem(json.loads(p.read_text())["result"], MAY_BE_NAN) is None
 
 
 # ----------------------------------------------------------------------------- dataset names
