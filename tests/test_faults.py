@@ -215,12 +215,14 @@ def test_record_claim_needs_a_safe_id(tmp_path, bad):
     assert not (tmp_path.parent / "x.json").exists()
 
 
-def test_claims_of_another_preset_are_not_mixed(tmp_path):
+def test_claims_of_another_preset_are_not_mixed_and_not_deleted(tmp_path):
+    """Without a run manifest the newest claim's preset is the run's; the others are kept, apart."""
     record_claim(tmp_path, "C1_x", RESULT, preset="quick", dataset="d", notebook="a.ipynb")
-    with pytest.warns(UserWarning, match="dropping"):
-        record_claim(tmp_path, "C2_x", {**RESULT, "passed": np.bool_(False)}, preset="smoke", dataset="d",
-                     notebook="b.ipynb")
-    assert [c["preset"] for c in load_claims(tmp_path)] == ["smoke"]
+    record_claim(tmp_path, "C2_x", {**RESULT, "passed": np.bool_(False)}, preset="smoke", dataset="d",
+                 notebook="b.ipynb")
+    assert sorted(c["preset"] for c in load_claims(tmp_path)) == ["quick", "smoke"]
+    doc = json.loads((tmp_path / "claims.json").read_text())
+    assert [c["id"] for c in doc["claims"]] == ["C2_x"] and [c["id"] for c in doc["earlier"]] == ["C1_x"]
 
 
 # ----------------------------------------------------------------------------- the runner

@@ -4,8 +4,7 @@ Each notebook evaluates its claims with a stated statistical test and calls :fun
 a claim that does not hold is recorded with ``passed: false`` and its numbers — never tuned until
 it passes. Each claim is also kept as ``<results>/claims/<id>.json`` so notebooks can run in any
 order; ``claims.json`` (``{"run": <run manifest or null>, "claims": [...]}``) is rebuilt from
-those files after every record. One results folder holds the claims of one preset: recording a
-claim of another preset drops the old ones (with a warning) instead of mixing them. Claims belong to
+those files after every record; nothing is deleted but by :func:`reset_claims`. Claims belong to
 a run: ``claims.json`` lists under ``claims`` only those of the run manifest's preset and code
 version, under ``earlier`` the others (e.g. a ``quick`` claim kept beside a ``smoke --only`` rerun),
 and under ``unreadable`` each claim file that cannot be read (never dropped in silence).
@@ -139,9 +138,13 @@ def write_claims_file(results_dir: str | Path) -> Path:
 
 def split_by_run(claims: list[dict], run: dict | None) -> tuple[list[dict], list[dict]]:
     """``(claims of the run, claims from an earlier run)``: a claim is the run's when its preset and
-    code version are the manifest's (every claim, when there is no manifest)."""
+    code version are the manifest's; with no manifest (notebooks run by hand), those of the most
+    recently recorded claim."""
     if not run:
-        return list(claims), []
+        if not claims:
+            return [], []
+        newest = max(claims, key=lambda c: c.get("recorded") or 0.0)
+        run = {"preset": newest.get("preset"), "code_version": newest.get("code_version")}
     mine = [c for c in claims if c.get("preset") == run.get("preset")
             and c.get("code_version", run.get("code_version")) == run.get("code_version")]
     return mine, [c for c in claims if c not in mine]
@@ -200,15 +203,8 @@ def record_claim(results_dir: str | Path, id: str, result: dict, *, preset: str,
     claim = _clean({"id": id, "kind": "identity" if id in IDENTITIES else "empirical",
                     **{f: result[f] for f in RESULT_FIELDS}, "passed": bool(passed), "preset": preset,
                     "dataset": dataset, "notebook": notebook, "details": result.get("details") or {},
-                    "data_label": data_label, "code_version": CODE_VERSION})
+                    "data_label": data_label, "code_version": CODE_VERSION, "recorded": time.time()})
     root = Path(results_dir)
-    stale = [c for c in read_claims(root)[0] if c.get("preset") != preset and c.get("id") != id]
-    if stale:
-        warnings.warn(f"{root} held claims of preset {sorted({c.get('preset') for c in stale})}; dropping "
-                      f"{[c['id'] for c in stale]} so that the folder holds only preset {preset!r} claims.",
-                      stacklevel=2)
-        for c in stale:
-            (root / "claims" / f"{c['id']}.json").unlink(missing_ok=True)
     atomic_write_json(root / "claims" / f"{id}.json", claim)
     write_claims_file(root)
     return claim
