@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from reuse_utils.analysis.evaluators import IDENTITIES
-from reuse_utils.core.io import atomic_write_json
+from reuse_utils.core.io import atomic_write_json, pid_alive
 from reuse_utils.experiments import CODE_VERSION
 from reuse_utils.experiments.presets import PRESETS
 
@@ -70,20 +70,6 @@ def _clean(v):
     return v
 
 
-def _pid_alive(pid) -> bool:
-    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    except OSError:
-        return False
-    return True
-
-
 def _died(run: dict) -> bool:
     """Whether a ``running`` manifest's runner is gone: its heartbeat is older than :data:`DEAD_AFTER`
     seconds (any host), or its pid is not alive on this host and it has missed two heartbeats (a pid
@@ -92,7 +78,7 @@ def _died(run: dict) -> bool:
     age = time.time() - beat if _is_number(beat) else None
     if age is not None and age > DEAD_AFTER:
         return True
-    gone = run.get("host") == socket.gethostname() and "pid" in run and not _pid_alive(run.get("pid"))
+    gone = run.get("host") == socket.gethostname() and "pid" in run and not pid_alive(run.get("pid"))
     return gone and (age is None or age > 2 * HEARTBEAT_SECONDS)
 
 
