@@ -404,7 +404,9 @@ def test_a_failure_keeps_its_whole_message(tmp_path, toy_notebook, capsys):
     assert re.search(r"FAILED 01_boom.ipynb: cell \d+ raised RuntimeError: Error downloading a.gz: Tried http://x/, "
                      r"got: refused\n", out)
     assert "got: refused" in load_run(tmp_path / "r")["reasons"]["01_boom.ipynb"]
-    assert runner.one_line("a\n b", limit=3) == "a b" and runner.one_line("abcdef", limit=4) == "abc…"
+    from reuse_utils.core.text import one_line
+
+    assert one_line("a\n b", limit=3) == "a b" and one_line("abcdef", limit=4) == "abc…" and one_line("a\nb") == "a b"
 
 
 def test_only_reruns_that_complete_the_set_make_it_complete(tmp_path, toy_notebook, capsys):

@@ -37,6 +37,7 @@ import numpy as np
 
 from reuse_utils.analysis.evaluators import IDENTITIES
 from reuse_utils.core.io import atomic_write_json, pid_alive
+from reuse_utils.core.text import one_line
 from reuse_utils.experiments import CODE_VERSION
 from reuse_utils.experiments.presets import PRESETS
 
@@ -236,7 +237,7 @@ def read_claims(results_dir: str | Path) -> tuple[list[dict], list[dict]]:
                 raise ValueError("not a claim record (an object with an id)")
             claims.append(claim)
         except (OSError, ValueError) as exc:
-            unreadable.append({"file": p.name, "error": " ".join(str(exc).split())})
+            unreadable.append({"file": p.name, "error": one_line(exc)})
     order = {cid: i for i, cid in enumerate(CLAIM_IDS)}
     return sorted(claims, key=lambda c: (order.get(c.get("id"), len(order)), c.get("id", ""))), unreadable
 

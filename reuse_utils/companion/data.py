@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from reuse_utils.companion.lanes import notebook_metadata
+from reuse_utils.core.text import one_line
 from reuse_utils.datasets import DatasetError, Obtained, obtain, unavailable_reason
 from reuse_utils.datasets.casedata import real_case_data_available
 from reuse_utils.experiments.presets import PRESETS, Preset, get_preset
@@ -103,7 +104,7 @@ def _obtain_or_say(name: str) -> Obtained:
     try:
         return obtain(name)
     except Exception as exc:  # noqa: BLE001 - `make data` must say what went wrong and go on
-        return Obtained(name, "unavailable", f"{name}: UNAVAILABLE ({type(exc).__name__}: {' '.join(str(exc).split())})")
+        return Obtained(name, "unavailable", f"{name}: UNAVAILABLE ({type(exc).__name__}: {one_line(exc)})")
 
 
 def main(argv: list[str] | None = None) -> int:

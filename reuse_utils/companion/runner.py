@@ -57,6 +57,7 @@ from reuse_utils.companion.lanes import (
 from reuse_utils.companion.report import write_report
 from reuse_utils.core.device import SHARE_ENV, get_device
 from reuse_utils.core.io import atomic_write_text
+from reuse_utils.core.text import one_line
 from reuse_utils.datasets import DatasetError, unavailable_reason
 from reuse_utils.experiments import CODE_VERSION
 from reuse_utils.experiments.presets import PRESETS
@@ -173,23 +174,12 @@ def first_line(message: object) -> str:
     return text.splitlines()[0] if text else ""
 
 
-def one_line(message: object, limit: int = MAX_REASON) -> str:
-    """An error message as one line: every line of it, whitespace collapsed (a message whose first
-    line ends in ``:`` says what failed on the next), cut at ``limit`` characters with ``…``."""
-    text = " ".join(str(message).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def failure_reason(exc: Exception) -> tuple[str, str]:
-    """``(exception name, one-line reason naming the cell)`` of a failed execution."""
+def failure_reason(exc: Exception) -> str:
+    """The one-line reason of a failed execution, naming the cell and the error (its whole message,
+    at most :data:`MAX_REASON` characters)."""
     cell = getattr(exc, "exec_count", None) or getattr(exc, "cell_index", None)
     ename, evalue = getattr(exc, "ename", type(exc).__name__), getattr(exc, "evalue", str(exc))
-    return ename, f"cell {cell if cell is not None else '?'} raised {ename}: {one_line(evalue)}"
-
-
-def failure_line(nb: Path, exc: Exception) -> str:
-    """One line naming the notebook, the cell and the error of a failed execution."""
-    return f"[reproduce] FAILED {nb.name}: {failure_reason(exc)[1]}"
+    return f"cell {cell if cell is not None else '?'} raised {ename}: {one_line(evalue, MAX_REASON)}"
 
 
 class Stopped(BaseException):
@@ -272,7 +262,7 @@ def run_one(name: str, *, folder: Path, out_dir: Path, parameters: dict, timeout
         execute_notebook(nb, out_dir, parameters, timeout=timeout, progress=progress)
         state = "done"
     except Exception as exc:  # noqa: BLE001 - papermill raises its own and the kernel's errors
-        _, reason = failure_reason(exc)
+        reason = failure_reason(exc)
         state = "failed"  # data it declares were checked before: anything missing now is a fault
         lines.append(f"[reproduce] FAILED {nb.name}: {reason}")
     else:  # the HTML copy is a convenience: a missing nbconvert template must not fail the notebook
@@ -372,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
                 if reason is not None:
                     raise ValueError(f"--dataset {name!r} cannot be had here: {reason}")
     except (ValueError, DatasetError) as exc:
-        ap.error(one_line(exc))
+        ap.error(one_line(exc, MAX_REASON))
     if not notebooks:
         print(f"Nothing to execute: no numbered notebooks in {args.notebooks}.")
         return 0

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from reuse_utils.core.text import one_line
 from reuse_utils.datasets.base import (
     CIFAR10_CLASSES,
     FASHION_CLASSES,
@@ -193,7 +194,7 @@ def _torchvision_loader(name: str) -> Callable[[str, list[Path], bool], ImageDat
                 ds = cls(str(writable), train=train, download=True)
                 return _tv_to_dataset(ds, name, split, classes, f"torchvision download ({writable / layout})")
             except Exception as exc:  # noqa: BLE001 - network errors come in many types
-                reason = " ".join(str(exc).split()).rstrip(".")  # one line: torchvision's messages span several
+                reason = one_line(exc).rstrip(".")  # torchvision's messages span several lines
                 raise DatasetUnavailable(
                     f"Dataset {name!r} ({split}) is unavailable. Looked in: {'; '.join(looked)}. "
                     f"Download failed: {reason}. To get it: {how}."

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
+from reuse_utils.core.text import one_line
 from reuse_utils.datasets.base import (
     DEFAULT_SYSTEM_ROOTS,
     DatasetError,
@@ -47,10 +48,6 @@ class Obtained:
         return self.how != "unavailable"
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
-
-
 def unavailable_reason(name: str, *, download: bool | None = None) -> str | None:
     """None when both splits of dataset ``name`` load (from disk, a system copy or, where ``download``
     allows — default: unless ``$REUSE_OFFLINE`` —, a download); else the ``DatasetUnavailable``
@@ -60,7 +57,7 @@ def unavailable_reason(name: str, *, download: bool | None = None) -> str | None
         for split in ("train", "test"):
             load_dataset(name, split, download=download)
     except DatasetUnavailable as exc:
-        return f"{type(exc).__name__}: {_one_line(exc)}"
+        return f"{type(exc).__name__}: {one_line(exc)}"
     return None
 
 
@@ -107,7 +104,7 @@ def obtain(name: str, *, allow_fetch: bool | None = None) -> Obtained:
     try:
         present = unavailable_reason(name, download=False) is None
     except DatasetError as exc:  # files there that cannot be decoded: say so, fetch nothing over them
-        return Obtained(name, "unavailable", f"{name}: UNAVAILABLE ({type(exc).__name__}: {_one_line(exc)})")
+        return Obtained(name, "unavailable", f"{name}: UNAVAILABLE ({type(exc).__name__}: {one_line(exc)})")
     if present:
         return Obtained(name, "present", f"{name}: on disk ({load_dataset(name, 'test', download=False).source})")
     tried = []
