@@ -247,3 +247,19 @@ def test_shipped_presets_are_valid():
     for name in ("smoke", "quick", "paper"):
         p = get_preset(name)
         assert p.with_() == p
+
+
+def test_the_finite_check_runs_once_per_x_and_again_after_an_edit(pairs, monkeypatch):
+    import reuse_utils.generator.pairs as pairs_mod
+    from reuse_utils.generator import check_pairs
+
+    scans = []
+    real = pairs_mod.check_finite
+    monkeypatch.setattr(pairs_mod, "check_finite", lambda x, name: scans.append(name) or real(x, name))
+    fresh = ru.make_pairs(ru.load_dataset("mnist5k", "test"), 50, 0.0, 0.0, seed=3)
+    check_pairs(fresh)
+    check_pairs(fresh)
+    assert len(scans) == 1
+    fresh.x[0, 0, 0, 0] = float("nan")  # an edit in place moves the version counter
+    with pytest.raises(ValueError, match="non-finite"):
+        check_pairs(fresh)

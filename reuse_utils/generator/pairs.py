@@ -153,6 +153,8 @@ class Pairs(Dataset):
     randomized: tuple[str, ...] = ()
     instance_share: float = 0.0
     sources: dict[str, _Source] = field(default_factory=dict, repr=False)
+    #: ``(x, x._version)`` when :func:`check_pairs` last found ``x`` finite: consumers check once, not per call
+    _finite: tuple[torch.Tensor, int] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.y_alice)
@@ -243,11 +245,15 @@ def check_finite(x, name: str) -> torch.Tensor:
 
 def check_pairs(pairs, name: str = "pairs", *, finite: bool = True) -> Pairs:
     """``pairs`` itself; a ``ValueError`` naming ``name`` unless it is a :class:`Pairs` whose inputs
-    ``x`` are all finite (``finite=False``: the type only)."""
+    ``x`` are all finite (``finite=False``: the type only). The scan runs once per ``x``: again only
+    after ``x`` is replaced or changed in place (its version counter moves)."""
     if not isinstance(pairs, Pairs):
         raise ValueError(f"{name} must be a Pairs (e.g. from make_pairs or make_world); got {type(pairs).__name__}")
     if finite:
-        check_finite(pairs.x, f"{name}.x")
+        seen = pairs._finite
+        if seen is None or seen[0] is not pairs.x or seen[1] != pairs.x._version:
+            check_finite(pairs.x, f"{name}.x")
+            pairs._finite = (pairs.x, pairs.x._version)
     return pairs
 
 
