@@ -26,7 +26,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from reuse_utils.companion.lanes import notebook_metadata
+from reuse_utils.companion.lanes import list_notebooks, notebook_metadata
 from reuse_utils.core.text import one_line
 from reuse_utils.datasets import DatasetError, Obtained, obtain, unavailable_reason
 from reuse_utils.datasets.casedata import real_case_data_available
@@ -38,6 +38,7 @@ __all__ = ["ROLES", "notebook_data", "role_datasets", "missing_data", "provision
 ROLES = ("base", "other_domain", "case")
 STANDIN_SOURCE = "fashion_mnist"  #: the dataset the case studies' offline stand-in is built from
 CASE_SOURCES = ("real", "standin")  #: a notebook's ``dataset`` that picks the case studies' source
+REAL_PHOTOS = "real case-study photos"  #: what ``case`` needs with ``dataset="real"`` (no dataset name of its own)
 
 
 def notebook_data(path: Path) -> tuple[list[str], list[str]]:
@@ -66,7 +67,7 @@ def role_datasets(role: str, preset: str | Preset, dataset: str | None = None) -
     if role == "other_domain":
         return [p.other_domain]
     if dataset == "real":
-        return ["real case-study photos"] if not real_case_data_available(p.case_size) else []
+        return [REAL_PHOTOS] if not real_case_data_available(p.case_size) else []
     return [] if dataset != "standin" and real_case_data_available(p.case_size) else [STANDIN_SOURCE]
 
 
@@ -75,7 +76,7 @@ def missing_data(roles: Iterable[str], preset: str | Preset, dataset: str | None
     its role and why."""
     for role in roles:
         for name in role_datasets(role, preset, dataset):
-            if name == "real case-study photos":
+            if name == REAL_PHOTOS:
                 return "needs the real case-study photos (dataset='real'), which are not all on disk: README, 'Real case studies'"
             try:
                 reason = unavailable_reason(name)
@@ -95,7 +96,7 @@ def provision(presets: Iterable[str], notebooks: Iterable[Path], dataset: str | 
             need, optional = notebook_data(nb)
             for role in need + optional:
                 names += [n for n in role_datasets(role, preset, dataset)
-                          if n not in names and n != "real case-study photos"]
+                          if n not in names and n != REAL_PHOTOS]
     return [_obtain_or_say(name) for name in names]
 
 
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not args.notebooks.is_dir():
         ap.error(f"--notebooks: {args.notebooks} is not a folder")
-    books = sorted(args.notebooks.glob("[0-9][0-9]_*.ipynb"))
+    books = list_notebooks(args.notebooks)
     try:
         done = provision(args.preset or ["quick", "smoke"], books, args.dataset)
     except ValueError as exc:

@@ -28,7 +28,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExe
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["notebooks_named", "notebook_metadata", "notebook_needs", "dependency_graph", "remaining_path", "start_order", "planned_schedule",
+__all__ = ["list_notebooks", "notebooks_named", "notebook_metadata", "notebook_needs", "dependency_graph", "remaining_path", "start_order", "planned_schedule",
            "run_lanes", "Outcome", "METADATA_KEY"]
 
 METADATA_KEY = "reuse_utils"  #: notebook metadata key holding ``{"needs": [...]}``
@@ -46,6 +46,11 @@ class Outcome:
     cpu_seconds: float | None
     lines: tuple[str, ...] = ()
     reason: str | None = None
+
+
+def list_notebooks(directory: Path) -> list[Path]:
+    """Numbered notebooks (``NN_name.ipynb``) of ``directory`` in execution order."""
+    return sorted(p for p in Path(directory).glob("[0-9][0-9]_*.ipynb"))
 
 
 def notebooks_named(name: str, notebooks: list[Path]) -> list[Path]:

@@ -45,10 +45,11 @@ from reuse_utils.analysis.ledger import (
     reset_claims,
     save_run,
 )
-from reuse_utils.companion.data import missing_data, notebook_data, role_datasets
+from reuse_utils.companion.data import CASE_SOURCES, missing_data, notebook_data, role_datasets
 from reuse_utils.companion.lanes import (
     Outcome,
     dependency_graph,
+    list_notebooks,
     notebook_metadata,
     notebooks_named,
     planned_schedule,
@@ -58,16 +59,12 @@ from reuse_utils.companion.report import write_report
 from reuse_utils.core.device import SHARE_ENV, get_device
 from reuse_utils.core.io import atomic_write_text
 from reuse_utils.core.text import one_line
-from reuse_utils.datasets import DatasetError, unavailable_reason
+from reuse_utils.datasets import DatasetError, available_datasets, unavailable_reason
 from reuse_utils.experiments import CODE_VERSION
 from reuse_utils.experiments.presets import PRESETS
+from reuse_utils.generator import is_glm
 
 DEFAULT_TIMEOUT = 3600  #: seconds one notebook cell may run before the runner stops it
-
-
-def list_notebooks(directory: Path) -> list[Path]:
-    """Numbered notebooks (``NN_name.ipynb``) in execution order."""
-    return sorted(p for p in directory.glob("[0-9][0-9]_*.ipynb"))
 
 
 def notebook_parameters(preset: str, dataset: str | None, device: str, results: Path) -> dict:
@@ -293,7 +290,8 @@ def folder_states(folder: list[Path], ran: dict[str, str], previous: dict | None
     """Every notebook of the folder with its state: this run's where it ran; else the previous run's
     (``done``, ``failed`` or ``skipped``) where that run had the same preset, dataset and code
     version (:func:`same_kind`); else ``not run``."""
-    return {nb.name: ran.get(nb.name, _kept(previous, preset, dataset).get(nb.name, "not run")) for nb in folder}
+    kept = _kept(previous, preset, dataset)
+    return {nb.name: ran.get(nb.name, kept.get(nb.name, "not run")) for nb in folder}
 
 
 def same_kind(previous: dict | None, preset: str, dataset: str | None) -> bool:
@@ -497,10 +495,7 @@ def check_results_folder(results: Path) -> None:
 def check_dataset_name(name: str) -> None:
     """``ValueError`` naming ``--dataset`` unless ``name`` is a registered dataset, a dataset family
     (``pets@SIZE``, ``open_images:A,B``), a GLM world or a case-study source (``real``, ``standin``)."""
-    from reuse_utils.datasets import available_datasets
-    from reuse_utils.generator import is_glm
-
-    if name in available_datasets() or name in ("real", "standin") or is_glm(name) or ":" in name \
+    if name in available_datasets() or name in CASE_SOURCES or is_glm(name) or ":" in name \
             or name == "pets" or name.startswith("pets@"):
         return
     raise ValueError(f"--dataset must be one of {available_datasets()}, 'pets[@SIZE]', 'open_images:A,B[@SIZE]', "
