@@ -43,7 +43,7 @@ from reuse_utils.experiments.presets import PRESETS
 
 __all__ = ["record_claim", "load_claims", "claims_table", "CLAIM_IDS", "reset_claims", "load_run", "save_run",
            "write_claims_file", "RUN_STATES", "RESULT_FIELDS", "not_run_claims", "not_run_text", "describe_claim", "SMOKE_NOTE", "read_claims",
-           "split_by_run", "HEARTBEAT_SECONDS"]
+           "split_by_run", "claims_view", "HEARTBEAT_SECONDS"]
 
 RUN_STATES = ("running", "complete", "partial", "failed", "stopped")  #: what a runner writes; load_run adds "died"
 HEARTBEAT_SECONDS = 30  #: how often a running runner renews ``heartbeat``
@@ -110,17 +110,24 @@ def save_run(results_dir: str | Path, run: dict) -> None:
     write_claims_file(results_dir)
 
 
-def write_claims_file(results_dir: str | Path) -> Path:
-    """Rebuild ``<results>/claims.json`` from the claim files and the run manifest."""
+def claims_view(results_dir: str | Path, *, warn: bool = False) -> dict:
+    """What ``claims.json`` holds, from the claim files and the run manifest: ``run`` (or None),
+    ``claims`` (the run's, :func:`split_by_run`), ``earlier``, ``unreadable`` and ``not_run``
+    (:func:`not_run_claims`). ``warn``: say so when the manifest cannot be read (else it is run: null)."""
     root = Path(results_dir)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # unreadable files are listed in the file itself
+        if not warn:
+            warnings.simplefilter("ignore")
         run = load_run(root)
     claims, unreadable = read_claims(root)
     current, earlier = split_by_run(claims, run)
-    return atomic_write_json(root / "claims.json", {"run": run, "claims": current, "earlier": earlier,
-                                                    "unreadable": unreadable,
-                                                    "not_run": not_run_claims(run, current)})
+    return {"run": run, "claims": current, "earlier": earlier, "unreadable": unreadable,
+            "not_run": not_run_claims(run, current)}
+
+
+def write_claims_file(results_dir: str | Path) -> Path:
+    """Rebuild ``<results>/claims.json`` (:func:`claims_view`)."""
+    return atomic_write_json(Path(results_dir) / "claims.json", claims_view(results_dir))
 
 
 def split_by_run(claims: list[dict], run: dict | None) -> tuple[list[dict], list[dict]]:

@@ -13,15 +13,7 @@ import platform
 import time
 from pathlib import Path
 
-from reuse_utils.analysis.ledger import (
-    SMOKE_NOTE,
-    claims_table,
-    load_run,
-    not_run_claims,
-    not_run_text,
-    read_claims,
-    split_by_run,
-)
+from reuse_utils.analysis.ledger import SMOKE_NOTE, claims_table, claims_view, not_run_text
 from reuse_utils.core.io import atomic_write_text
 from reuse_utils.experiments.presets import get_preset
 
@@ -94,11 +86,9 @@ def write_report(results: str | Path, *, preset: str, dataset: str | None, devic
     from reuse_utils.core.device import describe_device, get_device
 
     root = Path(results)
-    manifest = load_run(root)
-    claims, unreadable = read_claims(root)
-    claims, earlier = split_by_run(claims, manifest)
-    run = manifest or {"state": "unknown (no run manifest)"}
-    missing = not_run_claims(manifest, claims)
+    view = claims_view(root, warn=True)
+    claims, earlier, unreadable, missing = view["claims"], view["earlier"], view["unreadable"], view["not_run"]
+    run = view["run"] or {"state": "unknown (no run manifest)"}
     print(claims_table(claims, missing, earlier, unreadable))
     state = html.escape(str(run.get("state")))
     states = dict(run.get("notebooks") or {})
