@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import math
-import numbers
 import os
 import re
 import socket
@@ -36,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from reuse_utils.analysis.evaluators import IDENTITIES
+from reuse_utils.core.checks import is_integer, is_real
 from reuse_utils.core.io import atomic_write_json, pid_alive
 from reuse_utils.core.text import one_line
 from reuse_utils.experiments import CODE_VERSION
@@ -76,7 +76,7 @@ def _died(run: dict) -> bool:
     seconds (any host), or its pid is not alive on this host and it has missed two heartbeats (a pid
     alone can be reused, or belong to another process namespace of the same host name)."""
     beat = run.get("heartbeat")
-    age = time.time() - beat if _is_number(beat) else None
+    age = time.time() - beat if is_real(beat) else None
     if age is not None and age > DEAD_AFTER:
         return True
     gone = run.get("host") == socket.gethostname() and "pid" in run and not pid_alive(run.get("pid"))
@@ -204,30 +204,26 @@ def record_claim(results_dir: str | Path, id: str, result: dict, *, preset: str,
     return claim
 
 
-def _is_number(v) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
-
-
 def _check_numbers(result: dict) -> None:
     """``ValueError`` naming the field unless ``p_value`` is None or in [0, 1], ``n`` an integer ≥ 1
     (≥ 0 when the claim failed with no p: the data could not test it),
     ``ci`` None or two bounds (None where undefined) with lower ≤ upper, and a numeric ``effect``
     within its CI."""
     p, n, ci, effect = result["p_value"], result["n"], result["ci"], result["effect"]
-    if p is not None and not (_is_number(p) and 0.0 <= p <= 1.0):
+    if p is not None and not (is_real(p) and 0.0 <= p <= 1.0):
         raise ValueError(f"p_value must be None or a number in [0, 1]; got {p!r}")
     untested = p is None and not result["passed"]  # the data could not test it: n may be 0
-    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < (0 if untested else 1):
+    if not is_integer(n) or n < (0 if untested else 1):
         raise ValueError(f"n must be an integer ≥ 1 (≥ 0 for a claim that failed untested, p None); got {n!r}")
     if ci is None:
         return
-    if not isinstance(ci, (list, tuple)) or len(ci) != 2 or any(v is not None and not _is_number(v) for v in ci):
+    if not isinstance(ci, (list, tuple)) or len(ci) != 2 or any(v is not None and not is_real(v) for v in ci):
         raise ValueError(f"ci must be None or [lower, upper] (numbers, or None where undefined); got {ci!r}")
     lo, hi = ci
     if lo is not None and hi is not None:
         if lo > hi:
             raise ValueError(f"ci must have lower ≤ upper; got {ci!r}")
-        if _is_number(effect) and not lo - 1e-9 <= effect <= hi + 1e-9:
+        if is_real(effect) and not lo - 1e-9 <= effect <= hi + 1e-9:
             raise ValueError(f"effect {effect!r} must lie within its ci {ci!r}")
 
 

@@ -1,7 +1,7 @@
 """Floor 1 — ``core``: what every other floor may use and which imports nothing of the package.
 
 Device choice, seeding and mixed precision (:mod:`.device`), atomic file writes (:mod:`.io`),
-seeds and config identities (:mod:`.ids`), a small LRU map (:mod:`.lru`), messages as one line (:mod:`.text`), independent trainings
+seeds and config identities (:mod:`.ids`), a small LRU map (:mod:`.lru`), messages as one line (:mod:`.text`), number predicates (:mod:`.checks`), independent trainings
 side by side on the CPU's cores (:mod:`.workers`).
 """
 

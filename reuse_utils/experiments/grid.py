@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import numbers
 
+from reuse_utils.core.checks import is_real
 from reuse_utils.core.ids import canonical_dial, check_seed
 from reuse_utils.datasets import available_datasets
 from reuse_utils.experiments.presets import Preset, get_preset
@@ -68,10 +69,6 @@ def _as_list(name: str, value) -> list:
             raise ValueError(f"grid axis {name!r} must be a non-empty list")
         return list(value)
     return [value]
-
-
-def _is_number(v) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool)
 
 
 def _check_values(name: str, values: list) -> None:
@@ -145,7 +142,7 @@ def expand_grid(grid: dict | None, preset: str | Preset = "quick") -> tuple[list
     for name, value in grid.items():
         full[name] = _as_list(name, value)
     for name in ("task_corr", "feature_corr"):  # canonical before validation, hashing and seeding
-        full[name] = [canonical_dial(v) if _is_number(v) else v for v in full[name]]
+        full[name] = [canonical_dial(v) if is_real(v, finite=False) else v for v in full[name]]
     for name in AXES:
         _check_values(name, full[name])
     runs, seen, skipped_dials = [], set(), set()

@@ -11,10 +11,9 @@ study without code changes.
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import asdict, dataclass, replace
 
+from reuse_utils.core.checks import is_integer, is_real
 from reuse_utils.core.ids import check_seed
 
 __all__ = ["Preset", "PRESETS", "get_preset"]
@@ -90,12 +89,6 @@ class Preset:
     glm_alphas: tuple[float, ...] = (-0.9, -0.6, -0.3, 0.0, 0.3, 0.6, 0.9)
 
     def __post_init__(self) -> None:
-        def integer(v) -> bool:
-            return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
-        def real(v) -> bool:
-            return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
-
         def sequence(v) -> bool:
             return isinstance(v, (tuple, list))
 
@@ -104,28 +97,28 @@ class Preset:
                 raise ValueError(f"Preset.{name} must be a non-empty string; got {getattr(self, name)!r}")
         for name in _POSITIVE_INTS:
             v = getattr(self, name)
-            if not integer(v) or v < 1:
+            if not is_integer(v) or v < 1:
                 raise ValueError(f"Preset.{name} must be an integer ≥ 1; got {v!r}")
         if not sequence(self.seeds) or not self.seeds:
             raise ValueError(f"Preset.seeds must be a non-empty tuple of seeds; got {self.seeds!r}")
         for v in self.seeds:
             check_seed(v, "Preset.seeds values")
-        if self.ks is not None and (not sequence(self.ks) or not self.ks or not all(integer(k) and k >= 1 for k in self.ks)):
+        if self.ks is not None and (not sequence(self.ks) or not self.ks or not all(is_integer(k) and k >= 1 for k in self.ks)):
             raise ValueError(f"Preset.ks must be None (every depth) or a non-empty tuple of integers ≥ 1; got {self.ks!r}")
-        if not sequence(self.n_bobs) or not all(integer(v) and v >= 1 for v in self.n_bobs):
+        if not sequence(self.n_bobs) or not all(is_integer(v) and v >= 1 for v in self.n_bobs):
             raise ValueError(f"Preset.n_bobs must be a tuple of integers ≥ 1 (empty: n_bob only); got {self.n_bobs!r}")
         for name in ("alice_lr", "bob_lr"):
-            if not real(getattr(self, name)) or getattr(self, name) <= 0:
+            if not is_real(getattr(self, name)) or getattr(self, name) <= 0:
                 raise ValueError(f"Preset.{name} must be a finite number > 0; got {getattr(self, name)!r}")
-        if not sequence(self.bob_lrs) or not self.bob_lrs or not all(real(v) and v > 0 for v in self.bob_lrs):
+        if not sequence(self.bob_lrs) or not self.bob_lrs or not all(is_real(v) and v > 0 for v in self.bob_lrs):
             raise ValueError(f"Preset.bob_lrs must be a non-empty tuple of finite numbers > 0; got {self.bob_lrs!r}")
-        if not real(self.bob_val_fraction) or not 0 < self.bob_val_fraction < 1:
+        if not is_real(self.bob_val_fraction) or not 0 < self.bob_val_fraction < 1:
             raise ValueError(f"Preset.bob_val_fraction must be a fraction in (0, 1); got {self.bob_val_fraction!r}")
-        if not real(self.linear_noise) or self.linear_noise < 0:
+        if not is_real(self.linear_noise) or self.linear_noise < 0:
             raise ValueError(f"Preset.linear_noise must be a finite number ≥ 0; got {self.linear_noise!r}")
         for name in ("task_corrs", "feature_corrs", "feature_task_corrs", "glm_alphas"):
             vals = getattr(self, name)
-            if not sequence(vals) or not vals or not all(real(x) and -1 <= x <= 1 for x in vals):
+            if not sequence(vals) or not vals or not all(is_real(x) and -1 <= x <= 1 for x in vals):
                 raise ValueError(f"Preset.{name} must be a non-empty tuple of numbers in [-1, 1]; got {vals!r}")
         if not sequence(self.modes) or not self.modes or not set(self.modes) <= {"reinit", "finetune"}:
             raise ValueError(f"Preset.modes must be a non-empty tuple of 'reinit' / 'finetune'; got {self.modes!r}")

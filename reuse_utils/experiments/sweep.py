@@ -28,7 +28,6 @@ time), ``from_cache``.
 from __future__ import annotations
 
 import math
-import numbers
 import os
 import time
 import warnings
@@ -38,6 +37,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from reuse_utils.core.checks import is_integer
 from reuse_utils.core.device import Accel, get_device
 from reuse_utils.core.ids import derive_seed, stable_hash
 from reuse_utils.core.lru import LRU
@@ -429,12 +429,10 @@ def run_sweep(grid: dict | None = None, *, preset: str | Preset = "quick",
         raise ValueError(f"backend must be one of {list(BACKENDS)}; got {backend!r}")
     if not isinstance(cache_dir, (str, os.PathLike)):
         raise ValueError(f"cache_dir must be a folder path (str or Path); got {cache_dir!r}")
-    if memory_budget is not None and (not isinstance(memory_budget, numbers.Integral) or isinstance(memory_budget, bool)
-                                      or memory_budget < 0):
+    if memory_budget is not None and (not is_integer(memory_budget) or memory_budget < 0):
         raise ValueError(f"memory_budget must be None (25% of free memory) or an integer ≥ 0 (bytes); "
                          f"got {memory_budget!r}")
-    if alice_group is not None and (not isinstance(alice_group, numbers.Integral) or isinstance(alice_group, bool)
-                                    or alice_group < 1):
+    if alice_group is not None and (not is_integer(alice_group) or alice_group < 1):
         raise ValueError(f"alice_group must be an integer ≥ 1 or None (the device's default); got {alice_group!r}")
     if backend == "ray":
         p = get_preset(preset)

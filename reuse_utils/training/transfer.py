@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from reuse_utils.core.checks import is_real
 from reuse_utils.core.device import Accel, autocast, get_device, seed_everything
 from reuse_utils.core.ids import check_seed
 from reuse_utils.core.workers import seeded_rng
@@ -63,15 +64,11 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)}; got {self.optimizer!r}")
-
-        def real(v) -> bool:
-            return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
-
-        if not real(self.lr) or self.lr <= 0:
+        if not is_real(self.lr) or self.lr <= 0:
             raise ValueError(f"lr must be a finite number > 0; got {self.lr!r}")
-        if not real(self.momentum) or not 0 <= self.momentum < 1:
+        if not is_real(self.momentum) or not 0 <= self.momentum < 1:
             raise ValueError(f"momentum must be in [0, 1); got {self.momentum!r}")
-        if not real(self.weight_decay) or self.weight_decay < 0:
+        if not is_real(self.weight_decay) or self.weight_decay < 0:
             raise ValueError(f"weight_decay must be a finite number ≥ 0; got {self.weight_decay!r}")
         for name in ("epochs", "batch_size"):
             v = getattr(self, name)
