@@ -8,7 +8,7 @@ DEVICE ?= auto
 JOBS ?= auto
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help venv data reproduce test lint sync lab bench clean
+.PHONY: help venv data reproduce test lint sync lab bench results-table clean
 
 help:
 	@echo "make reproduce [PRESET=smoke|quick|paper] [DATASET=mnist5k|fashion_mnist|mnist|...] [DEVICE=auto|cpu|cuda] [JOBS=auto|N]"
@@ -54,6 +54,10 @@ sync: $(STAMP)
 # JupyterLab refuses to start as root unless told; containers and CI machines often run as root.
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/ $$( [ "$$(id -u)" = "0" ] && echo --allow-root )
+
+# The README's results table from results_quick/ and results_paper/ claims.json (after copying a run there).
+results-table: $(STAMP)
+	$(PY) -m reuse_utils.companion.results_table --readme README.md --quick results_quick --paper results_paper
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_sweep.py

@@ -91,7 +91,8 @@ def bench_alices(preset, device: torch.device, out: Path, n_worlds: int | None =
     dials = [(t, s) for t in preset.task_corrs for s in preset.seeds][:n_worlds]
     worlds = [make_world(preset.dataset, t, 0.0, s, n_alice=preset.n_alice, n_bob=2, n_test=preset.n_test)
               for t, s in dials]
-    cfg = TrainConfig(**ALICE_OPTIMIZERS["adam"], epochs=preset.alice_epochs, batch_size=preset.batch_size)
+    cfg = TrainConfig(**ALICE_OPTIMIZERS["adam"], epochs=preset.alice_epochs, batch_size=preset.batch_size,
+                      patience=preset.alice_patience)
     width = arch_width("cnn", preset)
     if device.type == "cuda":
         torch.cuda.synchronize(device)

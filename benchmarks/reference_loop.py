@@ -2,10 +2,12 @@
 
 A ``DataLoader`` over a ``TensorDataset``, the full network forward every step (frozen layers
 included, under ``requires_grad=False``), one run at a time, evaluation through another
-``DataLoader``. Same model construction (``make_bob``), protocol (:class:`BobProtocol`: the same
-validation split, learning-rate grid, finetune rate factor, early stopping on validation loss,
-selection of the lr by validation loss), batch size and seeds as the engine, so accuracies agree
-within seed noise.
+``DataLoader``. Same model construction (``make_bob``) and the same converged protocol
+(:class:`BobProtocol`): the validation split; the head-only Bob (k = 1) as the same convex
+logistic fit on the frozen features (what a user would do with scikit-learn); deeper Bobs over the
+learning-rate grid that widens while the best rate is at its end, each rate trained until its
+validation loss stops improving by ``min_delta`` for ``patience`` epochs (the lowest-loss epoch
+kept), the rate chosen by validation loss — so accuracies agree within seed noise.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from reuse_utils.training.models import LayeredNet
-from reuse_utils.training.selection import BobProtocol
+from reuse_utils.training.selection import BobProtocol, convex_head, fit_logistic_head
 
 
 @torch.no_grad()
@@ -49,6 +51,39 @@ def _train_epoch(model: LayeredNet, loader: DataLoader, opt: torch.optim.Optimiz
         opt.step()
 
 
+def _train_rate(bob: LayeredNet, mode: str, lr: float, data, protocol: BobProtocol, seed: int, k: int,
+                device: torch.device) -> tuple[LayeredNet, float]:
+    """One learning rate: Adam, early stopping by the protocol's rule; (network, best validation loss)."""
+    xt, yt, xv, yv = data
+    frozen = getattr(bob, "frozen_layers", 0)
+    cand = copy.deepcopy(bob).to(device)
+    groups = []
+    for i, layer in enumerate(cand.layers[frozen:], start=frozen):
+        factor = protocol.finetune_lr_factor if mode == "finetune" and i < cand.n_layers - 1 else 1.0
+        groups.append({"params": list(layer.parameters()), "lr": lr * factor})
+    opt = torch.optim.Adam(groups)
+    loader = DataLoader(TensorDataset(xt, yt), batch_size=protocol.batch_size, shuffle=True,
+                        generator=torch.Generator().manual_seed(seed))
+    state, loss_here, ref, stale = None, math.inf, math.inf, 0
+    for _ in range(protocol.epochs_for(k)):
+        cand.train()
+        for layer in cand.layers[:frozen]:
+            layer.eval()
+        _train_epoch(cand, loader, opt, device)
+        v = _val_loss(cand, xv, yv, device)
+        if v < loss_here - 1e-7:
+            state, loss_here = copy.deepcopy(cand.state_dict()), v
+        if v < ref * (1 - protocol.min_delta) - 1e-7:
+            ref, stale = v, 0
+        else:
+            stale += 1
+            if stale >= protocol.patience:
+                break
+    if state is not None:
+        cand.load_state_dict(state)
+    return cand, loss_here
+
+
 def reference_train_bob_selected(bob: LayeredNet, mode: str, x: torch.Tensor, y: torch.Tensor,
                                  protocol: BobProtocol, seed: int, device: torch.device) -> LayeredNet:
     """Bob by the engine's protocol, written plainly: one (lr) member after the other."""
@@ -56,47 +91,63 @@ def reference_train_bob_selected(bob: LayeredNet, mode: str, x: torch.Tensor, y:
     xt, yt, xv, yv = x[:-n_val], y[:-n_val], x[-n_val:], y[-n_val:]
     frozen = getattr(bob, "frozen_layers", 0)
     k = bob.n_layers - frozen
-    best_overall, best_loss = None, math.inf
-    for lr in protocol.lrs:
-        cand = copy.deepcopy(bob).to(device)
-        groups = []
-        for i, layer in enumerate(cand.layers[frozen:], start=frozen):
-            factor = protocol.finetune_lr_factor if mode == "finetune" and i < cand.n_layers - 1 else 1.0
-            groups.append({"params": list(layer.parameters()), "lr": lr * factor})
-        opt = torch.optim.Adam(groups)
-        loader = DataLoader(TensorDataset(xt, yt), batch_size=protocol.batch_size, shuffle=True,
-                            generator=torch.Generator().manual_seed(seed))
-        state, loss_here, stale = None, math.inf, 0
-        for _ in range(protocol.epochs_for(k)):
-            cand.train()
-            for layer in cand.layers[:frozen]:
-                layer.eval()
-            _train_epoch(cand, loader, opt, device)
-            v = _val_loss(cand, xv, yv, device)
-            if v < loss_here - 1e-7:
-                state, loss_here, stale = copy.deepcopy(cand.state_dict()), v, 0
-            else:
-                stale += 1
-                if stale >= protocol.patience:
-                    break
-        cand.load_state_dict(state)
-        if loss_here < best_loss:
-            best_overall, best_loss = cand, loss_here
-    return best_overall
+    if k == 1 and protocol.head == "convex" and convex_head(nn.Sequential(*bob.layers[frozen:])) is not None:
+        bob = copy.deepcopy(bob).to(device)
+        with torch.no_grad():  # the frozen features, through the full prefix (a user's forward hook)
+            zt = torch.cat([bob.forward_to(xb.to(device), frozen) for (xb,) in DataLoader(TensorDataset(xt), 256)])
+            zv = torch.cat([bob.forward_to(xb.to(device), frozen) for (xb,) in DataLoader(TensorDataset(xv), 256)])
+        prefix, linear = convex_head(nn.Sequential(*bob.layers[frozen:]))
+        w, b, _ = fit_logistic_head(prefix(zt).flatten(1), yt, prefix(zv).flatten(1), yv, bob.num_classes, protocol)
+        with torch.no_grad():
+            linear.weight.copy_(w.to(device))
+            linear.bias.copy_(b.to(device))
+        return bob
+    tried: dict[float, tuple[LayeredNet, float]] = {}
+    pending = list(protocol.lrs)
+    while pending:
+        for lr in pending:
+            tried[lr] = _train_rate(bob, mode, lr, (xt, yt, xv, yv), protocol, seed, k, device)
+        best = min(tried, key=lambda v: (tried[v][1], v))
+        pending = []
+        lo, hi = min(tried), max(tried)
+        if best == hi and best * protocol.grid_step <= protocol.lr_range[1] * (1 + 1e-9):
+            pending = [best * protocol.grid_step]
+        elif best == lo and best / protocol.grid_step >= protocol.lr_range[0] * (1 - 1e-9):
+            pending = [best / protocol.grid_step]
+    return tried[min(tried, key=lambda v: (tried[v][1], v))][0]
 
 
 def reference_train_alice(train_x: torch.Tensor, train_y: torch.Tensor, arch: str, config, seed: int,
                           device: torch.device, width: int | None = None) -> LayeredNet:
     """Alice as a user would write her: a shuffling ``DataLoader``, the optimizer of ``config``
-    (:class:`reuse_utils.training.TrainConfig`), one network at a time."""
+    (:class:`reuse_utils.training.TrainConfig`), one network at a time; with ``config.patience``, the
+    last ``val_fraction`` of her pairs held out and the same early-stopping rule as the engine."""
     from reuse_utils.training.models import build_model
 
     model = build_model(arch, tuple(train_x.shape[1:]), int(train_y.max()) + 1, width=width, seed=seed).to(device)
+    xv = yv = None
+    if config.patience:
+        n_val = min(max(1, round(len(train_y) * config.val_fraction)), len(train_y) - 1)
+        train_x, xv, train_y, yv = train_x[:-n_val], train_x[-n_val:], train_y[:-n_val], train_y[-n_val:]
     opt = config.make_optimizer(model.parameters())
     loader = DataLoader(TensorDataset(train_x, train_y), batch_size=config.batch_size, shuffle=True,
                         generator=torch.Generator().manual_seed(seed))
+    state, best, ref, stale = None, math.inf, math.inf, 0
     for _ in range(config.epochs):
         model.train()
         _train_epoch(model, loader, opt, device)
+        if xv is None:
+            continue
+        v = _val_loss(model, xv, yv, device)
+        if v < best - 1e-7:
+            state, best = copy.deepcopy(model.state_dict()), v
+        if v < ref * (1 - config.min_delta) - 1e-7:
+            ref, stale = v, 0
+        else:
+            stale += 1
+            if stale >= config.patience:
+                break
+    if state is not None:
+        model.load_state_dict(state)
     model.eval()
     return model

@@ -15,6 +15,7 @@
 #     name: python3
 #   reuse_utils:
 #     claims:
+#     - D3_protocol_health_cases
 #     - C7_semantic_transfer
 #     data:
 #     - case
@@ -32,10 +33,14 @@
 # $(\mathrm{err}_{scratch} - \mathrm{err}_{best}) / \mathrm{err}_{scratch}$ — no ceiling, unlike a raw
 # accuracy gain; the optimal $k$; and the measured task correlation with Alice's task.
 #
-# **Claim C7**: the error reduction is larger for related tasks. The **task** is the unit
-# (seeds are averaged within a task): one-sided Kendall trend over tasks against relatedness
-# (related > other > unrelated), with a bootstrap CI over tasks; the trend against the measured task
-# correlation is reported too.
+# **Claim C7**, as the claims spec fixed it: for the related tasks, Bob's accuracy at his
+# validation-chosen configuration beats scratch (an exact sign-flip test over related task × seed),
+# and that gain rises with relatedness over tasks (unrelated < other < related; an exact permutation
+# test over tasks). It is **not tested** when the instrument cannot test it: when scratch already
+# exceeds 0.85 on some task (no headroom), or when the measured task correlation is not higher on
+# related than on unrelated tasks (the labels are not what the data measure) — on the offline
+# stand-in this is the expected outcome. The error reduction against the measured task correlation
+# is a secondary finding; **D3** checks that every model was trained to convergence.
 
 # %% tags=["parameters"]
 preset = "quick"          # smoke | quick | paper
@@ -78,5 +83,8 @@ s.save(fig, "08_gain_vs_measured_corr" + sfx, label)
 gains.groupby(["task", "group"])[["measured_corr", "scratch_acc", "best_acc", "error_reduction", "best_k"]].mean().round(3)
 
 # %%
-s.record("C7_semantic_transfer", ru.evaluators.claim_semantic(gains), "08_case_study_open_images.ipynb", data_label=label,
-         dataset="Fashion-MNIST stand-in" if label else "Oxford-IIIT Pet → Open Images");
+nb, where = "08_case_study_open_images.ipynb", "Fashion-MNIST stand-in" if label else "Oxford-IIIT Pet → Open Images"
+alices = df[df.source == "alice"].drop_duplicates("seed")  # one Alice per seed
+s.record("D3_protocol_health_cases", ru.evaluators.claim_protocol_health("D3_protocol_health_cases", df, alices), nb,
+         data_label=label, dataset=where)
+s.record("C7_semantic_transfer", ru.evaluators.claim_semantic(gains), nb, data_label=label, dataset=where);

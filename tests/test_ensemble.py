@@ -78,3 +78,24 @@ def test_the_same_training_rule_catches_one_epoch_less_and_a_wrong_start(assert_
         assert_same_training(list(a.parameters()), list(b.parameters()), list(init.parameters()))
     with pytest.raises(AssertionError, match="start is not the trainings' start"):
         assert_same_training(list(a.parameters()), list(a.parameters()), list(other.parameters()))
+
+
+def test_stacked_alices_stop_early_as_each_would_alone(assert_same_training):
+    """With patience, each stacked member stops when its own validation loss stalls (the others train
+    on) and keeps its best epoch's weights: the same stop, best epoch and weights as alone."""
+    cfg = TrainConfig(optimizer="sgd", lr=0.2, momentum=0.9, epochs=8, batch_size=32, patience=1, min_delta=0.05)
+    worlds, seeds = _worlds(), [5, 6, 7]
+    stacked = train_alices([w.alice_train for w in worlds], "mlp", cfg, seeds, test_pairs=[w.test for w in worlds],
+                           device="cpu", width=32, group=3)
+    stops = []
+    for w, s, model in zip(worlds, seeds, stacked, strict=True):
+        alone = train_alice(w.alice_train, "mlp", cfg, s, test_pairs=w.test, device="cpu", width=32)
+        init = build_model("mlp", w.alice_train.input_shape, w.alice_train.num_classes_alice, width=32, seed=s)
+        assert (model.stopped_by, model.best_epoch, len(model.train_history)) == (
+            alone.stopped_by, alone.best_epoch, len(alone.train_history))
+        assert_same_training(list(alone.parameters()), list(model.parameters()), list(init.parameters()))
+        assert all("val_loss" in row for row in model.train_history)
+        best = min(r["val_loss"] for r in alone.train_history)
+        assert alone.train_history[alone.best_epoch - 1]["val_loss"] == best
+        stops.append(alone.stopped_by)
+    assert "patience" in stops  # the rule fired for some member within the cap

@@ -16,6 +16,7 @@ import pytest
 import torch
 
 import reuse_utils as ru
+from reuse_utils.analysis.claims_spec import spec_hash
 from reuse_utils.analysis.ledger import load_claims, load_run, record_claim
 from reuse_utils.companion import runner
 from reuse_utils.core.io import atomic_write_json
@@ -25,8 +26,9 @@ from reuse_utils.experiments.presets import get_preset
 
 TINY = get_preset("smoke").with_(n_alice=300, n_bob=120, n_test=200, seeds=(0,), alice_epochs=1, bob_epochs=1)
 GRID = {"dataset": ["mnist5k"], "task_corr": [0.5], "k": [1, 5], "mode": ["reinit"]}
+
 RESULT = {"statement": "s", "operationalisation": "o", "test": "t", "unit": "seed", "n": 3, "effect": 0.1,
-          "ci": [0.0, 0.2], "p_value": 0.01, "passed": True}
+          "ci": [0.0, 0.2], "p_value": 0.01, "passed": True, "spec_hash": spec_hash()}
 
 
 def _sweep(cache):

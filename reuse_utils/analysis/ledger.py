@@ -34,7 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from reuse_utils.analysis.evaluators import IDENTITIES
+from reuse_utils.analysis.claims_spec import SPEC, SPEC_VERSION, spec_hash
+from reuse_utils.analysis.evaluators import VERDICTS
 from reuse_utils.core.checks import is_integer, is_real
 from reuse_utils.core.io import atomic_write_json, pid_alive
 from reuse_utils.core.text import one_line
@@ -43,20 +44,20 @@ from reuse_utils.experiments.presets import PRESETS
 
 __all__ = ["record_claim", "load_claims", "claims_table", "CLAIM_IDS", "reset_claims", "load_run", "save_run",
            "write_claims_file", "RUN_STATES", "RESULT_FIELDS", "not_run_claims", "not_run_text", "describe_claim", "SMOKE_NOTE", "read_claims",
-           "split_by_run", "claims_view", "HEARTBEAT_SECONDS"]
+           "split_by_run", "claims_view", "HEARTBEAT_SECONDS", "verdict_text", "OPTIONAL_FIELDS"]
 
 RUN_STATES = ("running", "complete", "partial", "failed", "stopped")  #: what a runner writes; load_run adds "died"
 HEARTBEAT_SECONDS = 30  #: how often a running runner renews ``heartbeat``
 DEAD_AFTER = 10 * HEARTBEAT_SECONDS  #: a heartbeat older than this (another host's run) means the runner died
 RESULT_FIELDS = ("statement", "operationalisation", "test", "unit", "n", "effect", "ci", "p_value", "passed")
+#: Fields a record carries when the evaluator gives them (the claims spec's): the verdict ("pass", "fail",
+#: "not tested"), the effect's unit, the secondary findings, and the spec the claim was computed under
+OPTIONAL_FIELDS = ("verdict", "effect_unit", "secondary", "spec_version", "spec_hash")
 #: What every smoke report and claim printout says first.
 SMOKE_NOTE = "smoke: checks that everything runs; verdicts mean nothing at this size"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
-CLAIM_IDS = ("C0_generator_calibrated", "C1_monotonic_task", "C1b_monotonic_feature",
-             "C2_zero_corr_above_chance", "C3_luck_from_architecture_optimizer",
-             "C4_optimal_depth_tracks_correlation", "C5_attribution_shift", "C6_linear_model_limits",
-             "C7_semantic_transfer")
+CLAIM_IDS = tuple(SPEC)  #: every claim of the claims spec, in its order
 
 
 def _clean(v):
@@ -111,9 +112,11 @@ def save_run(results_dir: str | Path, run: dict) -> None:
 
 
 def claims_view(results_dir: str | Path, *, warn: bool = False) -> dict:
-    """What ``claims.json`` holds, from the claim files and the run manifest: ``run`` (or None),
-    ``claims`` (the run's, :func:`split_by_run`), ``earlier``, ``unreadable`` and ``not_run``
-    (:func:`not_run_claims`). ``warn``: say so when the manifest cannot be read (else it is run: null)."""
+    """What ``claims.json`` holds, from the claim files and the run manifest: ``spec`` (the claims
+    spec's version and hash), ``run`` (or None), ``claims`` (the run's, :func:`split_by_run`, computed
+    under this spec), ``stale`` (the run's claims computed under another spec: recompute them),
+    ``earlier``, ``unreadable`` and ``not_run`` (:func:`not_run_claims`). ``warn``: say so when the
+    manifest cannot be read (else it is run: null)."""
     root = Path(results_dir)
     with warnings.catch_warnings():
         if not warn:
@@ -121,8 +124,15 @@ def claims_view(results_dir: str | Path, *, warn: bool = False) -> dict:
         run = load_run(root)
     claims, unreadable = read_claims(root)
     current, earlier = split_by_run(claims, run)
-    return {"run": run, "claims": current, "earlier": earlier, "unreadable": unreadable,
-            "not_run": not_run_claims(run, current)}
+    here = spec_hash()
+
+    def is_stale(c: dict) -> bool:  # another spec's claim, or a spec claim recorded before specs were named
+        return c.get("spec_hash", here if c.get("id") not in SPEC else None) != here
+
+    stale = [c for c in current if is_stale(c)]
+    current = [c for c in current if not is_stale(c)]
+    return {"spec": {"version": SPEC_VERSION, "hash": here}, "run": run, "claims": current, "stale": stale,
+            "earlier": earlier, "unreadable": unreadable, "not_run": not_run_claims(run, current)}
 
 
 def write_claims_file(results_dir: str | Path) -> Path:
@@ -172,11 +182,14 @@ def record_claim(results_dir: str | Path, id: str, result: dict, *, preset: str,
                  data_label: str | None = None) -> dict:
     """Write one claim from an evaluator's ``result`` (:mod:`reuse_utils.analysis.evaluators`).
 
-    The record carries ``id``, ``kind`` (``identity`` for :data:`IDENTITIES`, else ``empirical``),
+    The record carries ``id``, ``kind`` (the claims spec's: ``empirical``, ``identity``,
+    ``diagnostic`` or ``manipulation check``; ``empirical`` for an id the spec lacks),
     ``statement``, ``operationalisation``, ``test``, ``unit``, ``n``, ``effect``, ``ci``,
-    ``p_value``, ``passed``, ``preset``, ``dataset``, ``notebook``, ``details`` and ``data_label``.
-    ``passed`` must be a real ``bool`` (or NumPy bool) computed from the numbers; ``id`` letters,
-    digits, ``_``, ``.`` and ``-`` only (it names a file)."""
+    ``p_value``, ``passed``, ``verdict`` (``pass``/``fail``/``not tested``), ``effect_unit``,
+    ``secondary``, ``spec_version``, ``spec_hash``, ``preset``, ``dataset``, ``notebook``,
+    ``details`` and ``data_label``. ``passed`` must be a real ``bool`` (or NumPy bool) computed from
+    the numbers, and agree with ``verdict``; an empirical claim's p-value is never 0 (exact tests
+    cannot give it); ``id`` letters, digits, ``_``, ``.`` and ``-`` only (it names a file)."""
     if not isinstance(id, str) or not _SAFE_ID.match(id):
         raise ValueError(f"id must be a non-empty string of letters, digits, '_', '.' or '-' (not starting with "
                          f"'.' or '-'); got {id!r}")
@@ -194,8 +207,16 @@ def record_claim(results_dir: str | Path, id: str, result: dict, *, preset: str,
         if not isinstance(value, str) or not value:
             raise ValueError(f"{name} must be a non-empty string; got {value!r}")
     _check_numbers(_clean(result))
-    claim = _clean({"id": id, "kind": "identity" if id in IDENTITIES else "empirical",
-                    **{f: result[f] for f in RESULT_FIELDS}, "passed": bool(passed), "preset": preset,
+    verdict = result.get("verdict", "pass" if passed else "fail")
+    if verdict not in VERDICTS or (verdict == "pass") != bool(passed):
+        raise ValueError(f"verdict must be one of {list(VERDICTS)} and 'pass' exactly when passed; got {verdict!r} "
+                         f"with passed={bool(passed)}")
+    kind = SPEC[id].kind if id in SPEC else "empirical"
+    if kind == "empirical" and result["p_value"] is not None and result["p_value"] <= 0:
+        raise ValueError(f"p_value of the finding {id} is {result['p_value']!r}: an exact test never gives 0")
+    claim = _clean({"id": id, "kind": kind,
+                    **{f: result[f] for f in RESULT_FIELDS}, "passed": bool(passed), "verdict": verdict,
+                    **{f: result[f] for f in OPTIONAL_FIELDS if f in result and f != "verdict"}, "preset": preset,
                     "dataset": dataset, "notebook": notebook, "details": result.get("details") or {},
                     "data_label": data_label, "code_version": CODE_VERSION, "recorded": time.time()})
     root = Path(results_dir)
@@ -294,14 +315,21 @@ def _num(v) -> str:
 def describe_claim(c: dict) -> str:
     """A claim record as sentences for a reader: verdict, effect with its 95% CI, p and n — each only
     where the record has it — then how it was tested (and, at ``smoke``, :data:`SMOKE_NOTE` first)."""
-    kind = "identity" if c.get("kind") == "identity" else "finding"
-    verdict = (("holds" if c.get("passed") else "does not hold") if kind == "identity"
-               else ("supported" if c.get("passed") else "not supported"))
+    kind = {"identity": "identity", "diagnostic": "diagnostic", "manipulation check": "manipulation check"}.get(
+        c.get("kind"), "finding")
+    if c.get("verdict") == "not tested":
+        verdict = "not tested" + (f" ({c['details']['not_tested_because']})" if (c.get("details") or {}).get(
+            "not_tested_because") else "")
+    elif kind == "finding":
+        verdict = "supported" if c.get("passed") else "not supported"
+    else:
+        verdict = "holds" if c.get("passed") else "does not hold"
     parts = []
     if c.get("effect") is not None and not isinstance(c.get("effect"), dict):
         ci = c.get("ci") or []
         ci_s = (f" (95% CI {_num(ci[0])} to {_num(ci[1])})" if len(ci) == 2 and None not in ci else "")
-        parts.append(f"effect {_num(c['effect'])}{ci_s}")
+        unit = f" {c['effect_unit']}" if c.get("effect_unit") else ""
+        parts.append(f"effect {_num(c['effect'])}{unit}{ci_s}")
     if c.get("p_value") is not None:
         parts.append(f"p = {c['p_value']:.3g}")
     if c.get("n") is not None:
@@ -309,32 +337,48 @@ def describe_claim(c: dict) -> str:
         plural = "s" if unit and c["n"] != 1 and unit.isalpha() and not unit.endswith("s") else ""
         parts.append(f"n = {c['n']} {unit}{plural}".rstrip())
     label = f" [{c['data_label']}]" if c.get("data_label") else ""
-    head = f"{c['id']}{label} ({kind}, {'PASS' if c.get('passed') else 'FAIL'}): {c.get('statement', '')} — {verdict}"
+    head = f"{c['id']}{label} ({kind}, {verdict_text(c)}): {c.get('statement', '')} — {verdict}"
     text = head + (f"; {', '.join(parts)}." if parts else ".") + f"\n  Tested as: {c.get('operationalisation', '')}"
+    for sec in c.get("secondary") or []:
+        p = f", p = {sec['p_value']:.3g} (Holm {sec['p_holm']:.3g})" if sec.get("p_value") is not None else ""
+        text += (f"\n  Secondary — {sec['name']}: {'holds' if sec.get('passed') else 'does not hold'}; effect "
+                 f"{_num(sec.get('effect'))} {sec.get('effect_unit', '')}{p}.")
     return (f"[{SMOKE_NOTE}]\n" if c.get("preset") == "smoke" else "") + text
 
 
+def verdict_text(c: dict) -> str:
+    """``PASS``, ``FAIL`` or ``not tested`` for a claim record."""
+    v = c.get("verdict") or ("pass" if c.get("passed") else "fail")
+    return {"pass": "PASS", "fail": "FAIL"}.get(v, v)
+
+
 def claims_table(claims: list[dict], not_run: list[dict] | None = None, earlier: list[dict] | None = None,
-                 unreadable: list[dict] | None = None) -> str:
+                 unreadable: list[dict] | None = None, stale: list[dict] | None = None) -> str:
     """Plain-text table of the claims: identities first, then findings (preset, PASS/FAIL, effect, CI,
     p, n), then the claims of notebooks that did not finish (``not_run``: :func:`not_run_claims`),
     claims ``earlier`` runs left in the folder (:func:`split_by_run`) and claim files that could not
     be read; at ``smoke``, :data:`SMOKE_NOTE` above it."""
     smoke = any(c.get("preset") == "smoke" for c in claims)
     lines = [f"[{SMOKE_NOTE}]"] if smoke else []
-    lines += [f"{'claim':40s} {'kind':9s} {'preset':6s} {'result':6s} {'effect':>8s} {'95% CI':>20s} {'p':>9s} "
+    lines += [f"{'claim':40s} {'kind':9s} {'preset':6s} {'result':10s} {'effect':>8s} {'95% CI':>20s} {'p':>9s} "
               f"{'n':>3s} unit"]
 
     def row(c: dict) -> str:
         label = " [" + str(c["data_label"]) + "]" if c.get("data_label") else ""
         ci = c.get("ci") or [None, None]
         ci_s = f"[{_fmt(ci[0])}, {_fmt(ci[1])}]" if ci[0] is not None else "—"
-        return (f"{str(c.get('id')) + label:40s} {str(c.get('kind')):9s} {str(c.get('preset')):6s} "
-                f"{'PASS' if c.get('passed') else 'FAIL':6s} {_fmt(c.get('effect')):>8s} {ci_s:>20s} "
-                f"{_fmt(c.get('p_value')):>9s} {c.get('n', ''):>3} {c.get('unit', '')}")
+        unit = c.get("unit", "")
+        if c.get("effect_unit"):
+            unit = f"{unit}; effect in {c['effect_unit']}"
+        return (f"{str(c.get('id')) + label:40s} {str(c.get('kind'))[:9]:9s} {str(c.get('preset')):6s} "
+                f"{verdict_text(c):10s} {_fmt(c.get('effect')):>8s} {ci_s:>20s} "
+                f"{_fmt(c.get('p_value')):>9s} {c.get('n', ''):>3} {unit}")
 
-    for kind in ("identity", "empirical"):
+    for kind in ("identity", "diagnostic", "manipulation check", "empirical"):
         lines += [row(c) for c in claims if c.get("kind") == kind]
+    if stale:
+        lines.append("stale (computed under another claims spec; rerun their notebooks):")
+        lines += [row(c) for c in stale]
     for entry in not_run or []:
         lines.append(f"{entry['id']:40s} {'':9s} {'':6s} {not_run_text(entry)}")
     if earlier:

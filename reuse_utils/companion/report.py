@@ -70,6 +70,26 @@ def _figures_by_notebook(root: Path) -> str:
     return "".join(out)
 
 
+def _verdict(c: dict) -> str:
+    """The verdict as the report shows it: PASS / FAIL (identities, diagnostics) / FAILED FINDING / not tested."""
+    if c.get("verdict") == "not tested":
+        why = (c.get("details") or {}).get("not_tested_because")
+        return "not tested" + (f" ({why})" if why else "")
+    if c.get("passed"):
+        return "PASS"
+    return "FAILED FINDING" if c.get("kind") == "empirical" else "FAIL"
+
+
+def _secondary_html(c: dict) -> str:
+    """The claim's secondary findings, one line each (effect, p, Holm-adjusted p)."""
+    items = "".join(
+        f"<li>{html.escape(str(s.get('name')))}: {'holds' if s.get('passed') else 'does not hold'} — effect "
+        f"{html.escape(_fmt(s.get('effect')))} {html.escape(str(s.get('effect_unit') or ''))}, p "
+        f"{html.escape(_fmt(s.get('p_value')))} (Holm {html.escape(_fmt(s.get('p_holm')))})</li>"
+        for s in c.get("secondary") or [])
+    return f"<br><small>Secondary findings:</small><ul>{items}</ul>" if items else ""
+
+
 def _notebook_item(root: Path, name: str, state: str, seconds: float | None, reason: str | None) -> str:
     """One notebook's line: name, state, seconds, reason, and a link to its HTML copy if it exists."""
     copy = root / "notebooks" / f"{Path(name).stem}.html"
@@ -88,8 +108,9 @@ def write_report(results: str | Path, *, preset: str, dataset: str | None, devic
     root = Path(results)
     view = claims_view(root, warn=True)
     claims, earlier, unreadable, missing = view["claims"], view["earlier"], view["unreadable"], view["not_run"]
+    stale = view["stale"]
     run = view["run"] or {"state": "unknown (no run manifest)"}
-    print(claims_table(claims, missing, earlier, unreadable))
+    print(claims_table(claims, missing, earlier, unreadable, stale))
     state = html.escape(str(run.get("state")))
     states = dict(run.get("notebooks") or {})
     reasons = run.get("reasons") or {}
@@ -108,12 +129,15 @@ def write_report(results: str | Path, *, preset: str, dataset: str | None, devic
     def table(kind: str | None, rows_of: list[dict] | None = None) -> str:
         chosen = rows_of if rows_of is not None else [c for c in claims if c.get("kind") == kind]
         rows = "".join(
-            f"<tr class='{'pass' if c.get('passed') else 'fail'}'><td>{html.escape(str(c.get('id')))}"
+            f"<tr class='{'pass' if c.get('passed') else ('untested' if c.get('verdict') == 'not tested' else 'fail')}'>"
+            f"<td>{html.escape(str(c.get('id')))}"
             f"{' <em>(' + html.escape(str(c['data_label'])) + ')</em>' if c.get('data_label') else ''}</td>"
             f"<td>{html.escape(str(c.get('preset')))}</td>"
-            f"<td class='verdict'>{'PASS' if c.get('passed') else ('FAIL' if c.get('kind') == 'identity' else 'FAILED FINDING')}</td>"
-            f"<td>{html.escape(str(c.get('statement')))}<br><small>{html.escape(str(c.get('operationalisation', '')))}</small></td>"
-            f"<td>{html.escape(_fmt(c.get('effect')))}</td><td>{html.escape(_fmt(c.get('ci')))}</td>"
+            f"<td class='verdict'>{html.escape(_verdict(c))}</td>"
+            f"<td>{html.escape(str(c.get('statement')))}<br><small>{html.escape(str(c.get('operationalisation', '')))}</small>"
+            f"{_secondary_html(c)}</td>"
+            f"<td>{html.escape(_fmt(c.get('effect')))}<br><small>{html.escape(str(c.get('effect_unit') or ''))}</small></td>"
+            f"<td>{html.escape(_fmt(c.get('ci')))}</td>"
             f"<td>{html.escape(_fmt(c.get('p_value')))}</td><td>{html.escape(str(c.get('n')))} {html.escape(str(c.get('unit')))}</td>"
             f"<td><small>{html.escape(str(c.get('test', '')))}</small></td>"
             f"<td>{html.escape(str(c.get('dataset')))}</td><td>{html.escape(str(c.get('notebook')))}</td></tr>"
@@ -121,7 +145,9 @@ def write_report(results: str | Path, *, preset: str, dataset: str | None, devic
         return ("<table><tr><th>claim</th><th>preset</th><th>result</th><th>statement / operationalisation</th><th>effect</th>"
                 f"<th>95% CI</th><th>p</th><th>n</th><th>test</th><th>dataset</th><th>notebook</th></tr>{rows}</table>")
 
-    apart = ("" if not earlier else "<h3>From an earlier run (another preset or code version; not this run's)</h3>"
+    apart = ("" if not stale else "<h3>Stale (computed under another claims spec; rerun their notebooks)</h3>"
+             + table(None, stale))
+    apart += ("" if not earlier else "<h3>From an earlier run (another preset or code version; not this run's)</h3>"
              + table(None, earlier))
     apart += ("" if not unreadable else "<h3>Claim files that could not be read</h3><ul>" + "".join(
         f"<li>{html.escape(b['file'])}: could not be read ({html.escape(b['error'])})</li>" for b in unreadable)
@@ -140,7 +166,7 @@ def write_report(results: str | Path, *, preset: str, dataset: str | None, devic
 <title>Reproduction report — task and feature correlations in model reuse</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;line-height:1.4}}
 table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #ccc;padding:4px 6px;font-size:90%;vertical-align:top}}
-tr.pass td.verdict{{color:#176b2c;font-weight:bold}}th{{text-align:left}}tr.fail td.verdict{{color:#b00020;font-weight:bold}}
+tr.pass td.verdict{{color:#176b2c;font-weight:bold}}tr.untested td.verdict{{color:#8a6d00;font-weight:bold}}th{{text-align:left}}tr.fail td.verdict{{color:#b00020;font-weight:bold}}
 figure{{display:inline-block;width:48%;margin:0.5%}}.warn{{background:#fff3cd;padding:6px;border:1px solid #e0c060}}img{{width:100%}}figcaption{{font-size:85%}}</style></head><body>
 <h1>Reproduction report</h1>
 <p>Mohamud &amp; Brink, <em>An empirical study of task and feature correlations in the reuse of
@@ -154,7 +180,12 @@ pre-trained models</em> (UniReps / PMLR 322, 2026) — runnable companion.</p>
 <p>Each claim of the paper is turned into a test stated below (the seed — in the case studies the task — is the
 unit of replication; selections use validation data only). A finding that does not hold is reported as failed,
 with its numbers.</p>
+<p>Claims spec {html.escape(str(view["spec"]["version"]))} (hash {html.escape(str(view["spec"]["hash"])[:12])}):
+each claim's primary test, fixed before the runs, decides its verdict; secondaries are the companion's own questions,
+with Holm-adjusted p-values.</p>
+<h3>Protocol health (is every model trained? diagnostics, not findings)</h3>{table("diagnostic")}
 <h3>Findings</h3>{table("empirical")}
+<h3>Manipulation checks (the dials do what they manipulate)</h3>{table("manipulation check")}
 <h3>Identities (checks that the generator and the closed forms are right)</h3>{table("identity")}
 {not_run}{apart}
 <h2>Executed notebooks</h2><ul>{nbs}</ul>

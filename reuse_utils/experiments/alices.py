@@ -2,7 +2,8 @@
 
 ``<cache_dir>/alice/<stable_hash(config)>.pt`` holds the state dict with its SHA-256
 (:func:`~reuse_utils.core.ids.tensors_digest`), the model spec, the config, the training history and
-``meta`` (``alice_test_acc``, ``seconds``); the ``.json`` beside it is a human-readable summary.
+``meta`` (``alice_test_acc``, ``seconds``, and how her training stopped: ``stopped_by`` —
+``"patience"`` or ``"cap"`` —, ``best_epoch``, ``epochs_run``); the ``.json`` beside it is a human-readable summary.
 A checkpoint is used only when it loads, its config equals the requested one, its weights match
 their checksum, and the loaded network's accuracy on the world's test pairs equals the stored
 ``alice_test_acc`` (within :data:`ACC_TOLERANCE`, which absorbs device rounding); anything else is
@@ -140,7 +141,9 @@ class AliceStore:
         the same weights), else measured here."""
         acc = getattr(model, "final_test_acc", None)
         meta = {"alice_test_acc": float(acc) if acc is not None else evaluate(model, world.test, "alice"),
-                "seconds": float(seconds)}
+                "seconds": float(seconds), "stopped_by": getattr(model, "stopped_by", "cap"),
+                "best_epoch": int(getattr(model, "best_epoch", len(model.train_history))),
+                "epochs_run": len(model.train_history)}
         self.trained += 1
         key = stable_hash(config)
         pt, js = self.paths(key)

@@ -38,6 +38,7 @@ from reuse_utils.training import (
     random_source,
     task_on_pairs,
 )
+from reuse_utils.training.selection import STOPS
 
 __all__ = ["run_case_study", "case_gains", "case_preset_config", "RELATEDNESS"]
 
@@ -49,18 +50,20 @@ def case_preset_config(preset: Preset) -> tuple[str, int | None, int]:
 
 
 def case_protocol(preset: Preset) -> BobProtocol:
-    """Bob's protocol in the case studies: the preset's lr grid, ``case_bob_epochs`` (head: ×3),
-    patience, batch size and validation fraction."""
-    return BobProtocol(lrs=tuple(preset.bob_lrs), max_epochs=preset.case_bob_epochs,
-                       head_epochs=3 * preset.case_bob_epochs, patience=preset.bob_patience,
-                       batch_size=preset.batch_size, val_fraction=preset.bob_val_fraction)
+    """Bob's protocol in the case studies: the synthetic study's (convex head, widening grids, early
+    stopping) with ``case_bob_epochs`` as the epoch cap."""
+    return BobProtocol(lrs=tuple(preset.bob_lrs), max_epochs=preset.case_bob_epochs, patience=preset.bob_patience,
+                       batch_size=preset.batch_size, val_fraction=preset.bob_val_fraction, l2s=tuple(preset.bob_l2s))
 
 
 def valid_case_result(res: dict) -> bool:
-    """A case-study result is usable when it holds ``bob_test_acc`` and ``bob_val_acc`` and every
-    accuracy, chance and measured correlation in it is a number in its range
+    """A case-study result is usable when it holds ``bob_test_acc``, ``bob_val_acc`` and how Bob was
+    trained (``stopped_by``, ``selection_edge``, ``bob_lr`` and ``bob_l2``: one of them NaN), and
+    every accuracy, chance and measured correlation in it is a number in its range
     (:func:`~reuse_utils.experiments.records.field_problem`: [0, 1], [-1, 1]; NaN refused)."""
-    return "bob_test_acc" in res and "bob_val_acc" in res and field_problem(res) is None
+    return ("bob_test_acc" in res and "bob_val_acc" in res and res.get("stopped_by") in STOPS
+            and isinstance(res.get("selection_edge"), bool) and "bob_lr" in res and "bob_l2" in res
+            and field_problem(res) is None)
 
 
 def run_case_study(data: CaseData, *, preset: str | Preset, seeds: Sequence[int], cache_dir: str | Path,
@@ -113,7 +116,8 @@ def run_case_study(data: CaseData, *, preset: str | Preset, seeds: Sequence[int]
         return {"version": CODE_VERSION, "case": "pets", "dataset": f"pets@{size}", "root": str(data.root),
                 "label": data.label, "arch": arch, "width": width, "seed": int(seed),
                 "n_per_class": p.case_alice_per_class, "n_test": len(pets_te),
-                "train": TrainConfig("adam", p.alice_lr, epochs=p.case_alice_epochs, batch_size=p.batch_size).to_dict()}
+                "train": TrainConfig("adam", p.alice_lr, epochs=p.case_alice_epochs, batch_size=p.batch_size,
+                                     patience=p.alice_patience).to_dict()}
 
     def alice_world(seed: int) -> World:
         return World("pets", float("nan"), 0.0, seed, alice_pairs, alice_pairs, alice_test)
@@ -151,7 +155,9 @@ def run_case_study(data: CaseData, *, preset: str | Preset, seeds: Sequence[int]
             rec = found.result if found.result is not None else trained[found.key]
             rows.append({"task": t, "group": data.tasks[t][2], "seed": seed, "k": k, "n_layers": L, "mode": mode,
                          "source": source_name, "bob_test_acc": rec["bob_test_acc"],
-                         "bob_val_acc": rec["bob_val_acc"], "bob_lr": rec["bob_lr"], "chance": chances[t],
+                         "bob_val_acc": rec["bob_val_acc"], "bob_lr": rec["bob_lr"], "bob_l2": rec["bob_l2"],
+                         "stopped_by": rec["stopped_by"], "selection_edge": rec["selection_edge"],
+                         "alice_stopped_by": meta.get("stopped_by", "cap"), "chance": chances[t],
                          "measured_corr": corr[t],
                          "alice_test_acc": meta["alice_test_acc"], "n_bob_train": len(train),
                          "data_label": data.label or "real",
@@ -189,7 +195,7 @@ def _train_case_bobs(items: list[tuple], sources: dict, bob_sets: dict, L: int, 
         selections = [sel for task_sels in fit_selected_many(tasks, protocol, device) for sel in task_sels]
         accs = map_workers(lambda h, d=start: bob_accuracy(h[0], h[1], h[2], d), held, device)
         for (_, _, _, cfg), sel, acc in zip(held, selections, accs, strict=True):
-            rec = {"bob_test_acc": acc, "bob_val_acc": sel.val_acc, "bob_lr": sel.lr, "bob_epoch": sel.epoch}
+            rec = {"bob_test_acc": acc, **sel.fields()}
             out[store.write(cfg, rec)] = rec
     return out
 

@@ -29,9 +29,10 @@ from reuse_utils.training import ARCHS, MODES, BobProtocol, TrainConfig, build_m
 __all__ = ["CODE_VERSION", "AXES", "WORLDS", "SOURCES", "ALICE_OPTIMIZERS", "arch_width", "default_grid",
            "expand_grid", "alice_config", "bob_config", "bob_protocol", "group_key", "run_order"]
 
-CODE_VERSION = "2026.11-5"  # 2: overlay feature dial, linked/unlinked accuracy; 3: Bob selected on validation;
+CODE_VERSION = "2026.12-6"  # 2: overlay feature dial, linked/unlinked accuracy; 3: Bob selected on validation;
 # 4: channels-last convolutions on the CPU (float rounding only); 5: case-study images in random order
-# (datasets.per_class: Bob's validation split had held one class only)
+# (datasets.per_class: Bob's validation split had held one class only); 6: the converged protocol (convex head,
+# widening grids, early-stopped Alice, stopped_by / selection_edge in every record)
 AXES = ("dataset", "arch", "alice_optimizer", "alice_world", "task_corr", "feature_corr", "k",
         "mode", "source", "seed", "n_alice", "n_bob")
 WORLDS = ("same", "independent")
@@ -179,7 +180,7 @@ def alice_config(run: dict, preset: Preset) -> dict:
     world_t, world_f = ((canonical_dial(run["task_corr"]), canonical_dial(run["feature_corr"]))
                         if run["alice_world"] == "same" else (0.0, 0.0))
     cfg = TrainConfig(**ALICE_OPTIMIZERS[run["alice_optimizer"]], epochs=preset.alice_epochs,
-                      batch_size=preset.batch_size)
+                      batch_size=preset.batch_size, patience=preset.alice_patience)
     return {"version": CODE_VERSION, "dataset": run["dataset"], "arch": run["arch"],
             "width": arch_width(run["arch"], preset), "alice_optimizer": run["alice_optimizer"],
             "train": cfg.to_dict(), "task_corr": world_t, "feature_corr": world_f,
@@ -204,7 +205,7 @@ def bob_protocol(preset: Preset) -> BobProtocol:
     learning-rate grid, epochs, patience, batch size and validation fraction)."""
     return BobProtocol(lrs=tuple(preset.bob_lrs), max_epochs=preset.bob_epochs, head_epochs=preset.bob_head_epochs,
                        patience=preset.bob_patience, batch_size=preset.batch_size,
-                       val_fraction=preset.bob_val_fraction)
+                       val_fraction=preset.bob_val_fraction, l2s=tuple(preset.bob_l2s))
 
 
 def group_key(run: dict) -> tuple:

@@ -1,9 +1,10 @@
 """Experiment sizes: ``smoke`` (CI, seconds per notebook), ``quick`` (laptop CPU: the whole story on
 mnist5k), ``paper`` (GPU scale: the full Fashion-MNIST — 60,000 training images for Alice, the
-10,000 test images — 5 seeds, all depths, a 3-rate learning-rate grid for Bob, n_bob 250–2000;
-3 epochs for Alice, at most 10 for Bob with early stopping, the case studies with the small cnn at
-32 px on the stand-in). Sized for about 10 minutes on one H100; measured there: notebooks 01–05 in
-8.3 minutes, so the whole set does not fit yet (``results_paper/timing.json``).
+10,000 test images — 5 seeds, all depths, n_bob 250–2000, the case studies with the small cnn at
+32 px on the stand-in). Every preset trains to convergence: Alice and deeper Bobs until their
+validation loss stops improving (the epoch caps are limits, rarely reached), the head-only Bob as
+a convex problem. The paper preset was last run under the previous protocol
+(``results_paper/``, superseded).
 
 Every number a notebook or sweep uses comes from here, so ``PRESET=paper`` scales the whole
 study without code changes.
@@ -21,7 +22,7 @@ __all__ = ["Preset", "PRESETS", "get_preset"]
 
 _POSITIVE_INTS = ("n_alice", "n_bob", "n_test", "alice_epochs", "bob_epochs", "batch_size", "cnn_width", "mlp_width",
                   "case_size", "case_alice_per_class", "case_bob_per_class", "case_alice_epochs", "case_bob_epochs",
-                  "case_n_seeds", "bob_head_epochs", "bob_patience", "linear_n_fit", "linear_n_alphas", "linear_n_test",
+                  "case_n_seeds", "bob_head_epochs", "bob_patience", "alice_patience", "linear_n_fit", "linear_n_alphas", "linear_n_test",
                   "calibration_n", "attribution_n", "attribution_steps", "glm_dim")
 
 
@@ -37,9 +38,12 @@ class Preset:
     ``feature_task_corrs``. ``glm_*``: the GLM world of notebook 01's deep overlay (block dimension,
     observation noise σ, the α values, at θ = 0 as in the linear model). ``linear_*``: the shallow linear model of notebook 01; ``calibration_n``: the
     generator's calibration (02); ``attribution_*``: Integrated Gradients (06). Bob is trained and
-    selected by :class:`reuse_utils.training.selection.BobProtocol`: ``bob_lrs``, at most
-    ``bob_epochs`` (``bob_head_epochs`` for k = 1) with early stopping after ``bob_patience``
-    epochs, ``bob_val_fraction`` of his pairs held out for validation.
+    selected by :class:`reuse_utils.training.selection.BobProtocol`: the head-only Bob (k = 1) as a
+    convex logistic head with its L2 strength chosen from ``bob_l2s`` (widened while the choice is at
+    an end), deeper Bobs with Adam over ``bob_lrs`` (widened likewise) and early stopping after
+    ``bob_patience`` epochs (``bob_epochs``: the cap), ``bob_val_fraction`` of his pairs held out for
+    validation. Alice stops after ``alice_patience`` epochs without a lower validation loss on the
+    last 10% of her pairs (``alice_epochs``: the cap).
 
     Validated on construction (also by :meth:`with_`): counts and epochs are integers ≥ 1, ``seeds``
     a non-empty sequence of seeds, learning rates finite and > 0, ``bob_val_fraction`` in (0, 1),
@@ -67,14 +71,16 @@ class Preset:
     case_arch: str = "cnn"
     case_alice_per_class: int = 1800
     case_bob_per_class: int = 300
-    case_alice_epochs: int = 6
-    case_bob_epochs: int = 10
+    case_alice_epochs: int = 30  # the cap: Alice stops early (alice_patience)
+    case_bob_epochs: int = 60  # the cap: Bob stops early (bob_patience)
     case_n_seeds: int = 3  # seeds per case-study task (the task is the unit of replication)
     other_domain: str = "fashion_mnist"  # Bob's panel from another dataset (notebook 05's domain control)
     alice_lr: float = 1e-3  # Adam lr of the case studies' Alice (the synthetic study uses ALICE_OPTIMIZERS)
     bob_lr: float = 1e-3  # Adam lr of the case studies' fixed-protocol reference (benchmarks)
-    bob_lrs: tuple[float, ...] = (1e-3, 3e-3)  # Bob's learning-rate grid, selected on validation
-    bob_head_epochs: int = 24  # epochs for the head-only Bob (k = 1), trained to convergence
+    bob_lrs: tuple[float, ...] = (1e-3, 3e-3)  # Bob's starting learning-rate grid (it widens: BobProtocol)
+    bob_l2s: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 1e-1)  # starting L2 grid of the convex head (k = 1)
+    bob_head_epochs: int = 24  # epochs for an SGD-trained head (BobProtocol(head="sgd")); the default head is convex
+    alice_patience: int = 2  # Alice stops after this many epochs without a 1% lower validation loss (alice_epochs: the cap)
     bob_patience: int = 3  # early stopping: epochs without a better validation loss
     bob_val_fraction: float = 0.2  # of Bob's training pairs held out for validation
     n_bobs: tuple[int, ...] = ()  # the n_bob axis of the optimal-depth claim (C4); () = n_bob only
@@ -110,8 +116,10 @@ class Preset:
         for name in ("alice_lr", "bob_lr"):
             if not is_real(getattr(self, name)) or getattr(self, name) <= 0:
                 raise ValueError(f"Preset.{name} must be a finite number > 0; got {getattr(self, name)!r}")
-        if not sequence(self.bob_lrs) or not self.bob_lrs or not all(is_real(v) and v > 0 for v in self.bob_lrs):
-            raise ValueError(f"Preset.bob_lrs must be a non-empty tuple of finite numbers > 0; got {self.bob_lrs!r}")
+        for name in ("bob_lrs", "bob_l2s"):
+            v = getattr(self, name)
+            if not sequence(v) or not v or not all(is_real(x) and x > 0 for x in v):
+                raise ValueError(f"Preset.{name} must be a non-empty tuple of finite numbers > 0; got {v!r}")
         if not is_real(self.bob_val_fraction) or not 0 < self.bob_val_fraction < 1:
             raise ValueError(f"Preset.bob_val_fraction must be a fraction in (0, 1); got {self.bob_val_fraction!r}")
         if not is_real(self.linear_noise) or self.linear_noise < 0:
@@ -133,27 +141,26 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     "smoke": Preset(
         name="smoke", dataset="mnist5k", n_alice=1000, n_bob=300, n_test=300,
-        alice_epochs=2, bob_epochs=5, batch_size=32, seeds=(0, 1, 2), bob_lrs=(1e-3,), bob_head_epochs=8,
-        bob_patience=2,
+        alice_epochs=4, bob_epochs=12, batch_size=32, seeds=(0, 1, 2), bob_lrs=(1e-3,), bob_head_epochs=8,
+        bob_patience=2, alice_patience=1,
         task_corrs=(0.0, 0.5, 1.0), feature_corrs=(0.0, 0.3, 0.6), feature_task_corrs=(0.0, 0.6),
         glm_alphas=(-0.6, 0.0, 0.6),
         ks=None, cnn_width=8, mlp_width=32, case_alice_per_class=300, case_bob_per_class=100,
-        case_alice_epochs=2, case_bob_epochs=5, linear_n_fit=4000, linear_n_alphas=7, linear_n_test=2000,
+        case_alice_epochs=3, case_bob_epochs=8, linear_n_fit=4000, linear_n_alphas=7, linear_n_test=2000,
         calibration_n=4000, attribution_n=48, attribution_steps=8,
     ),
     "quick": Preset(
         name="quick", dataset="mnist5k", n_alice=4000, n_bob=1000, n_test=2000,
-        alice_epochs=4, bob_epochs=6, bob_head_epochs=18, batch_size=64, seeds=(0, 1, 2, 3, 4), n_bobs=(250, 1000),
+        alice_epochs=30, bob_epochs=60, batch_size=64, seeds=(0, 1, 2, 3, 4), n_bobs=(250, 1000),
         task_corrs=(0.0, 0.25, 0.5, 0.75, 1.0), feature_corrs=(0.0, 0.3, 0.6), case_n_seeds=2,
         cnn_width=8, linear_n_fit=20_000, attribution_n=100, calibration_n=8000,
     ),
     "paper": Preset(
         name="paper", dataset="fashion_mnist", other_domain="mnist5k", n_alice=60_000, n_bob=2000, n_test=10_000,
-        alice_epochs=3, bob_epochs=10, bob_head_epochs=20, batch_size=128, seeds=(0, 1, 2, 3, 4),
-        bob_lrs=(3e-4, 1e-3, 3e-3), n_bobs=(250, 1000, 2000),
+        alice_epochs=30, bob_epochs=60, batch_size=128, seeds=(0, 1, 2, 3, 4), n_bobs=(250, 1000, 2000),
         task_corrs=(0.0, 0.25, 0.5, 0.75, 1.0), feature_corrs=(0.0, 0.3, 0.6), cnn_width=16,
         mlp_width=256, case_size=32, case_arch="cnn", case_alice_per_class=1800,
-        case_bob_per_class=500, case_alice_epochs=10, case_bob_epochs=10, case_n_seeds=3,
+        case_bob_per_class=500, case_alice_epochs=30, case_bob_epochs=60, case_n_seeds=3,
     ),
 }
 

@@ -17,9 +17,13 @@ train once (:func:`source_free_twins`).
 Columns: every axis, plus ``n_layers``, ``bob_test_acc``, ``bob_test_acc_linked`` /
 ``bob_test_acc_unlinked`` (on the test samples the task dial linked / did not link; NaN where
 empty), ``bob_train_acc`` (on his training part), ``bob_val_acc`` / ``bob_val_loss`` (on his
-validation part, at the selected learning rate ``bob_lr`` and epoch ``bob_epoch``: Bob is trained
-and selected by :class:`reuse_utils.training.BobProtocol`, never on test data), ``n_val``,
-``n_classes`` (Bob's), ``alice_test_acc`` (the source network's accuracy on Alice's test labels), ``chance`` (accuracy of the best constant prediction on Bob's test labels),
+validation part, at the selected learning rate ``bob_lr`` and epoch ``bob_epoch`` — or, for a
+convex head, L2 strength ``bob_l2`` — with ``bob_iters`` epochs or L-BFGS iterations run;
+``stopped_by`` and ``selection_edge`` say how training stopped and whether the choice was at an
+end of its grid: Bob is trained and selected by :class:`reuse_utils.training.BobProtocol`, never on
+test data), ``n_val``,
+``n_classes`` (Bob's), ``alice_test_acc`` (the source network's accuracy on Alice's test labels),
+``alice_stopped_by`` / ``alice_epoch`` (how Alice's training stopped, the epoch she kept), ``chance`` (accuracy of the best constant prediction on Bob's test labels),
 ``task_corr_measured`` / ``feature_corr_measured`` (measured on the test pairs, see
 :func:`reuse_utils.generator.measure_correlations`), ``n_test``, ``seconds`` (Bob's training
 time), ``from_cache``.
@@ -70,22 +74,29 @@ from reuse_utils.training import (
     split_accuracy,
     task_on_pairs,
 )
+from reuse_utils.training.selection import STOPS
 
 __all__ = ["run_sweep", "plan_runs", "pending_groups", "train_group", "SweepContext", "PlannedRun",
-           "RESULT_KEYS", "valid_result"]
+           "RESULT_KEYS", "PROTOCOL_KEYS", "valid_result"]
 
 RESULT_KEYS = ("bob_test_acc", "bob_test_acc_linked", "bob_test_acc_unlinked", "bob_train_acc", "bob_val_acc",
-               "bob_val_loss", "bob_lr", "bob_epoch", "alice_test_acc", "chance", "task_corr_measured",
-               "feature_corr_measured", "seconds", "n_layers", "n_classes")
-#: NaN allowed: an empty linked or unlinked part of the test pairs; a source network not scored on Alice's labels
-MAY_BE_NAN = ("alice_test_acc", "bob_test_acc_linked", "bob_test_acc_unlinked")
+               "bob_val_loss", "bob_lr", "bob_l2", "bob_epoch", "bob_iters", "alice_test_acc", "chance",
+               "task_corr_measured", "feature_corr_measured", "seconds", "n_layers", "n_classes")
+#: NaN allowed: an empty linked or unlinked part of the test pairs; a source network not scored on Alice's labels;
+#: the learning rate of a convex head and the L2 strength of an SGD-trained Bob
+MAY_BE_NAN = ("alice_test_acc", "bob_test_acc_linked", "bob_test_acc_unlinked", "bob_lr", "bob_l2")
+#: How a record says its Bob was trained (besides the numbers): ``stopped_by`` and ``selection_edge``
+PROTOCOL_KEYS = ("stopped_by", "selection_edge", "alice_stopped_by", "alice_epoch")
 
 
 def valid_result(res: dict) -> bool:
     """A sweep result is usable when every result key is a number, NaN only in :data:`MAY_BE_NAN`;
     every accuracy, chance and measured correlation is in its range
     (:func:`~reuse_utils.experiments.records.field_problem`: [0, 1], [-1, 1]); the loss and seconds
-    are not negative; the rate, epoch and counts are positive (≥ 2 classes)."""
+    are not negative; counts are positive (≥ 2 classes); ``stopped_by`` is one of
+    :data:`~reuse_utils.training.selection.STOPS` and ``selection_edge`` a bool; a convex head
+    (``stopped_by`` ``"solver"`` or an L2 strength) has λ > 0 and epoch 0, an SGD-trained Bob a
+    learning rate > 0 and epoch ≥ 1."""
     for key in RESULT_KEYS:
         v = res.get(key)
         if not isinstance(v, (int, float)) or isinstance(v, bool):
@@ -95,9 +106,17 @@ def valid_result(res: dict) -> bool:
                 return False
         elif math.isinf(v):
             return False
-    return (field_problem(res, MAY_BE_NAN) is None
-            and res["bob_val_loss"] >= 0 and res["seconds"] >= 0 and res["bob_lr"] > 0
-            and res["bob_epoch"] >= 1 and res["n_layers"] >= 1 and res["n_classes"] >= 2)
+    if res.get("stopped_by") not in STOPS or not isinstance(res.get("selection_edge"), bool):
+        return False
+    if res.get("alice_stopped_by") not in ("patience", "cap", "none") or not is_integer(res.get("alice_epoch")):
+        return False
+    convex = not math.isnan(res["bob_l2"])
+    if convex != math.isnan(res["bob_lr"]):
+        return False
+    tuned_ok = (res["bob_l2"] > 0 and res["bob_epoch"] == 0) if convex else (res["bob_lr"] > 0 and res["bob_epoch"] >= 1)
+    return (field_problem(res, MAY_BE_NAN) is None and tuned_ok and res["bob_iters"] >= 0
+            and res["bob_val_loss"] >= 0 and res["seconds"] >= 0
+            and res["n_layers"] >= 1 and res["n_classes"] >= 2)
 
 
 @dataclass(frozen=True)
@@ -182,8 +201,10 @@ class SweepContext:
         return self.worlds.get_or_build(key, lambda: make_world(
             run["dataset"], t, f, run["seed"], n_alice=n_alice, n_bob=run["n_bob"], n_test=self.preset.n_test))
 
-    def source(self, run: dict, config: dict, world: World) -> tuple[LayeredNet, str, float]:
-        """The network Bob reuses, its cache identity and its accuracy on Alice's test labels."""
+    def source(self, run: dict, config: dict, world: World) -> tuple[LayeredNet, str, float, dict]:
+        """The network Bob reuses, its cache identity, its accuracy on Alice's test labels and how her
+        training stopped (``alice_stopped_by``: ``"patience"``/``"cap"``, ``"none"`` for a random
+        network; ``alice_epoch``: the epoch whose weights she kept, 0 for a random network)."""
         if run["source"] == "alice":
             acfg = alice_config(run, self.preset)
             same = run["alice_world"] == "same"
@@ -191,12 +212,15 @@ class SweepContext:
             model, meta = self.alices.get(acfg, alice_world, lambda: self.world(
                 run, None if same else 0.0, None if same else 0.0, with_alice=True))
             acc = meta["alice_test_acc"] if same else evaluate(model, world.test, "alice")
-            return model, stable_hash(acfg), float(acc)
+            stop = {"alice_stopped_by": meta.get("stopped_by", "cap"),
+                    "alice_epoch": int(meta.get("best_epoch", len(model.train_history)))}
+            return model, stable_hash(acfg), float(acc), stop
         shape = world.test.input_shape
         model = self.randoms.get_or_build((run["arch"], run["seed"], shape), lambda: random_source(
             run["arch"], shape, world.test.num_classes_alice, derive_seed("random-source", run["seed"]),
             width=arch_width(run["arch"], self.preset)).place(self.device))
-        return model, stable_hash(config["source"]), float(evaluate(model, world.test, "alice"))
+        return (model, stable_hash(config["source"]), float(evaluate(model, world.test, "alice")),
+                {"alice_stopped_by": "none", "alice_epoch": 0})
 
     def pretrain_alices(self, plan: list[PlannedRun], group: int | None = None) -> int:
         """Train, together (:meth:`AliceStore.train_missing`), every Alice that a pending run of ``plan``
@@ -215,8 +239,8 @@ class SweepContext:
         """Store and return ``result`` (a :func:`source_free_twins` representative's) for ``item``, with
         ``item``'s own source's ``alice_test_acc`` and ``seconds`` 0 (it trained nothing)."""
         world = self.world(item.run)
-        _, _, acc = self.source(item.run, item.config, world)
-        mine = {**result, "alice_test_acc": acc, "seconds": 0.0}
+        _, _, acc, stop = self.source(item.run, item.config, world)
+        mine = {**result, "alice_test_acc": acc, **stop, "seconds": 0.0}
         store.write(item.config, mine, run=item.run)
         return mine
 
@@ -267,7 +291,7 @@ class _Prepared:
 def _prepare(ctx: SweepContext, lead: PlannedRun, members: list[PlannedRun]) -> _Prepared:
     run, p, dev = lead.run, ctx.preset, ctx.device
     world = ctx.world(run)
-    source, source_key, alice_acc = ctx.source(run, lead.config, world)
+    source, source_key, alice_acc, alice_stop = ctx.source(run, lead.config, world)
     m = ctx.measures(run, world)
     start = run["n_layers"] - run["k"]
     feats = ctx.features(source, source_key, start, run, world, roles=("train",))
@@ -280,7 +304,7 @@ def _prepare(ctx: SweepContext, lead: PlannedRun, members: list[PlannedRun]) -> 
     task, train_part = task_on_pairs(bobs, [item.config["mode"] for item in members], world.bob_train, full,
                                      bob_protocol(p).val_fraction, derive_seed("bob-train", run["seed"]))
     y = world.test.y_bob
-    common = {"n_layers": run["n_layers"], "alice_test_acc": alice_acc,
+    common = {"n_layers": run["n_layers"], "alice_test_acc": alice_acc, **alice_stop,
               "chance": float(torch.bincount(y).max()) / len(y), "task_corr_measured": m["task_corr"],
               "feature_corr_measured": m["feature_corr"], "n_test": p.n_test, "n_val": len(task.val_y),
               "n_classes": world.test.num_classes_bob}
@@ -311,8 +335,7 @@ def train_batch(ctx: SweepContext, groups: list[tuple[PlannedRun, list[PlannedRu
             result = {**prep.common, "seconds": seconds, "bob_test_acc": test["all"],
                       "bob_test_acc_linked": test["linked"], "bob_test_acc_unlinked": test["unlinked"],
                       "bob_train_acc": train_acc,
-                      "bob_val_acc": sel.val_acc, "bob_val_loss": sel.val_loss, "bob_lr": sel.lr,
-                      "bob_epoch": sel.epoch}
+                      **sel.fields()}
             store.write(item.config, result, run=item.run)
             results[item.key] = result
     return results

@@ -34,7 +34,7 @@ from reuse_utils.core.workers import map_workers
 from reuse_utils.generator import Pairs
 from reuse_utils.training.models import LayeredNet, build_model
 from reuse_utils.training.prefix_cache import free_memory_bytes
-from reuse_utils.training.transfer import TrainConfig, train_alice
+from reuse_utils.training.transfer import TrainConfig, split_train_val, train_alice
 
 __all__ = ["train_alices", "alice_group_size", "stackable", "MAX_GROUP"]
 
@@ -124,6 +124,21 @@ def _vmapped(base: nn.Module):
 
 
 @torch.no_grad()
+def _scores(batched, params, buffers, x: torch.Tensor, y: torch.Tensor, device: torch.device, bf16: bool,
+            chunk: int = 1024) -> tuple[list[float], list[float]]:
+    """Per-member mean cross-entropy and accuracy of the stacked networks on their own ``x`` (M × n × …)."""
+    loss = torch.zeros(x.shape[0], device=device)
+    hits = torch.zeros(x.shape[0], device=device)
+    for i in range(0, x.shape[1], chunk):
+        with autocast(device, enabled=bf16):
+            logits = batched(params, buffers, x[:, i: i + chunk]).float()
+        yb = y[:, i: i + chunk]
+        loss += nn.functional.cross_entropy(logits.transpose(1, 2), yb, reduction="none").sum(1)
+        hits += (logits.argmax(2) == yb).float().sum(1)
+    return (loss / x.shape[1]).tolist(), (hits / x.shape[1]).tolist()
+
+
+@torch.no_grad()
 def _accuracies(batched, params, buffers, x: torch.Tensor, y: torch.Tensor, device: torch.device, bf16: bool,
                 chunk: int = 1024) -> torch.Tensor:
     """Per-member accuracy of the stacked networks on their own inputs ``x`` (M × n × …)."""
@@ -143,6 +158,11 @@ def _fit_stacked_alices(models: list[LayeredNet], train: list[Pairs], tests: lis
     params = {k: v.detach().contiguous().clone().requires_grad_(True) for k, v in params.items()}
     base = copy.deepcopy(models[0]).to("meta")
     batched = _vmapped(base)
+    val_x = val_y = None
+    if config.patience:  # early stopping: each member holds out the end of its own pairs
+        parts = [split_train_val(p, config.val_fraction) for p in train]
+        train = [fit for fit, _ in parts]
+        val_x, val_y = _stack([v.x for _, v in parts], device), _stack([v.y_alice for _, v in parts], device)
     x, y = _stack([p.x for p in train], device), _stack([p.y_alice for p in train], device)
     tx = ty = None
     if tests is not None:
@@ -152,6 +172,9 @@ def _fit_stacked_alices(models: list[LayeredNet], train: list[Pairs], tests: lis
     n, bs = x.shape[1], config.batch_size
     rows = torch.arange(m, device=device).unsqueeze(1)
     histories: list[list[dict]] = [[] for _ in range(m)]
+    best = {k: v.detach().clone() for k, v in params.items()}
+    best_loss, best_epoch = [math.inf] * m, [config.epochs] * m
+    stale, done, stopped, ref = [0] * m, [False] * m, ["cap"] * m, [math.inf] * m
     from tqdm.auto import trange
 
     for epoch in trange(config.epochs, desc=f"{m} Alices", disable=not progress, leave=False):
@@ -173,21 +196,45 @@ def _fit_stacked_alices(models: list[LayeredNet], train: list[Pairs], tests: lis
         test_acc = (None if tx is None else
                     _accuracies(batched, params, buffers, tx, ty, device, acc.bf16).tolist())
         losses, accs = (loss_sum / n).tolist(), (correct / n).tolist()
-        bad = [j for j, v in enumerate(losses) if not math.isfinite(v)]
+        bad = [j for j, v in enumerate(losses) if not math.isfinite(v) and not done[j]]
         if bad:
             raise FloatingPointError(f"Alices ({config.optimizer}, lr {config.lr}) with seed(s) {[seeds[j] for j in bad]}: "
                                      f"the training loss became non-finite in epoch {epoch + 1} of {config.epochs}; "
                                      f"lower the learning rate or check the inputs")
+        vals = None if val_x is None else _scores(batched, params, buffers, val_x, val_y, device, acc.bf16)
         for j in range(m):
+            if done[j]:  # stopped early: what it does after no longer counts (its own run would have ended)
+                continue
             row = {"epoch": epoch + 1, "train_loss": losses[j], "train_acc": accs[j]}
+            if vals is not None:
+                row.update({"val_loss": vals[0][j], "val_acc": vals[1][j]})
             if test_acc is not None:
                 row["test_acc"] = test_acc[j]
             histories[j].append(row)
+            if vals is None:
+                continue
+            if vals[0][j] < best_loss[j] - 1e-7:  # the kept weights: the lowest validation loss
+                best_loss[j], best_epoch[j] = vals[0][j], epoch + 1
+                with torch.no_grad():
+                    for name, p in params.items():
+                        best[name][j] = p[j]
+            if vals[0][j] < ref[j] * (1 - config.min_delta) - 1e-7:  # the stopping rule: a real improvement
+                ref[j], stale[j] = vals[0][j], 0
+            else:
+                stale[j] += 1
+                if stale[j] >= config.patience:
+                    done[j], stopped[j] = True, "patience"
+        if all(done):
+            break
+    kept = best if val_x is not None else params
     with torch.no_grad():
         for j, model in enumerate(models):
+            use_best = val_x is not None and math.isfinite(best_loss[j])
             for name, p in model.named_parameters():
-                p.copy_(params[name][j])
+                p.copy_((kept if use_best else params)[name][j])
             model.eval()
             model.train_history = histories[j]
             model.frozen_layers = 0
+            model.stopped_by = stopped[j]
+            model.best_epoch = best_epoch[j] if use_best else len(histories[j])
 

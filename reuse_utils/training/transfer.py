@@ -37,7 +37,7 @@ from reuse_utils.training.models import LayeredNet, build_model, output_linear, 
 
 __all__ = ["TrainConfig", "train_alice", "make_bob", "train_bob", "evaluate", "MODES",
            "OPTIMIZERS", "frozen_depth", "predict", "frozen_features", "evaluate_features", "bob_accuracy",
-           "random_source", "predict_features", "bob_predictions", "split_accuracy"]
+           "random_source", "predict_features", "bob_predictions", "split_accuracy", "split_train_val"]
 
 MODES = ("reinit", "finetune")
 OPTIMIZERS = ("sgd", "adam", "adamw")
@@ -49,8 +49,12 @@ class TrainConfig:
 
     optimizer: ``"sgd"`` (with ``momentum``), ``"adam"`` (``weight_decay`` as L2 penalty) or
     ``"adamw"`` (decoupled weight decay). lr > 0; 0 ≤ momentum < 1; weight_decay ≥ 0;
-    epochs ≥ 1 passes over the training pairs; batch_size ≥ 1; ``cosine``: cosine-annealed lr
-    over all steps. Numeric fields refuse ``bool``.
+    epochs ≥ 1 passes over the training pairs (with early stopping: at most); batch_size ≥ 1;
+    ``cosine``: cosine-annealed lr over all steps. ``patience`` ≥ 1: **early stopping** — the last
+    ``val_fraction`` of the training pairs are held out (:func:`split_train_val`), training stops
+    after ``patience`` epochs without a validation loss lower than the last improvement's by more
+    than the fraction ``min_delta`` of it, and the weights of the epoch with the lowest validation
+    loss are kept; 0: every epoch runs and the last weights are kept. Numeric fields refuse ``bool``.
     """
 
     optimizer: str = "adam"
@@ -60,6 +64,9 @@ class TrainConfig:
     epochs: int = 5
     batch_size: int = 64
     cosine: bool = False
+    patience: int = 0
+    val_fraction: float = 0.1
+    min_delta: float = 0.01
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -76,6 +83,12 @@ class TrainConfig:
                 raise ValueError(f"{name} must be an integer ≥ 1; got {v!r}")
         if not isinstance(self.cosine, bool):
             raise ValueError(f"cosine must be True or False; got {self.cosine!r}")
+        if not isinstance(self.patience, numbers.Integral) or isinstance(self.patience, bool) or self.patience < 0:
+            raise ValueError(f"patience must be an integer ≥ 0 (0: no early stopping); got {self.patience!r}")
+        if not is_real(self.val_fraction) or not 0 < self.val_fraction < 1:
+            raise ValueError(f"val_fraction must be in (0, 1); got {self.val_fraction!r}")
+        if not is_real(self.min_delta) or not 0 <= self.min_delta < 1:
+            raise ValueError(f"min_delta must be in [0, 1); got {self.min_delta!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -88,6 +101,18 @@ class TrainConfig:
         if self.optimizer == "adam":
             return torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
         return torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
+
+
+def split_train_val(pairs: Pairs, val_fraction: float) -> tuple[Pairs, Pairs]:
+    """(training part, validation part): the last ``round(n · val_fraction)`` pairs (at least one
+    each) are validation. Deterministic, and a random split because the pairs come in a random order:
+    generated pairs are i.i.d., the case studies' images are shuffled
+    (:func:`reuse_utils.datasets.per_class`). Pairs listed class by class would validate on one class."""
+    n = len(pairs)
+    if n < 2:
+        raise ValueError(f"Bob needs at least 2 training pairs to hold some out for validation; got {n}")
+    n_val = min(max(1, round(n * val_fraction)), n - 1)
+    return pairs.subset(slice(0, n - n_val)), pairs.subset(slice(n - n_val, n))
 
 
 def _check_target(target: str) -> str:
@@ -160,8 +185,10 @@ def evaluate(model: LayeredNet, pairs: Pairs, target: str = "bob", batch_size: i
 
 def _fit(model: LayeredNet, start: int, inputs: torch.Tensor, y: torch.Tensor, config: TrainConfig,
          seed: int, device: torch.device, progress: bool, desc: str,
-         eval_fn=None, accel: Accel | None = None) -> list[dict]:
-    """Train layers ``start..L-1`` on ``inputs`` (activations of layer ``start - 1``).
+         eval_fn=None, accel: Accel | None = None, val: tuple[torch.Tensor, torch.Tensor] | None = None) -> list[dict]:
+    """Train layers ``start..L-1`` on ``inputs`` (activations of layer ``start - 1``); with ``val``
+    (inputs, labels) and ``config.patience``, stop early and keep the best epoch's weights
+    (``model.stopped_by``: ``"patience"`` or ``"cap"``; ``model.best_epoch``).
     ``FloatingPointError`` naming ``desc`` and the epoch when an epoch's training loss is not finite."""
     acc = (accel or Accel()).resolve(device)
     params = [p for layer in model.layers[start:] for p in layer.parameters()]
@@ -177,6 +204,7 @@ def _fit(model: LayeredNet, start: int, inputs: torch.Tensor, y: torch.Tensor, c
              if config.cosine else None)
     gen = torch.Generator().manual_seed(seed)
     history: list[dict] = []
+    best_state, best_loss, best_epoch, stale, stopped, ref = None, math.inf, config.epochs, 0, "cap", math.inf
     from tqdm.auto import trange
 
     for epoch in trange(config.epochs, desc=desc, disable=not progress, leave=False):
@@ -202,11 +230,41 @@ def _fit(model: LayeredNet, start: int, inputs: torch.Tensor, y: torch.Tensor, c
                                      f"{epoch + 1} of {config.epochs}; lower the learning rate ({config.lr}) "
                                      f"or check the inputs")
         row = {"epoch": epoch + 1, "train_loss": total / seen, "train_acc": correct / seen}
+        if val is not None:
+            row.update(_val_scores(forward, model, *val))
         if eval_fn is not None:
             row.update(eval_fn())
         history.append(row)
+        if val is not None and config.patience:
+            if row["val_loss"] < best_loss - 1e-7:  # the kept weights: the lowest validation loss
+                best_loss, best_epoch = row["val_loss"], epoch + 1
+                best_state = copy.deepcopy(model.state_dict())
+            if row["val_loss"] < ref * (1 - config.min_delta) - 1e-7:  # the stopping rule: a real improvement
+                ref, stale = row["val_loss"], 0
+            else:
+                stale += 1
+                if stale >= config.patience:
+                    stopped = "patience"
+                    break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.stopped_by, model.best_epoch = stopped, best_epoch if best_state is not None else len(history)
     model.eval()
     return history
+
+
+@torch.no_grad()
+def _val_scores(forward, model: LayeredNet, x: torch.Tensor, y: torch.Tensor, batch: int = 1024) -> dict:
+    """``val_loss`` (mean cross-entropy) and ``val_acc`` of ``forward`` on held-out ``x``, ``y`` (eval mode)."""
+    was = model.training
+    model.eval()
+    loss, hits = 0.0, 0
+    for i in range(0, len(y), batch):
+        logits = forward(x[i: i + batch]).float()
+        loss += float(nn.functional.cross_entropy(logits, y[i: i + batch], reduction="sum"))
+        hits += int((logits.argmax(1) == y[i: i + batch]).sum())
+    model.train(was)
+    return {"val_loss": loss / len(y), "val_acc": hits / len(y)}
 
 
 def train_alice(train_pairs: Pairs, arch: str, config: TrainConfig, seed: int, *,
@@ -230,13 +288,18 @@ def train_alice(train_pairs: Pairs, arch: str, config: TrainConfig, seed: int, *
     seed_everything(seed)
     model = build_model(arch, train_pairs.input_shape, train_pairs.num_classes_alice, width=width,
                         seed=seed).place(dev)
-    x, y = train_pairs.x.to(dev), train_pairs.y_alice.to(dev)
+    fit_pairs, val = train_pairs, None
+    if config.patience:
+        fit_pairs, held = split_train_val(train_pairs, config.val_fraction)
+        val = (held.x.to(dev), held.y_alice.to(dev))
+    x, y = fit_pairs.x.to(dev), fit_pairs.y_alice.to(dev)
     eval_fn = (lambda: {"test_acc": evaluate(model, test_pairs, "alice")}) if test_pairs is not None else None
     model.train_history = _fit(model, 0, x, y, config, seed, dev, progress, f"Alice ({arch}, seed {seed})", eval_fn,
-                               accel)
+                               accel, val)
     model.frozen_layers = 0
-    # exactly evaluate(model, test_pairs, "alice") of the returned weights (the last epoch's row)
-    model.final_test_acc = model.train_history[-1]["test_acc"] if test_pairs is not None else None
+    # exactly evaluate(model, test_pairs, "alice") of the returned weights (the kept epoch's row)
+    model.final_test_acc = (model.train_history[model.best_epoch - 1]["test_acc"] if test_pairs is not None
+                            else None)
     return model
 
 

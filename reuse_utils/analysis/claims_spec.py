@@ -1,0 +1,211 @@
+"""The claims spec: what each claim says in the paper's words, its one primary test, and the
+companion's own questions as labelled secondary findings — fixed here, before the runs.
+
+Every claim the notebooks record is computed by :mod:`reuse_utils.analysis.evaluators` from the
+entry of :data:`SPEC` with its id: the record's ``statement`` is the entry's ``paper_words``, its
+``operationalisation`` and ``test`` are the primary's. A claim's verdict (``pass``, ``fail`` or
+``not tested``) is the primary's alone; secondaries are reported beside it with Holm-adjusted
+p-values (within the claim), never folded into the verdict. ``claims.json`` names the spec's
+:data:`SPEC_VERSION` and :func:`spec_hash`; a claim recorded under another spec is shown as stale.
+
+Kinds: ``empirical`` (a finding about transfer), ``identity`` (the generator or a closed form is
+right), ``diagnostic`` (the instrument is trained: protocol health) and ``manipulation check``
+(the dial does what it manipulates). Only ``empirical`` claims are findings.
+
+Conventions every test here uses: the seed is the unit (the task in case studies); trends are exact
+within-seed permutation tests of Mann–Kendall's S (:func:`~reuse_utils.analysis.stats.permutation_trend`);
+paired comparisons exact sign-flip tests over seeds (:func:`~reuse_utils.analysis.stats.sign_flip`);
+selections (k, mode, learning rate, L2 strength, epoch) on validation data only; level 0.05.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from reuse_utils.core.ids import stable_hash
+
+__all__ = ["Test", "ClaimSpec", "SPEC", "SPEC_VERSION", "spec_hash", "KINDS", "LEVEL", "HEALTH_MAX"]
+
+SPEC_VERSION = "2026.12-1"
+LEVEL = 0.05  #: significance level of every primary and secondary test
+HEALTH_MAX = 0.10  #: most fraction of edge choices or capped runs a protocol-health check allows per cell
+KINDS = ("empirical", "identity", "diagnostic", "manipulation check")
+
+
+@dataclass(frozen=True)
+class Test:
+    """One test: ``name`` (a label), what is measured (``statistic``, with ``effect_unit``), the
+    replication ``unit``, the ``alternative`` and the ``method``."""
+
+    name: str
+    statistic: str
+    effect_unit: str
+    unit: str
+    alternative: str
+    method: str
+    level: float = LEVEL
+
+
+@dataclass(frozen=True)
+class ClaimSpec:
+    """One claim: ``paper_words`` (what the paper says, from its abstract and TL;DR), ``kind``,
+    the ``primary`` test, ``secondaries`` (the companion's stricter or different questions) and
+    ``not_tested_when`` (when the instrument cannot test it: then the verdict is "not tested")."""
+
+    id: str
+    kind: str
+    paper_words: str
+    notebook: str
+    primary: Test
+    secondaries: tuple[Test, ...] = ()
+    not_tested_when: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {list(KINDS)}; got {self.kind!r}")
+
+
+_SEED_TREND = "exact within-seed permutation test of Mann–Kendall's S (one-sided)"
+_SIGN_FLIP = "exact sign-flip test over seeds (one-sided)"
+
+_SPECS = (
+    ClaimSpec(
+        "C0_generator_calibrated", "identity",
+        "The generator delivers the dialled task and feature correlation, and (0, 0) is independent",
+        "02_data_generation.ipynb",
+        Test("calibration", "max |measured Cramér's V − t| ≤ 0.03 and max |measured residual correlation − α| ≤ 0.05 "
+             "over every dial setting and seed; chi-square independence not rejected at (0, 0) in most seeds",
+             "|V − t| (Cramér's V)", "dial setting × seed", "identity", "deterministic tolerance check")),
+    ClaimSpec(
+        "C6_linear_model_limits", "identity",
+        "In a shallow linear model Alice's optimal weights go from [1, 0] at α = 0 to [1, ±1] as α → ±1",
+        "01_linear_model.ipynb",
+        Test("closed form", "cosine of the closed-form w* with [1, 0] and [1, ±1], and of logistic fits with the "
+             "closed form (all ≥ 0.99)", "cosine", "closed form", "identity", "deterministic tolerance check")),
+    ClaimSpec(
+        "D1_protocol_health_depth", "diagnostic",
+        "Every Bob and Alice behind the findings of notebook 04 is trained to convergence, tuned inside his grid",
+        "04_bob_transfer_by_depth.ipynb",
+        Test("health", "per (k, mode, source): fraction of Bobs whose chosen learning rate or L2 strength is at an "
+             "end of the values tried, and fraction stopped by the epoch or iteration cap; fraction of Alices stopped "
+             f"by the cap; each ≤ {HEALTH_MAX:g}", "fraction of runs", "run", "identity",
+             "worst fraction against its bound")),
+    ClaimSpec(
+        "D2_protocol_health_zero", "diagnostic",
+        "Every Bob and Alice behind the findings of notebook 05 is trained to convergence, tuned inside his grid",
+        "05_zero_correlation.ipynb",
+        Test("health", "as D1, over notebook 05's runs", "fraction of runs", "run", "identity",
+             "worst fraction against its bound")),
+    ClaimSpec(
+        "D3_protocol_health_cases", "diagnostic",
+        "Every Bob and Alice behind the case-study finding is trained to convergence, tuned inside his grid",
+        "08_case_study_open_images.ipynb",
+        Test("health", "as D1, over the case study's runs", "fraction of runs", "run", "identity",
+             "worst fraction against its bound")),
+    ClaimSpec(
+        "C1_monotonic_task", "empirical",
+        "Bob's task accuracy increases monotonically with the correlation between his task and Alice's",
+        "04_bob_transfer_by_depth.ipynb",
+        Test("raw accuracy at the chosen configuration", "per seed, Bob's test accuracy at his validation-chosen "
+             "(k, mode) (Alice's network, α = 0) against the task-correlation dial t; effect: mean per-seed "
+             "Kendall τ_a", "Kendall τ_a", "seed", "greater", _SEED_TREND),
+        (Test("gain over scratch", "the same accuracy minus scratch (k = L, same world and seed) against t",
+              "Kendall τ_a", "seed", "greater", _SEED_TREND),
+         Test("unlinked test samples", "accuracy at the chosen configuration on the test samples the dial did not "
+              "link, against t", "Kendall τ_a", "seed", "greater", _SEED_TREND))),
+    ClaimSpec(
+        "C1b_monotonic_feature", "empirical",
+        "Bob's accuracy increases with feature correlation (in the paper's shallow model: accuracy rises with α)",
+        "04_bob_transfer_by_depth.ipynb",
+        Test("GLM world", "in the GLM world (α drives the features and, through them, the labels, θ = 0 as in the "
+             "linear model), Bob's test accuracy with the top layer retrained (k = 1) against |α|; effect: mean "
+             "per-seed Kendall τ_a", "Kendall τ_a", "seed", "greater", _SEED_TREND),
+        (Test("GLM world at fixed label correlation", "the same at task correlation t = 0 (θ from glm_theta), "
+              "against |α|", "Kendall τ_a", "seed", "greater", _SEED_TREND),
+         Test("image overlay: gain over scratch", "image worlds at t = 0: Bob's accuracy at his validation-chosen k "
+              "minus scratch, against the overlay dial α", "Kendall τ_a", "seed", "greater", _SEED_TREND),
+         Test("image overlay: gain over random init", "image worlds at t = 0: Bob's accuracy at his "
+              "validation-chosen k minus the random-init control at the same k, against α", "Kendall τ_a", "seed",
+              "greater", _SEED_TREND))),
+    ClaimSpec(
+        "C2_zero_corr_above_chance", "empirical",
+        "With provably uncorrelated tasks and input features, Bob still does significantly better than random, "
+        "due to Alice's choice of network and optimizer",
+        "05_zero_correlation.ipynb",
+        Test("above chance", "at t = α = 0, Bob's test accuracy with Alice's network frozen and his head retrained "
+             "(k = 1; cnn, Adam) minus chance (the best constant prediction)", "accuracy (fraction)", "seed",
+             "greater", _SIGN_FLIP),
+        (Test("above the random-init control", "the same Bob minus Bob on an untrained network of the same "
+              "architecture (paired by seed)", "accuracy (fraction)", "seed", "greater", _SIGN_FLIP),)),
+    ClaimSpec(
+        "C3_luck_from_architecture_optimizer", "empirical",
+        "Bob's better-than-random accuracy at zero correlation is due to Alice's choice of network and optimizer",
+        "05_zero_correlation.ipynb",
+        Test("architecture and weight decay, directional", "at t = α = 0, k = 1, Bob's accuracy above chance: "
+             "(i) higher on Alice's cnn than on her mlp (weight sharing lets filters trained on her panel read "
+             "Bob's; an mlp's weights on Bob's panel learn nothing of use), per seed averaged over her optimizers; "
+             "(ii) lower as her SGD weight decay rises (0 → 1e-4 → 1e-3: decay erases the weights her task does "
+             "not need), within architecture × seed; both must hold; effect: (i)'s mean difference",
+             "accuracy (fraction)", "seed", "greater",
+             "(i) exact sign-flip test over seeds; (ii) exact within-(architecture, seed) permutation test of "
+             "Mann–Kendall's S (less); intersection–union: both at 0.05"),
+        (Test("optimizer family", "Bob's above-chance accuracy differs between Alice's optimizers (sgd, adam, "
+              "adamw, weight-decay levels), within architecture × seed", "variance of level means", "seed",
+              "two-sided", "permutation test of optimizer labels within architecture × seed (Monte Carlo)"),
+         Test("cnn benefit over random init", "Bob on Alice's cnn minus on an untrained cnn", "accuracy (fraction)",
+              "seed", "greater", _SIGN_FLIP),
+         Test("mlp benefit over random init", "Bob on Alice's mlp minus on an untrained mlp", "accuracy (fraction)",
+              "seed", "greater", _SIGN_FLIP))),
+    ClaimSpec(
+        "C4_optimal_depth_tracks_correlation", "empirical",
+        "With little correlation, reusing only lower layers (retraining more) is preferable, and the optimal "
+        "number of retrained layers is hypothesised to indicate the correlation",
+        "04_bob_transfer_by_depth.ipynb",
+        Test("validation-chosen k*", "(i) at t = 0, Bob's test accuracy at his validation-chosen k* exceeds his "
+             "accuracy at k = 1 (per seed, averaged over modes and n_bob); (ii) k* falls as t rises, within each "
+             "seed × mode × n_bob; both must hold; effect: (ii)'s mean Kendall τ_a", "Kendall τ_a",
+             "seed × mode × n_bob", "less",
+             "(i) exact sign-flip test over seeds (greater); (ii) exact within-block permutation test of "
+             "Mann–Kendall's S (less); intersection–union: both at 0.05"),
+        (Test("Δ(t) = acc(k=2) − acc(k=1)", "per seed, the test-accuracy gain of retraining two layers over one "
+              "(reinit) against t", "Kendall τ_a", "seed", "less", _SEED_TREND.replace("one-sided", "less")),)),
+    ClaimSpec(
+        "M1_attribution_shift", "manipulation check",
+        "The overlay puts Alice's signal into Bob's panel: her attribution share on it rises with α",
+        "06_attribution.ipynb",
+        Test("IG share", "at t = 0, Alice's Integrated-Gradients share on Bob's panel against the overlay dial α",
+             "Kendall τ_a", "seed", "greater", _SEED_TREND)),
+    ClaimSpec(
+        "C5_attribution_matches_reliance", "empirical",
+        "Attribution shows where transfer comes from: where Bob's model attributes to his panel, it relies on it",
+        "06_attribution.ipynb",
+        Test("attribution vs reliance", "across Bob's models (every α and seed), Spearman ρ between the IG share "
+             "on Bob's panel and the accuracy lost when that panel is randomised", "Spearman ρ", "model",
+             "greater", "permutation test of reliance within seed (Monte Carlo)")),
+    ClaimSpec(
+        "C7_semantic_transfer", "empirical",
+        "In controlled real-world scenarios Bob reuses Alice's network effectively when the tasks are "
+        "semantically correlated",
+        "08_case_study_open_images.ipynb",
+        Test("reuse vs scratch by relatedness", "(i) for the related tasks, Bob's test accuracy at his "
+             "validation-chosen (k, mode) exceeds scratch (k = L), per task averaged over seeds; (ii) that gain "
+             "is larger for related than for unrelated tasks; both must hold; effect: (i)'s mean gain",
+             "accuracy (fraction)", "task", "greater",
+             "(i) exact sign-flip test over related tasks; (ii) exact permutation test of the relatedness labels "
+             "over tasks; intersection–union: both at 0.05"),
+        (Test("error reduction tracks measured correlation", "per task, relative error reduction over scratch "
+              "against the measured task correlation (Cramér's V of Alice's predictions vs Bob's labels)",
+              "Kendall τ", "task", "greater", "exact permutation test of Kendall τ over tasks"),),
+        not_tested_when="the instrument has no headroom or its relatedness labels are not what the data measure: "
+                        "scratch accuracy above 0.85 on any task, or the measured task correlation not higher on "
+                        "related than on unrelated tasks"),
+)
+
+SPEC: dict[str, ClaimSpec] = {s.id: s for s in _SPECS}
+
+
+def spec_hash() -> str:
+    """Hash of the whole spec (every claim's words and tests) with its version."""
+    return stable_hash({"version": SPEC_VERSION, "claims": [asdict(s) for s in _SPECS]})
+
+
