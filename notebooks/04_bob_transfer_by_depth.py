@@ -191,7 +191,7 @@ kstar.pivot_table(index="task_corr", columns=["mode", "n_bob"], values="k", aggf
 # %%
 nb = "04_bob_transfer_by_depth.ipynb"
 runs = pd.concat([depth, feat, glm, glm_t0], ignore_index=True)
-alices = runs[runs.source == "alice"].drop_duplicates(ru.evaluators.WORLD_KEYS)  # one row per Alice
+alices = runs[runs.source == "alice"].drop_duplicates(ru.evaluators.ALICE_KEYS)  # one row per Alice
 s.record("D1_protocol_health_depth", ru.evaluators.claim_protocol_health("D1_protocol_health_depth", runs, alices), nb)
 s.record("C1_monotonic_task", ru.evaluators.claim_monotonic_task(main), nb)
 s.record("C1b_monotonic_feature", ru.evaluators.claim_monotonic_feature(glm, glm_t0, feat), nb)

@@ -140,7 +140,7 @@ s.save(fig, "05_panel_weight_norms");
 
 # %%
 nb = "05_zero_correlation.ipynb"
-alices = zero[zero.source == "alice"].drop_duplicates(ru.evaluators.WORLD_KEYS)  # one row per Alice
+alices = zero[zero.source == "alice"].drop_duplicates(ru.evaluators.ALICE_KEYS)  # one row per Alice
 s.record("D2_protocol_health_zero", ru.evaluators.claim_protocol_health("D2_protocol_health_zero", zero, alices), nb)
 s.record("C2_zero_corr_above_chance", ru.evaluators.claim_zero_corr(zero, arch="cnn", optimizer="adam"), nb)
 s.record("C3_luck_from_architecture_optimizer", ru.evaluators.claim_luck(zero, norms), nb);

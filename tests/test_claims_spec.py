@@ -69,6 +69,7 @@ def test_k_star_is_chosen_on_validation_a_test_chosen_k_star_fails():
     follow validation; choosing on test accuracy (the leak) would find k* flat and fail."""
     res = ev.claim_optimal_depth(_depth(leak=True))
     assert res["passed"], res["details"]
+    assert res["n"] == 5 and res["unit"] == "seed"  # modes and n_bob share a seed's Alice: averaged, not units
     assert res["details"]["mean_k_star_by_t"]["reinit, t=0.0"] == 3.0
     assert res["details"]["mean_k_star_by_t"]["finetune, t=1.0"] == 1.0
     chosen = ev.chosen_config(_depth(leak=True))
@@ -138,6 +139,9 @@ def test_c7_pass_fail_and_not_tested():
     assert mislabelled["verdict"] == "not tested" and "measured task correlation" in mislabelled["details"]["not_tested_because"]
     flat = _gains().assign(gain=0.0)
     assert ev.claim_semantic(flat)["verdict"] == "fail"
+    four = _gains()[_gains().task.isin(["a", "b", "c", "e"])]  # the real data's four tasks: p ≥ 1/12 at best
+    few = ev.claim_semantic(four[four.seed < 2])
+    assert few["verdict"] == "not tested" and "too few units" in few["details"]["not_tested_because"]
 
 
 def test_protocol_health_fails_beyond_ten_percent():

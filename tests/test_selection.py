@@ -216,3 +216,19 @@ def test_grids_widen_until_the_choice_is_interior(pairs):
     (cap,) = fit_selected([copy.deepcopy(bobs[0])], modes[:1], x_tr, tr.y_bob, x_va, va.y_bob, short, 0,
                           torch.device("cpu"))
     assert cap.stopped_by == "cap" and cap.epochs_run == 2 and cap.selection_edge
+
+
+def test_uninformative_features_end_at_the_constant_prediction_not_at_an_edge():
+    """Labels independent of the features: the validation loss falls toward the constant prediction's
+    as λ grows, so the largest λ wins — the limit λ → ∞ itself, not an under-searched grid. With
+    informative features the same grid ends inside."""
+    from reuse_utils.training.selection import fit_logistic_head
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(400, 16, generator=gen)
+    noise = torch.randint(0, 4, (400,), generator=gen)
+    _, _, flat = fit_logistic_head(x[:300], noise[:300], x[300:], noise[300:], 4, BobProtocol())
+    assert flat.l2 == max(flat.tried) and not flat.selection_edge and flat.val_acc < 0.5
+    signal = (x[:, 0] > 0).long() + 2 * (x[:, 1] > 0).long()
+    _, _, good = fit_logistic_head(x[:300], signal[:300], x[300:], signal[300:], 4, BobProtocol())
+    assert min(good.tried) < good.l2 < max(good.tried) and not good.selection_edge and good.val_acc > 0.8

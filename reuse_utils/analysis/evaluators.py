@@ -25,12 +25,15 @@ and ``details``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
 from reuse_utils.analysis.claims_spec import HEALTH_MAX, SPEC, SPEC_VERSION, spec_hash
 from reuse_utils.analysis.stats import (
     holm,
+    mann_kendall_s,
     mean_ci,
     mean_ci_bounded,
     paired_sign_flip,
@@ -43,7 +46,7 @@ from reuse_utils.analysis.stats import (
 __all__ = ["claim_monotonic_task", "claim_monotonic_feature", "claim_zero_corr", "claim_luck", "claim_optimal_depth",
            "claim_attribution_shift", "claim_attribution_reliance", "claim_linear_limits", "claim_generator",
            "claim_semantic", "claim_protocol_health", "chosen_config", "label_copy_floor", "ALPHA", "IDENTITIES",
-           "SELECT_ON", "VERDICTS"]
+           "SELECT_ON", "VERDICTS", "WORLD_KEYS", "ALICE_KEYS"]
 
 ALPHA = 0.05
 IDENTITIES = ("C0_generator_calibrated", "C6_linear_model_limits")
@@ -67,7 +70,8 @@ def _claim(claim_id: str, n: int, effect, ci, p_value, passed: bool, details: di
             "n": int(n), "effect": _nan(effect),
             "ci": [_nan(v) for v in ci] if ci is not None else None,
             "p_value": _nan(p_value), "passed": bool(passed) and verdict == "pass", "verdict": verdict,
-            "secondary": secondary or [], "details": details or {}, "spec_version": SPEC_VERSION,
+            "secondary": secondary or [], "details": {**({"caveat": spec.caveat} if spec.caveat else {}), **(details or {})},
+            "spec_version": SPEC_VERSION,
             "spec_hash": spec_hash()}
 
 
@@ -89,14 +93,20 @@ def _secondaries(claim_id: str, results: list[dict]) -> list[dict]:
 
 
 def _trend(df: pd.DataFrame, x: str, value: str, alternative: str = "greater", unit: str = "seed") -> dict:
-    """:func:`permutation_trend` with the effect (mean τ_a over units) and its CI, and whether the
-    effect points the stated way."""
+    """:func:`permutation_trend` with the effect — mean Kendall τ_a over every unit with two or more
+    levels of ``x``, a unit whose value does not move counting τ_a = 0 (it carries no evidence for the
+    test, but it is part of the effect) — its CI, and whether it points the stated way."""
     res = permutation_trend(df, x, value, unit=unit, alternative=alternative)
-    taus = list(res["tau_by_unit"].values())
+    taus = []
+    for _, g in df[[unit, x, value]].dropna().groupby(unit):
+        m = len(g)
+        if m >= 2 and g[x].nunique() >= 2:
+            taus.append(mann_kendall_s(g[x].to_numpy(float), g[value].to_numpy(float)) / (m * (m - 1) / 2))
     m, lo, hi = mean_ci_bounded(taus, -1.0, 1.0) if taus else (np.nan, np.nan, np.nan)
     ok = (m > 0) if alternative == "greater" else (m < 0)
     return {"effect": m, "ci": [lo, hi], "p_value": res["p_value"], "n": res["n"], "direction_ok": bool(ok),
-            "tau_by_unit": {str(k): v for k, v in res["tau_by_unit"].items()}, "method": res["method"]}
+            "tau_by_unit": {str(k): v for k, v in res["tau_by_unit"].items()}, "method": res["method"],
+            "units_without_movement": len(taus) - res["n"]}
 
 
 def _flip(values, alternative: str = "greater", low: float = -1.0, high: float = 1.0) -> dict:
@@ -125,11 +135,13 @@ WORLD_KEYS = ["dataset", "arch", "alice_optimizer", "alice_world", "task_corr", 
 
 def chosen_config(df: pd.DataFrame, candidates: pd.Series | None = None) -> pd.DataFrame:
     """Per world (:data:`WORLD_KEYS` present in ``df``), the run Bob would deploy: the (k, mode) with the
-    highest :data:`SELECT_ON` (validation accuracy; ties: the smaller k, then reinit) among the rows
-    (where ``candidates`` holds). Test accuracy plays no part."""
+    highest :data:`SELECT_ON` (validation accuracy; ties: the lower validation loss, then the smaller
+    k, then reinit) among the rows (where ``candidates`` holds). Test accuracy plays no part."""
     keys = [k for k in WORLD_KEYS if k in df.columns]
     rows = df if candidates is None else df[candidates]
-    order = rows.assign(_neg=-rows[SELECT_ON]).sort_values(["_neg", "k", "mode"], kind="mergesort")
+    loss = rows["bob_val_loss"] if "bob_val_loss" in rows.columns else 0.0
+    order = rows.assign(_neg=-rows[SELECT_ON], _loss=loss, _fin=rows["mode"] != "reinit").sort_values(
+        ["_neg", "_loss", "k", "_fin"], kind="mergesort").drop(columns=["_loss", "_fin"])
     return order.drop_duplicates(keys).drop(columns="_neg").sort_values(keys).reset_index(drop=True)
 
 
@@ -233,9 +245,9 @@ def claim_luck(df: pd.DataFrame, norms: pd.DataFrame | None = None, *, n_perm: i
     arch = _flip((per["cnn"] - per["mlp"]).to_numpy()) if {"cnn", "mlp"} <= set(per.columns) else {
         "effect": np.nan, "ci": [np.nan, np.nan], "p_value": np.nan, "n": 0, "direction_ok": False}
     decay = {"sgd": 0.0, "sgd_wd1e-4": 1e-4, "sgd_wd1e-3": 1e-3}
-    sgd = alice[alice.alice_optimizer.isin(list(decay))].assign(
-        weight_decay=lambda d: d.alice_optimizer.map(decay), block=lambda d: d.arch + "/" + d.seed.astype(str))
-    wd = _trend(sgd, "weight_decay", "above", alternative="less", unit="block")
+    sgd = alice[alice.alice_optimizer.isin(list(decay))].assign(weight_decay=lambda d: d.alice_optimizer.map(decay))
+    per_wd = sgd.groupby(["seed", "weight_decay"]).above.mean().reset_index()  # both architectures: one seed, one unit
+    wd = _trend(per_wd, "weight_decay", "above", alternative="less")
     passed = _holds(arch) and _holds(wd)
     fam = permutation_within(alice, "alice_optimizer", "above", ["arch", "seed"], n_perm=n_perm)
     ctrl = base[base.source == "random"].drop_duplicates(["arch", "seed"]).set_index(["arch", "seed"]).bob_test_acc
@@ -263,32 +275,36 @@ def claim_luck(df: pd.DataFrame, norms: pd.DataFrame | None = None, *, n_perm: i
 
 
 def claim_optimal_depth(df: pd.DataFrame) -> dict:
-    """C4: (i) at the lowest t the validation-chosen k* beats k = 1 on test; (ii) k* falls as t rises
-    (per seed × mode × n_bob); secondary: Δ(t) = acc(k=2) − acc(k=1) falls with t."""
+    """C4: (i) at the lowest t the validation-chosen k* beats k = 1 on test; (ii) k* falls as t rises.
+    Per (seed, t) the k* of every mode and n_bob are averaged (they share the seed's Alice and world:
+    the seed is the unit); secondary: Δ(t) = acc(k=2) − acc(k=1) (reinit, averaged over n_bob) falls."""
     sub = df[(df.source == "alice") & (df.feature_corr == 0)].copy()
     sub["block"] = sub.seed.astype(str) + "/" + sub["mode"] + "/" + sub.n_bob.astype(str)
-    best = sub.assign(_neg=-sub[SELECT_ON]).sort_values(["_neg", "k"], kind="mergesort").drop_duplicates(
-        ["block", "task_corr"]).drop(columns="_neg")
+    loss = sub["bob_val_loss"] if "bob_val_loss" in sub.columns else 0.0
+    best = sub.assign(_neg=-sub[SELECT_ON], _loss=loss).sort_values(["_neg", "_loss", "k"], kind="mergesort").drop_duplicates(
+        ["block", "task_corr"]).drop(columns=["_neg", "_loss"])
     t0 = sub.task_corr.min()
-    k1 = sub[sub.k == 1].set_index(["block", "task_corr"]).bob_test_acc
+    k1 = sub[sub.k == 1].drop_duplicates(["block", "task_corr"]).set_index(["block", "task_corr"]).bob_test_acc
     low = best[best.task_corr == t0]
     low = low.assign(gain=low.bob_test_acc.to_numpy() - k1.reindex(list(zip(low.block, low.task_corr,
                                                                             strict=True))).to_numpy())
     first = _flip(low.groupby("seed").gain.mean().to_numpy())
-    falls = _trend(best, "task_corr", "k", alternative="less", unit="block")
+    per_seed = best.groupby(["seed", "task_corr"]).k.mean().rename("k_star").reset_index()
+    falls = _trend(per_seed, "task_corr", "k_star", alternative="less")
     passed = _holds(first) and _holds(falls)
     reinit = sub[(sub["mode"] == "reinit") & sub.k.isin([1, 2])]
     wide = reinit.pivot_table(index=["seed", "n_bob", "task_corr"], columns="k", values="bob_test_acc").dropna()
     delta = pd.DataFrame()
     if {1, 2} <= set(wide.columns):
-        delta = (wide[2] - wide[1]).rename("delta").reset_index()
-        delta["block"] = delta.seed.astype(str) + "/" + delta.n_bob.astype(str)
+        delta = (wide[2] - wide[1]).rename("delta").reset_index().groupby(["seed", "task_corr"]).delta.mean().reset_index()
     sec = _secondaries("C4_optimal_depth_tracks_correlation", [
-        _trend(delta, "task_corr", "delta", alternative="less", unit="block") if len(delta) else
+        _trend(delta, "task_corr", "delta", alternative="less") if len(delta) else
         {"effect": np.nan, "ci": [np.nan, np.nan], "p_value": np.nan, "n": 0}])
     p = max(first["p_value"], falls["p_value"]) if not (np.isnan(first["p_value"]) or np.isnan(falls["p_value"])) else np.nan
+    at_low = best[best.task_corr == t0]
     return _claim("C4_optimal_depth_tracks_correlation", falls["n"], falls["effect"], falls["ci"], p, passed, {
         "k_star_gain_over_k1_at_lowest_t": first, "k_star_trend": falls,
+        "fraction_k_star_is_scratch_at_lowest_t": float((at_low.k == at_low.n_layers).mean()) if len(at_low) else None,
         "mean_k_star_by_t": {f"{m}, t={t}": float(v) for (m, t), v in best.groupby(["mode", "task_corr"]).k.mean().items()},
         "delta_by_t": ({str(t): float(v) for t, v in delta.groupby("task_corr").delta.mean().items()} if len(delta) else {})},
         secondary=sec)
@@ -304,11 +320,13 @@ def claim_attribution_shift(table: pd.DataFrame, *, task_corr: float = 0.0) -> d
 
 
 def claim_attribution_reliance(table: pd.DataFrame, n_mc: int = 20000) -> dict:
-    """C5: across Bob's models, the IG share on Bob's panel agrees with reliance on it (Spearman ρ > 0,
-    reliance permuted within seed)."""
+    """C5: across Bob's models, the IG share on Bob's panel agrees with reliance on it (Spearman ρ > 0;
+    reliance permuted within each α × model, so the trend both share along the overlay dial is not
+    taken for agreement)."""
     bobs = table[table.model != "alice"].dropna(subset=["bob_share", "bob_reliance"])
     r = permutation_correlation(bobs.bob_share.to_numpy(float), bobs.bob_reliance.to_numpy(float),
-                                blocks=bobs.seed.to_numpy(), alternative="greater", n_mc=n_mc)
+                                blocks=(bobs.feature_corr.astype(str) + "/" + bobs.model.astype(str)).to_numpy(),
+                                alternative="greater", n_mc=n_mc)
     ok = r["statistic"] is not None and not np.isnan(r["statistic"]) and r["statistic"] > 0
     holds = ok and r["p_value"] is not None and not np.isnan(r["p_value"]) and r["p_value"] < ALPHA
     return _claim("C5_attribution_matches_reliance", r["n"], r["statistic"], None, r["p_value"], holds,
@@ -352,8 +370,12 @@ def claim_semantic(gains: pd.DataFrame, scratch_ceiling: float = 0.85) -> dict:
     if not rel_corr > unrel_corr:
         reasons.append(f"the measured task correlation is not higher on related ({rel_corr:.3f}) than on unrelated "
                        f"({unrel_corr:.3f}) tasks")
-    if len(by_task) < 3:
-        reasons.append(f"only {len(by_task)} task(s)")
+    reach_i = 0.5 ** len(related)  # the smallest p each part's exact test can give with these units
+    levels = by_task.relatedness.value_counts()
+    reach_ii = float(np.prod([math.factorial(int(c)) for c in levels]) / math.factorial(len(by_task)))
+    if max(reach_i, reach_ii) >= ALPHA:
+        reasons.append(f"too few units: the smallest p the tests can reach is {reach_i:.3g} ({len(related)} related "
+                       f"task × seed pairs) and {reach_ii:.3g} ({len(by_task)} tasks), not below {ALPHA}")
     passed = _holds(first) and _holds(rises)
     p = max(first["p_value"], rises["p_value"]) if not (np.isnan(first["p_value"]) or np.isnan(rises["p_value"])) else np.nan
     details = {"gain_by_task": by_task.gain.to_dict(), "scratch_by_task": by_task.scratch.to_dict(),
@@ -367,8 +389,12 @@ def claim_semantic(gains: pd.DataFrame, scratch_ceiling: float = 0.85) -> dict:
     return _claim("C7_semantic_transfer", first["n"], first["effect"], first["ci"], p, passed, details, secondary=sec)
 
 
+ALICE_KEYS = [k for k in WORLD_KEYS if k != "n_bob"]  #: what identifies one Alice in a sweep table
+
+
 def claim_protocol_health(claim_id: str, bobs: pd.DataFrame, alices: pd.DataFrame | None = None,
-                          by: tuple[str, ...] = ("k", "mode", "source"), bound: float = HEALTH_MAX) -> dict:
+                          by: tuple[str, ...] = ("dataset", "arch", "k", "mode", "source"),
+                          bound: float = HEALTH_MAX) -> dict:
     """D1–D3 (diagnostic): per cell of ``by``, the fraction of Bob records with ``selection_edge`` and
     the fraction ``stopped_by == "cap"``; and, with ``alices`` (one row per Alice, her
     ``alice_stopped_by``), the fraction of Alices stopped by the cap. Holds when every fraction is ≤ ``bound``."""

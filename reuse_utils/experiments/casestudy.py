@@ -21,7 +21,7 @@ from reuse_utils.core.ids import check_seed, derive_seed, stable_hash
 from reuse_utils.core.workers import map_workers
 from reuse_utils.datasets import CaseData, ImageDataset, load_dataset, per_class
 from reuse_utils.experiments.alices import AliceStore
-from reuse_utils.experiments.grid import CODE_VERSION
+from reuse_utils.experiments.grid import ALICE_VERSION, CODE_VERSION
 from reuse_utils.experiments.presets import Preset, get_preset
 from reuse_utils.experiments.records import RecordStore, field_problem
 from reuse_utils.generator import World, measured_task_correlation, task_pairs
@@ -113,7 +113,7 @@ def run_case_study(data: CaseData, *, preset: str | Preset, seeds: Sequence[int]
     chances = {t: float(torch.bincount(bob_sets[t][1].y_bob).max()) / len(bob_sets[t][1]) for t in names}
 
     def alice_config(seed: int) -> dict:
-        return {"version": CODE_VERSION, "case": "pets", "dataset": f"pets@{size}", "root": str(data.root),
+        return {"version": ALICE_VERSION, "case": "pets", "dataset": f"pets@{size}", "root": str(data.root),
                 "label": data.label, "arch": arch, "width": width, "seed": int(seed),
                 "n_per_class": p.case_alice_per_class, "n_test": len(pets_te),
                 "train": TrainConfig("adam", p.alice_lr, epochs=p.case_alice_epochs, batch_size=p.batch_size,

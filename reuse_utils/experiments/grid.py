@@ -26,13 +26,15 @@ from reuse_utils.experiments.presets import Preset, get_preset
 from reuse_utils.generator import ALPHA_MAX, glm_theta, input_shape, is_glm
 from reuse_utils.training import ARCHS, MODES, BobProtocol, TrainConfig, build_model
 
-__all__ = ["CODE_VERSION", "AXES", "WORLDS", "SOURCES", "ALICE_OPTIMIZERS", "arch_width", "default_grid",
+__all__ = ["CODE_VERSION", "ALICE_VERSION", "AXES", "WORLDS", "SOURCES", "ALICE_OPTIMIZERS", "arch_width", "default_grid",
            "expand_grid", "alice_config", "bob_config", "bob_protocol", "group_key", "run_order"]
 
-CODE_VERSION = "2026.12-6"  # 2: overlay feature dial, linked/unlinked accuracy; 3: Bob selected on validation;
+CODE_VERSION = "2026.12-7"  # 2: overlay feature dial, linked/unlinked accuracy; 3: Bob selected on validation;
 # 4: channels-last convolutions on the CPU (float rounding only); 5: case-study images in random order
 # (datasets.per_class: Bob's validation split had held one class only); 6: the converged protocol (convex head,
-# widening grids, early-stopped Alice, stopped_by / selection_edge in every record)
+# widening grids, early-stopped Alice, stopped_by / selection_edge in every record); 7: a grid stops widening at a
+# plateau (the loss flat within min_delta), which is not an edge
+ALICE_VERSION = "2026.12-6"  #: the version in every Alice's config: bumped only when Alice's training changes
 AXES = ("dataset", "arch", "alice_optimizer", "alice_world", "task_corr", "feature_corr", "k",
         "mode", "source", "seed", "n_alice", "n_bob")
 WORLDS = ("same", "independent")
@@ -181,7 +183,7 @@ def alice_config(run: dict, preset: Preset) -> dict:
                         if run["alice_world"] == "same" else (0.0, 0.0))
     cfg = TrainConfig(**ALICE_OPTIMIZERS[run["alice_optimizer"]], epochs=preset.alice_epochs,
                       batch_size=preset.batch_size, patience=preset.alice_patience)
-    return {"version": CODE_VERSION, "dataset": run["dataset"], "arch": run["arch"],
+    return {"version": ALICE_VERSION, "dataset": run["dataset"], "arch": run["arch"],
             "width": arch_width(run["arch"], preset), "alice_optimizer": run["alice_optimizer"],
             "train": cfg.to_dict(), "task_corr": world_t, "feature_corr": world_f,
             "seed": run["seed"], "n_alice": run["n_alice"], "n_test": preset.n_test}

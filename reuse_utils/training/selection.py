@@ -20,7 +20,9 @@ Protocol (:class:`BobProtocol`), for one Bob network per mode at one depth k:
 * **Grids that widen until the choice is interior**: per Bob, the value (learning rate or λ) with
   the lowest validation loss is selected; while it is the largest (smallest) value tried, the next
   value ``grid_step`` times larger (smaller) is tried too, within ``lr_range`` / ``l2_range``. A
-  choice still at an end of what was tried is flagged ``selection_edge``.
+  choice still at an end when the bounds stop the search is flagged ``selection_edge`` — except a
+  largest λ whose loss is within ``min_delta`` of the constant prediction's (the limit λ → ∞):
+  uninformative features leave that prediction best, and no larger λ differs from it.
 * Every :class:`Selection` says how training stopped (``stopped_by``: ``"patience"``, ``"cap"`` —
   the epoch or iteration limit —, or ``"solver"``: L-BFGS converged). Test data play no part.
 
@@ -130,7 +132,8 @@ class Selection:
     """The selected member of one mode: ``lr`` (NaN for a convex head), best ``epoch`` (1-based; 0
     for a convex head), ``val_loss`` and ``val_acc`` there, ``epochs_run`` (L-BFGS iterations for a
     convex head), ``l2`` (λ; NaN for SGD), ``stopped_by`` (:data:`STOPS`), ``selection_edge``
-    (the chosen value is at an end of the values tried) and ``tried`` (every value tried, sorted)."""
+    (the chosen value is at an open end of the values tried: :func:`_open_end`) and ``tried`` (every
+    value tried, sorted)."""
 
     lr: float
     epoch: int
@@ -230,19 +233,33 @@ def fit_selected_many(tasks: list[BobTask], protocol: BobProtocol, device: torch
     return _select_sgd(tasks, protocol, start, k, seeds, device, acc)
 
 
-def _next_value(tried: dict[float, float], chosen: float, step: float, bounds: tuple[float, float]) -> float | None:
-    """The value to try next when ``chosen`` is the largest (smallest) of ``tried``: ``chosen × step``
-    (``chosen / step``) while within ``bounds``; None when ``chosen`` is interior or at a bound."""
-    vals = sorted(tried)
-    if chosen == vals[-1] and chosen * step <= bounds[1] * (1 + 1e-9):
+def _ends(losses: dict[float, float], chosen: float, flat_top: float | None, tol: float) -> tuple[bool, bool]:
+    """(top open, bottom open): whether the best value may lie above / below the values tried
+    (``losses``: value → validation loss) because ``chosen`` is their largest / smallest. With
+    ``flat_top`` (the loss of the limit beyond the top — for an L2 strength λ → ∞, the constant
+    prediction of the training classes' frequencies) the top is open only while its loss is below
+    that limit's by more than the fraction ``tol``: uninformative features leave the constant
+    prediction best, and nothing beyond the top differs from it."""
+    vals = sorted(losses)
+    top = chosen == vals[-1] and (flat_top is None or losses[chosen] < flat_top * (1 - tol))
+    return top, chosen == vals[0]
+
+
+def _open_end(losses: dict[float, float], chosen: float, flat_top: float | None = None, tol: float = 0.0) -> bool:
+    """Whether ``chosen`` sits at an open end of the values tried (:func:`_ends`)."""
+    return any(_ends(losses, chosen, flat_top, tol))
+
+
+def _next_value(losses: dict[float, float], chosen: float, step: float, bounds: tuple[float, float],
+                flat_top: float | None = None, tol: float = 0.0) -> float | None:
+    """The value to try next while ``chosen`` is at an open end (:func:`_ends`): ``chosen × step``
+    above an open top, else ``chosen / step`` below the bottom, within ``bounds``; else None."""
+    top, bottom = _ends(losses, chosen, flat_top, tol)
+    if top and chosen * step <= bounds[1] * (1 + 1e-9):
         return chosen * step
-    if chosen == vals[0] and chosen / step >= bounds[0] * (1 - 1e-9):
+    if bottom and chosen / step >= bounds[0] * (1 - 1e-9):
         return chosen / step
     return None
-
-
-def _at_edge(tried, chosen: float) -> bool:
-    return chosen in (min(tried), max(tried))
 
 
 def _select_sgd(tasks: list[BobTask], protocol: BobProtocol, start: int, k: int, seeds: list[int],
@@ -272,7 +289,8 @@ def _select_sgd(tasks: list[BobTask], protocol: BobProtocol, start: int, k: int,
             chosen = pick(b)
             if not math.isfinite(tried[b][chosen][0]["val_loss"]):
                 continue  # every rate diverged: an error below
-            nxt = _next_value(tried[b], chosen, protocol.grid_step, protocol.lr_range)
+            losses = {lr: st["val_loss"] for lr, (st, _) in tried[b].items()}
+            nxt = _next_value(losses, chosen, protocol.grid_step, protocol.lr_range)
             if nxt is not None and nxt not in tried[b]:
                 pending.append((*b, nxt))
     out = []
@@ -289,7 +307,8 @@ def _select_sgd(tasks: list[BobTask], protocol: BobProtocol, start: int, k: int,
             bob.eval()
             sel.append(Selection(lr=lr, epoch=st["epoch"], val_loss=st["val_loss"], val_acc=st["val_acc"],
                                  epochs_run=st["epochs_run"], stopped_by=st["stopped_by"],
-                                 selection_edge=_at_edge(tried[(ti, i)], lr), tried=tuple(sorted(tried[(ti, i)]))))
+                                 selection_edge=_open_end({v: x[0]["val_loss"] for v, x in tried[(ti, i)].items()}, lr),
+                                 tried=tuple(sorted(tried[(ti, i)]))))
         out.append(sel)
     return out
 
@@ -363,6 +382,8 @@ def fit_logistic_head(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch
     xt, xv = (xt - mu) / sd, (xv - mu) / sd
     n_par = n_classes * (xt.shape[1] + 1)
     fits: dict[float, tuple[np.ndarray, float, float, int, str]] = {}
+    freq = torch.bincount(yt, minlength=n_classes).double().clamp_min(0.5) / len(yt)  # λ → ∞: the class frequencies
+    prior_loss = float(-freq.log()[yv].mean())
 
     def solve(lam: float) -> None:
         near = min(fits, key=lambda v: abs(math.log(v / lam)), default=None)  # warm start on the path
@@ -381,7 +402,8 @@ def fit_logistic_head(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch
         for lam in sorted(protocol.l2s, reverse=True):
             solve(float(lam))
         while True:
-            nxt = _next_value(fits, pick(), protocol.grid_step, protocol.l2_range)
+            nxt = _next_value({v: f[1] for v, f in fits.items()}, pick(), protocol.grid_step, protocol.l2_range,
+                              prior_loss, protocol.min_delta)
             if nxt is None or nxt in fits:
                 break
             solve(nxt)
@@ -391,7 +413,9 @@ def fit_logistic_head(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch
     w = wb[:, :-1] / sd
     b = wb[:, -1] - w @ mu
     sel = Selection(lr=float("nan"), epoch=0, val_loss=vloss, val_acc=vacc, epochs_run=iters, stopped_by=stop,
-                    selection_edge=_at_edge(fits, lam), l2=lam, tried=tuple(sorted(fits)))
+                    selection_edge=_open_end({v: f[1] for v, f in fits.items()}, lam, prior_loss, protocol.min_delta),
+                    l2=lam,
+                    tried=tuple(sorted(fits)))
     return w.float(), b.float(), sel
 
 
