@@ -51,6 +51,28 @@ def _train_epoch(model: LayeredNet, loader: DataLoader, opt: torch.optim.Optimiz
         opt.step()
 
 
+class _EarlyStop:
+    """The engine's rule, plainly: keep the lowest-validation-loss weights; stop after ``patience``
+    epochs without a loss below the last improvement's by more than the fraction ``min_delta``."""
+
+    def __init__(self, patience: int, min_delta: float):
+        self.patience, self.min_delta = patience, min_delta
+        self.state, self.best, self.ref, self.stale = None, math.inf, math.inf, 0
+
+    def stop(self, model: nn.Module, v: float) -> bool:
+        if v < self.best - 1e-7:
+            self.state, self.best = copy.deepcopy(model.state_dict()), v
+        if v < self.ref * (1 - self.min_delta) - 1e-7:
+            self.ref, self.stale = v, 0
+            return False
+        self.stale += 1
+        return self.stale >= self.patience
+
+    def restore(self, model: nn.Module) -> None:
+        if self.state is not None:
+            model.load_state_dict(self.state)
+
+
 def _train_rate(bob: LayeredNet, mode: str, lr: float, data, protocol: BobProtocol, seed: int, k: int,
                 device: torch.device) -> tuple[LayeredNet, float]:
     """One learning rate: Adam, early stopping by the protocol's rule; (network, best validation loss)."""
@@ -64,24 +86,16 @@ def _train_rate(bob: LayeredNet, mode: str, lr: float, data, protocol: BobProtoc
     opt = torch.optim.Adam(groups)
     loader = DataLoader(TensorDataset(xt, yt), batch_size=protocol.batch_size, shuffle=True,
                         generator=torch.Generator().manual_seed(seed))
-    state, loss_here, ref, stale = None, math.inf, math.inf, 0
+    rule = _EarlyStop(protocol.patience, protocol.min_delta)
     for _ in range(protocol.epochs_for(k)):
         cand.train()
         for layer in cand.layers[:frozen]:
             layer.eval()
         _train_epoch(cand, loader, opt, device)
-        v = _val_loss(cand, xv, yv, device)
-        if v < loss_here - 1e-7:
-            state, loss_here = copy.deepcopy(cand.state_dict()), v
-        if v < ref * (1 - protocol.min_delta) - 1e-7:
-            ref, stale = v, 0
-        else:
-            stale += 1
-            if stale >= protocol.patience:
-                break
-    if state is not None:
-        cand.load_state_dict(state)
-    return cand, loss_here
+        if rule.stop(cand, _val_loss(cand, xv, yv, device)):
+            break
+    rule.restore(cand)
+    return cand, rule.best
 
 
 def reference_train_bob_selected(bob: LayeredNet, mode: str, x: torch.Tensor, y: torch.Tensor,
@@ -132,22 +146,12 @@ def reference_train_alice(train_x: torch.Tensor, train_y: torch.Tensor, arch: st
     opt = config.make_optimizer(model.parameters())
     loader = DataLoader(TensorDataset(train_x, train_y), batch_size=config.batch_size, shuffle=True,
                         generator=torch.Generator().manual_seed(seed))
-    state, best, ref, stale = None, math.inf, math.inf, 0
+    rule = _EarlyStop(config.patience, config.min_delta)
     for _ in range(config.epochs):
         model.train()
         _train_epoch(model, loader, opt, device)
-        if xv is None:
-            continue
-        v = _val_loss(model, xv, yv, device)
-        if v < best - 1e-7:
-            state, best = copy.deepcopy(model.state_dict()), v
-        if v < ref * (1 - config.min_delta) - 1e-7:
-            ref, stale = v, 0
-        else:
-            stale += 1
-            if stale >= config.patience:
-                break
-    if state is not None:
-        model.load_state_dict(state)
+        if xv is not None and rule.stop(model, _val_loss(model, xv, yv, device)):
+            break
+    rule.restore(model)
     model.eval()
     return model
