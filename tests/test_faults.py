@@ -620,7 +620,8 @@ def test_a_record_out_of_range_is_recomputed_even_with_a_matching_checksum(clean
 def test_case_results_are_range_checked():
     from reuse_utils.experiments.casestudy import valid_case_result
 
-    good = {"bob_test_acc": 0.8, "bob_val_acc": 0.7, "chance": 0.5, "measured_corr": 0.3}
+    good = {"bob_test_acc": 0.8, "bob_val_acc": 0.7, "chance": 0.5, "measured_corr": 0.3, "stopped_by": "solver",
+            "selection_edge": False, "bob_lr": float("nan"), "bob_l2": 0.01}
     assert valid_case_result(good)
     for field, value in (("chance", 1.5), ("measured_corr", -2.0), ("bob_val_acc", float("nan")),
                          ("alice_test_acc", -0.1)):

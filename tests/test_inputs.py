@@ -158,11 +158,11 @@ def test_diverging_selected_bob_stops_with_an_error(pairs, arch, k, stacked):
     top = torch.nn.Sequential(*bob.layers[bob.frozen_layers:])
     assert members_stack(top, torch.device("cpu")) is stacked
     x = frozen_features(bob, pairs.x, bob.frozen_layers, "cpu")
-    protocol = BobProtocol(lrs=(1e30,), max_epochs=2, head_epochs=2, batch_size=16)
+    protocol = BobProtocol(lrs=(1e30,), max_epochs=2, head_epochs=2, batch_size=16, lr_range=(1e30, 1e30))
     with pytest.raises(FloatingPointError, match=r"Bob training \(task seed 7\).*any learning rate of \[1e\+30\]"):
         fit_selected([bob], ["reinit"], x[:48], pairs.y_bob[:48], x[48:], pairs.y_bob[48:], protocol, 7,
                      torch.device("cpu"))
-    wide = BobProtocol(lrs=(1e-3, 1e30), max_epochs=2, head_epochs=2, batch_size=16)
+    wide = BobProtocol(lrs=(1e-3, 1e30), max_epochs=2, head_epochs=2, batch_size=16, lr_range=(1e-3, 1e30))
     bob = make_bob(src, k, "reinit", 10, 0)
     (sel,) = fit_selected([bob], ["reinit"], x[:48], pairs.y_bob[:48], x[48:], pairs.y_bob[48:], wide, 7,
                           torch.device("cpu"))

@@ -26,7 +26,9 @@ GRID = {"dataset": ["mnist5k"], "task_corr": [0.5], "k": [1, 5], "mode": ["reini
 RESULT = {"bob_test_acc": 0.8, "bob_test_acc_linked": 0.9, "bob_test_acc_unlinked": float("nan"),
           "bob_train_acc": 0.85, "bob_val_acc": 0.8, "bob_val_loss": 0.5, "bob_lr": 0.01, "bob_epoch": 3,
           "alice_test_acc": 0.7, "chance": 0.5, "task_corr_measured": -0.4, "feature_corr_measured": 0.1,
-          "seconds": 1.0, "n_layers": 5, "n_classes": 2, "n_test": 200, "n_val": 24}
+          "seconds": 1.0, "n_layers": 5, "n_classes": 2, "n_test": 200, "n_val": 24, "bob_l2": float("nan"),
+          "bob_iters": 5, "stopped_by": "patience", "selection_edge": False, "alice_stopped_by": "patience",
+          "alice_epoch": 7}
 
 
 def _edit(path, **fields):
@@ -73,7 +75,8 @@ def test_store_reports_an_out_of_range_record_whose_checksum_matches(tmp_path, f
 
 
 def test_case_study_records_are_range_checked(tmp_path):
-    good = {"bob_test_acc": 0.8, "bob_val_acc": 0.7, "bob_lr": 0.01, "bob_epoch": 2}
+    good = {"bob_test_acc": 0.8, "bob_val_acc": 0.7, "bob_lr": 0.01, "bob_epoch": 2, "bob_l2": float("nan"),
+            "stopped_by": "patience", "selection_edge": False}
     assert valid_case_result(good)
     for field, value in (("bob_test_acc", -0.5), ("bob_val_acc", 7.0), ("bob_val_acc", float("nan")),
                          ("bob_test_acc", None), ("some_fraction", 2.0), ("measured_corr", -1.01)):

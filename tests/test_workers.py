@@ -69,7 +69,8 @@ def test_bob_members_side_by_side_equal_one_at_a_time(mnist5k_train, monkeypatch
 
     from reuse_utils.training import BobProtocol, BobTask, fit_selected_many, split_train_val
 
-    proto = BobProtocol(lrs=(1e-3, 3e-3), max_epochs=3, head_epochs=3, patience=2, batch_size=32)
+    # the grid held fixed: a widening round with one member would run it on every intra-op thread
+    proto = BobProtocol(lrs=(1e-3, 3e-3), max_epochs=3, head_epochs=3, patience=2, batch_size=32, lr_range=(1e-3, 3e-3))
     src = ru.build_model("cnn", (1, 28, 56), 10, width=4, seed=0)
 
     def tasks():

@@ -45,6 +45,11 @@ def _num(v, digits: int = 3) -> str:
     return f"{v:+.{digits}g}" if isinstance(v, (int, float)) else str(v)
 
 
+def _p(v: float) -> str:
+    """A p-value in two significant digits, never rounded to 0 or 1."""
+    return f"{v:.4f}" if v > 0.99 else f"{v:.2g}"
+
+
 def _verdict(c: dict | None) -> str:
     if c is None:
         return "not run"
@@ -57,7 +62,7 @@ def _verdict(c: dict | None) -> str:
         return f"{head} ({why})" if why else head
     ci = c.get("ci") or [None, None]
     ci_s = f" [{_num(ci[0])}, {_num(ci[1])}]" if None not in ci else ""
-    p = f", p {c['p_value']:.2g}" if c.get("p_value") is not None else ""
+    p = f", p {_p(c['p_value'])}" if c.get("p_value") is not None else ""
     return f"{head}: {_num(c.get('effect'))} {c.get('effect_unit', '')}{ci_s}{p}, n {c.get('n')} {c.get('unit', '')}"
 
 
@@ -65,7 +70,7 @@ def _secondaries(c: dict | None) -> str:
     if c is None or c.get("_superseded"):
         return ""
     parts = [f"{s['name']}: {'holds' if s.get('passed') else 'does not hold'} ({_num(s.get('effect'))} "
-             f"{s.get('effect_unit', '')}, Holm p {s['p_holm']:.2g})" if s.get("p_holm") is not None else
+             f"{s.get('effect_unit', '')}, Holm p {_p(s['p_holm'])})" if s.get("p_holm") is not None else
              f"{s['name']}: untested" for s in c.get("secondary") or []]
     return "; ".join(parts)
 
