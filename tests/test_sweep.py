@@ -243,7 +243,7 @@ def test_fully_reinitialised_bobs_train_once_per_world(tmp_path):
     for bit (each with its own source's alice_test_acc)."""
     grid = {"dataset": ["mnist5k"], "task_corr": [0.0, 1.0], "k": ["L"], "mode": ["reinit"],
             "source": ["alice", "random"], "alice_optimizer": ["adam", "sgd"]}
-    kw = {"preset": TINY.with_(alice_epochs=3), "progress": False, "device": "cpu"}  # Alices that differ
+    kw = {"preset": TINY.with_(alice_epochs=3, alice_patience=3), "progress": False, "device": "cpu"}  # Alices that differ
     once = run_sweep(grid, cache_dir=tmp_path / "a", **kw)
     apart = run_sweep(grid, cache_dir=tmp_path / "b", batch_runs=False, **kw)
     assert len(once) == len(apart) > 2 * 2 and once.attrs["bobs_trained"] == 2
