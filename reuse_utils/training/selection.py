@@ -8,7 +8,7 @@ Protocol (:class:`BobProtocol`), for one Bob network per mode at one depth k:
   multinomial logistic regression of Bob's labels on the frozen features (standardised with the
   training part's mean and standard deviation, folded back into the output layer), minimising
   mean cross-entropy + λ/2·‖W‖² (bias not penalised) with L-BFGS to a gradient tolerance
-  (:func:`_fit_convex`). The L2 strength λ is chosen on validation loss from ``l2s``.
+  (:func:`fit_logistic_head`). The L2 strength λ is chosen on validation loss from ``l2s``.
 * **k ≥ 2** (and ``head="sgd"``): every (mode, learning rate) trains with Adam from the same
   initial weights and one shared minibatch order. After each epoch its validation loss (mean
   cross-entropy) is measured; the weights of its epoch with the lowest validation loss are kept
