@@ -15,7 +15,14 @@ it (an import-linter ``layers`` contract in ``pyproject.toml`` enforces this in 
 7. :mod:`~reuse_utils.companion` — notebook set-up, plots, report, the reproduce runner.
 """
 
-from reuse_utils.analysis import attribution, evaluators, linear, stats
+from reuse_utils.analysis import (
+    attribution,
+    depth_reveal,
+    evaluators,
+    linear,
+    stats,
+    transferability,
+)
 from reuse_utils.analysis.gains import transfer_gains
 from reuse_utils.analysis.ledger import load_claims, record_claim
 from reuse_utils.analysis.panel_weights import panel_weight_norms
@@ -69,7 +76,7 @@ from reuse_utils.training import (
 __version__ = "0.2.0"
 
 __all__ = [
-    "attribution", "evaluators", "linear", "stats", "panel_weight_norms", "transfer_gains", "plots", "ALICE_OPTIMIZERS",
+    "attribution", "depth_reveal", "evaluators", "linear", "stats", "transferability", "panel_weight_norms", "transfer_gains", "plots", "ALICE_OPTIMIZERS",
     "base_data", "load_claims", "record_claim", "setup", "get_device", "seed_everything", "DatasetCorrupt",
     "DatasetUnavailable", "ImageDataset", "available_datasets", "build_standin", "fetch_open_images",
     "load_dataset", "resolve_case_data", "PRESETS", "Preset", "case_gains", "default_grid", "expand_grid",

@@ -179,3 +179,20 @@ def test_records_name_the_spec_and_stale_claims_are_set_apart(tmp_path):
     with pytest.raises(ValueError, match="verdict"):
         record_claim(tmp_path, "C1_monotonic_task", {**res, "verdict": "not tested"}, preset="quick", dataset="d",
                      notebook="04.ipynb")
+
+
+def test_a_secondary_that_cannot_reach_holm_is_not_tested_not_failed():
+    """Four exact sign flips over five seeds: even at p = 1/32 each, Holm's first step needs 4/32 < 0.05 —
+    none can pass, so none "does not hold". One finer test among them: the rest become reachable in turn."""
+    flip = {"effect": 0.1, "ci": [0.0, 0.2], "p_value": 1 / 32, "n": 5, "direction_ok": True, "p_min": 1 / 32}
+    fine = {"effect": 0.1, "ci": [0.0, 0.2], "p_value": 0.001, "n": 5, "direction_ok": True, "p_min": 0.001}
+    assert ev._reachable([1 / 32] * 4, 0, 0.05) is False
+    assert ev._reachable([0.001, 0.001, 0.001, 1 / 32], 3, 0.05) is True  # last step multiplies by 1
+    assert ev._reachable([0.001, 0.001, 1 / 32, 1 / 32], 3, 0.05) is False  # 2 × 1/32 at the step before
+    sec = ev._secondaries("C8_estimators_predict_depth", [flip, flip, flip, flip])
+    assert {s["verdict"] for s in sec} == {"not tested"} and not any(s["passed"] for s in sec)
+    sec = ev._secondaries("C8_estimators_predict_depth", [fine, fine, fine, flip])
+    assert [s["verdict"] for s in sec] == ["holds"] * 4  # Holm: 0.004, 0.003, 0.002, then 1/32
+    worse = {**flip, "p_value": 0.2}
+    sec = ev._secondaries("C8_estimators_predict_depth", [fine, fine, fine, worse])
+    assert sec[-1]["verdict"] == "does not hold"

@@ -79,12 +79,13 @@ def test_previous_seconds_ignore_other_presets_and_garbage(tmp_path):
 
 
 def test_the_companion_notebooks_declare_what_they_reuse():
-    """04 reuses 03's Alices; 05 and 06 reuse 04's Bob runs and its feature-axis Alices; 08 reuses 07's
-    case study; 01, 02, 03 and 07 reuse nothing."""
+    """04 reuses 03's Alices; 05, 06 and 09 reuse 04's Bob runs and its feature-axis Alices; 08 reuses
+    07's case study; 01, 02, 03 and 07 reuse nothing."""
     nbs = runner.list_notebooks(NOTEBOOKS)
     assert all(notebook_needs(p) is not None for p in nbs), "a notebook without needs runs after all others"
     graph = {k[:2]: sorted(v[:2] for v in vs) for k, vs in dependency_graph(nbs).items()}
-    assert graph == {"01": [], "02": [], "03": [], "04": ["03"], "05": ["04"], "06": ["04"], "07": [], "08": ["07"]}
+    assert graph == {"01": [], "02": [], "03": [], "04": ["03"], "05": ["04"], "06": ["04"], "07": [], "08": ["07"],
+                     "09": ["04"]}
 
 
 def test_the_longest_remaining_path_starts_first():

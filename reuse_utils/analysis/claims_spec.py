@@ -24,12 +24,14 @@ from dataclasses import asdict, dataclass
 
 from reuse_utils.core.ids import stable_hash
 
-__all__ = ["Test", "ClaimSpec", "SPEC", "SPEC_VERSION", "spec_hash", "KINDS", "LEVEL", "HEALTH_MAX"]
+__all__ = ["Test", "ClaimSpec", "SPEC", "SPEC_VERSION", "spec_hash", "KINDS", "ORIGINS", "LEVEL", "HEALTH_MAX"]
 
-SPEC_VERSION = "2026.12-1"
+SPEC_VERSION = "2026.12-2"
 LEVEL = 0.05  #: significance level of every primary and secondary test
 HEALTH_MAX = 0.10  #: most fraction of edge choices or capped runs a protocol-health check allows per cell
 KINDS = ("empirical", "identity", "diagnostic", "manipulation check")
+#: ``paper``: a claim of the paper, in its words; ``companion``: the companion's own finding beyond the paper
+ORIGINS = ("paper", "companion")
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ class ClaimSpec:
     the ``primary`` test, ``secondaries`` (the companion's stricter or different questions),
     ``not_tested_when`` (when the instrument cannot test it: then the verdict is "not tested") and
     ``caveat`` (what the design makes of the primary: where it is close to forced, the secondary that
-    asks the harder question)."""
+    asks the harder question) and ``origin`` (:data:`ORIGINS`: the paper's claim, or the companion's
+    own finding, labelled as such wherever it is shown)."""
 
     id: str
     kind: str
@@ -62,14 +65,24 @@ class ClaimSpec:
     secondaries: tuple[Test, ...] = ()
     not_tested_when: str = ""
     caveat: str = ""
+    origin: str = "paper"
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {list(KINDS)}; got {self.kind!r}")
+        if self.origin not in ORIGINS:
+            raise ValueError(f"origin must be one of {list(ORIGINS)}; got {self.origin!r}")
 
 
 _SEED_TREND = "exact within-seed permutation test of Mann–Kendall's S (one-sided)"
 _SIGN_FLIP = "exact sign-flip test over seeds (one-sided)"
+_LOSO_PERM = ("permutation test: the levels of the predicted dial (t, or α) relabelled within each seed — one "
+              "relabelling for all of the seed's worlds — and the whole leave-one-seed-out procedure rerun (499 "
+              "Monte Carlo copies, one-sided)")
+_RANK_PERM = ("permutation test: the score permuted across depths, one permutation for all worlds of one Alice "
+              "(exact per Alice, 9,999 Monte Carlo copies of the mean, one-sided)")
+_SIGN_FLIP_LOSO = ("exact sign-flip test over seeds (one-sided); approximate here: each seed's value rests on fits to "
+                   "the other seeds")
 
 _SPECS = (
     ClaimSpec(
@@ -177,6 +190,65 @@ _SPECS = (
         (Test("Δ(t) = acc(k=2) − acc(k=1)", "per seed (averaged over n_bob), the test-accuracy gain of retraining "
               "two layers over one (reinit) against t", "Kendall τ_a", "seed", "less",
               _SEED_TREND.replace("one-sided", "less")),)),
+    ClaimSpec(
+        "C4b_depth_reveals_correlation", "empirical",
+        "Companion finding, beyond the paper: given the architecture and n_bob, the task correlation can be read "
+        "back from Bob's validation accuracies over the depths he retrains (the paper's hypothesised converse, read "
+        "literally — from the optimal depth k* alone — is the secondary 'k* alone')",
+        "09_depth_reveals.ipynb",
+        Test("leave-one-seed-out map from Δ_val to t", "per (architecture, n_bob) at α = 0: Δ_val = Bob's "
+             "validation accuracy at k = 2 (reinit) minus at k = 1; for each held-out seed, an isotonic map t̂(Δ_val) "
+             "fitted on the other seeds' worlds predicts t for the held-out seed's worlds; effect: the mean absolute "
+             "error of the constant guess (the other seeds' median t) minus the map's, per seed averaged over "
+             "conditions", "task correlation t (absolute error)", "seed", "greater", _LOSO_PERM),
+        (Test("k* alone", "the same map from Bob's validation-chosen depth k* (over both modes) instead of Δ_val: the "
+              "converse as the paper words it", "task correlation t (absolute error)", "seed", "greater", _LOSO_PERM),
+         Test("beyond task difficulty", "the Δ_val map's error reduction minus that of the same map from Bob's scratch "
+              "validation accuracy alone (k = L, reinit: no use of Alice), per seed", "task correlation t "
+              "(absolute error)", "seed", "greater", _SIGN_FLIP_LOSO),
+         Test("across n_bob", "the map fitted at the largest n_bob (other seeds) predicting t at every smaller "
+              "n_bob (held-out seed), against the constant guess", "task correlation t (absolute error)", "seed",
+              "greater", _LOSO_PERM),
+         Test("across α", "the map fitted at α = 0 (the feature axis's n_bob, other seeds) predicting t in the "
+              "overlay worlds α > 0 (held-out seed), against the constant guess",
+              "task correlation t (absolute error)", "seed", "greater", _LOSO_PERM),
+         Test("α recoverable", "at each task correlation of the feature axis, the same leave-one-seed-out map from "
+              "Δ_val to the overlay dial α, against the constant guess; averaged over those t",
+              "feature correlation α (absolute error)", "seed", "greater", _LOSO_PERM)),
+        not_tested_when="fewer than three seeds or fewer than three task-correlation levels",
+        caveat="close to forced against a constant: Bob's input holds Alice's panel, which at high t predicts his "
+               "label, so every accuracy of his — scratch included — rises with t and carries t; whether the depth "
+               "curve tells more than task difficulty is the secondary 'beyond task difficulty'. The map is fitted "
+               "within one condition (architecture, n_bob, α = 0): α and the architecture also move Δ_val; "
+               "'across n_bob' and 'across α' ask whether it survives a change of condition, and with one "
+               "architecture in the sweep the architecture confound is stated, not measured",
+        origin="companion"),
+    ClaimSpec(
+        "C8_estimators_predict_depth", "empirical",
+        "Companion finding, beyond the paper: transferability estimators computed on Alice's frozen features at each "
+        "cut, before Bob trains, rank the depths as Bob's trained accuracy does",
+        "09_depth_reveals.ipynb",
+        Test("LogME ranks depths", "per world of the main sweep (α = 0, every t and n_bob, every depth trained): "
+             "Kendall τ_b between LogME of Alice's features at each cut (on the training part of Bob's pairs; the cut "
+             "for k = L is the input) and Bob's validation accuracy at that depth (the better of his modes); effect: "
+             "the mean over seeds of their worlds' mean τ_b; baseline: an uninformative score (τ = 0)",
+             "Kendall τ_b", "seed", "greater", _RANK_PERM),
+        (Test("H-score ranks depths", "the same with the published H-score (pseudo-inverse covariance; values equal "
+              "up to rounding tie)", "Kendall τ_b", "seed", "greater", _RANK_PERM),
+         Test("regularised H-score ranks depths", "the same with the Ledoit–Wolf regularised H-score",
+              "Kendall τ_b", "seed", "greater", _RANK_PERM),
+         Test("LogME against the reinit curve", "LogME's τ_b with Bob's validation accuracy in reinit mode alone "
+              "(the top k layers trained afresh on the cut: what a score of the cut evaluates)", "Kendall τ_b",
+              "seed", "greater", _RANK_PERM),
+         Test("LogME beats a featureless prior", "LogME's τ_b minus that of the other seeds' mean validation curve "
+              "over k at the same n_bob (a rule of thumb from earlier runs, no features), per seed",
+              "Kendall τ_b", "seed", "greater", _SIGN_FLIP_LOSO)),
+        not_tested_when="fewer than three seeds",
+        caveat="a score sees the features only, never Bob's training: at k = L its cut is the input pixels, and a "
+               "finetuned Bob starts his top layers from Alice's weights, which no score of the cut sees; LEEP and "
+               "NCE score Alice's output layer and cannot rank cuts, so they are reported per world (against Bob's "
+               "best accuracy along t and α), not tested here",
+        origin="companion"),
     ClaimSpec(
         "M1_attribution_shift", "manipulation check",
         "The overlay puts Alice's signal into Bob's panel: her attribution share on it rises with α",

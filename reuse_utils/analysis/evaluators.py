@@ -29,10 +29,13 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy.stats import kendalltau as _kendalltau
 
 from reuse_utils.analysis.claims_spec import HEALTH_MAX, SPEC, SPEC_VERSION, spec_hash
 from reuse_utils.analysis.stats import (
     holm,
+    loso_map_test,
+    loso_monotone_map,
     mann_kendall_s,
     mean_ci,
     mean_ci_bounded,
@@ -41,11 +44,12 @@ from reuse_utils.analysis.stats import (
     permutation_trend,
     permutation_within,
     sign_flip,
+    within_block_rank_test,
 )
 
 __all__ = ["claim_monotonic_task", "claim_monotonic_feature", "claim_zero_corr", "claim_luck", "claim_optimal_depth",
            "claim_attribution_shift", "claim_attribution_reliance", "claim_linear_limits", "claim_generator",
-           "claim_semantic", "claim_protocol_health", "chosen_config", "label_copy_floor", "ALPHA", "IDENTITIES",
+           "claim_semantic", "claim_protocol_health", "claim_depth_reveals", "claim_estimators_predict_depth", "depth_signals", "chosen_config", "label_copy_floor", "ALPHA", "IDENTITIES",
            "SELECT_ON", "VERDICTS", "WORLD_KEYS", "ALICE_KEYS"]
 
 ALPHA = 0.05
@@ -75,20 +79,44 @@ def _claim(claim_id: str, n: int, effect, ci, p_value, passed: bool, details: di
             "spec_hash": spec_hash()}
 
 
+def _reachable(p_mins: list[float | None], i: int, level: float) -> bool:
+    """Whether secondary ``i`` can pass Holm's step-down at ``level`` at all: in the best case every test
+    reaches its smallest possible p (``p_mins``; None: no bound known, taken as 0) and ``i`` comes last
+    among equals; it passes if every step up to it rejects."""
+    order = sorted(range(len(p_mins)), key=lambda j: ((p_mins[j] or 0.0), j == i))
+    m = len(order)
+    for step, j in enumerate(order):
+        if (m - step) * (p_mins[j] or 0.0) >= level:
+            return False
+        if j == i:
+            return True
+    return False
+
+
 def _secondaries(claim_id: str, results: list[dict]) -> list[dict]:
     """The spec's secondaries of ``claim_id`` with their results (``effect``, ``ci``, ``p_value``,
-    ``direction_ok``) and Holm-adjusted p-values within the claim."""
+    ``direction_ok``, optionally ``p_min``: the smallest p its test can reach with these units) and
+    Holm-adjusted p-values within the claim. A secondary that cannot pass Holm's step-down with these
+    units even when every test reaches its smallest p (:func:`_reachable`), or has no p, is
+    ``"not tested"``, never "does not hold"."""
     tests = SPEC[claim_id].secondaries
     if len(tests) != len(results):
         raise ValueError(f"{claim_id}: {len(tests)} secondaries in the spec, {len(results)} computed")
-    adj = holm([np.nan if r.get("p_value") is None else r["p_value"] for r in results])
+    pvals = [np.nan if r.get("p_value") is None else r["p_value"] for r in results]
+    adj = holm(pvals)
+    live = [i for i, p in enumerate(pvals) if not np.isnan(p)]
+    p_mins = [results[i].get("p_min") for i in live]
     out = []
-    for t, r, p_adj in zip(tests, results, adj, strict=True):
+    for i, (t, r, p_adj) in enumerate(zip(tests, results, adj, strict=True)):
         p_adj = _nan(p_adj)
+        passed = bool(p_adj is not None and p_adj < t.level and r.get("direction_ok", True))
+        testable = i in live and _reachable(p_mins, live.index(i), t.level)
+        verdict = "holds" if passed else ("does not hold" if testable else "not tested")
         out.append({"name": t.name, "statistic": t.statistic, "effect": _nan(r.get("effect")),
                     "effect_unit": t.effect_unit, "ci": [_nan(v) for v in r.get("ci") or [None, None]],
                     "p_value": _nan(r.get("p_value")), "p_holm": p_adj, "n": int(r.get("n") or 0),
-                    "passed": bool(p_adj is not None and p_adj < t.level and r.get("direction_ok", True))})
+                    "passed": passed, "verdict": verdict,
+                    **({"p_min": float(r["p_min"])} if r.get("p_min") is not None else {})})
     return out
 
 
@@ -112,7 +140,10 @@ def _trend(df: pd.DataFrame, x: str, value: str, alternative: str = "greater", u
 def _flip(values, alternative: str = "greater", low: float = -1.0, high: float = 1.0) -> dict:
     res = sign_flip(np.asarray(values, float), alternative=alternative, low=low, high=high)
     ok = (res["mean"] > 0) if alternative == "greater" else (res["mean"] < 0)
-    return {"effect": res["mean"], "ci": res["ci"], "p_value": res["p_value"], "n": res["n"], "direction_ok": bool(ok)}
+    # exact: one sign vector of 2^n (two of them two-sided); Monte Carlo (sign_flip's 20,000 draws): 1/(1 + draws)
+    p_min = ((2.0 if alternative == "two-sided" else 1.0) * 0.5 ** res["n"] if res["n"] <= 20 else 1.0 / 20001)
+    return {"effect": res["mean"], "ci": res["ci"], "p_value": res["p_value"], "n": res["n"], "direction_ok": bool(ok),
+            "p_min": p_min}
 
 
 def _holds(r: dict, level: float = ALPHA) -> bool:
@@ -387,6 +418,208 @@ def claim_semantic(gains: pd.DataFrame, scratch_ceiling: float = 0.85) -> dict:
         return _claim("C7_semantic_transfer", first["n"], first["effect"], first["ci"], p, False, details,
                       verdict="not tested", secondary=sec)
     return _claim("C7_semantic_transfer", first["n"], first["effect"], first["ci"], p, passed, details, secondary=sec)
+
+
+def depth_signals(df: pd.DataFrame) -> pd.DataFrame:
+    """Per world (:data:`WORLD_KEYS`) of ``df``'s Alice rows, what Bob's validation curve over k says —
+    validation data only: ``delta_val`` = validation accuracy at k = 2 (reinit) minus at k = 1,
+    ``head_val`` (k = 1), ``scratch_val`` (k = L, reinit: no use of Alice), ``k_star`` (the
+    validation-chosen depth over both modes, :func:`chosen_config`); NaN where a depth is missing."""
+    keys = [k for k in WORLD_KEYS if k in df.columns]
+    sub = df[df.source == "alice"]
+    reinit = sub[(sub.k == 1) | (sub["mode"] == "reinit")]
+    wide = reinit.pivot_table(index=keys, columns="k", values=SELECT_ON, aggfunc="mean")
+    out = chosen_config(sub).set_index(keys)[["k", "n_layers"]].rename(columns={"k": "k_star"})
+    col = lambda k: wide[k].reindex(out.index) if k in wide.columns else np.nan  # noqa: E731
+    out["head_val"] = col(1)
+    out["delta_val"] = col(2) - out.head_val
+    scratch = reinit[reinit.k == reinit.n_layers].groupby(keys)[SELECT_ON].mean()
+    out["scratch_val"] = scratch.reindex(out.index)
+    return out.reset_index()
+
+
+def _conditions(fit: pd.DataFrame, by: list[str], predict: pd.DataFrame | None = None) -> list[tuple]:
+    """(label, fit, predict) per condition ``by`` of ``fit``: its rows, and ``predict``'s rows of the same
+    condition (None: predict the fit rows themselves); conditions with nothing to predict are left out."""
+    by = [c for c in by if c in fit.columns]
+    out = []
+    for cond, f in (fit.groupby(by) if by else [((), fit)]):
+        cond = cond if isinstance(cond, tuple) else (cond,)
+        pr = predict
+        if predict is not None and by:
+            pr = predict[np.logical_and.reduce([predict[c] == v for c, v in zip(by, cond, strict=True)])]
+        if pr is not None and not len(pr):
+            continue
+        out.append(("/".join(map(str, cond)) or "all", f, pr))
+    return out
+
+
+def _map_errors(fit: pd.DataFrame, x: str, target: str, predict: pd.DataFrame | None = None,
+                by: list[str] | None = None) -> dict:
+    """Per condition ``by``: the leave-one-seed-out map's and the constant's mean absolute errors
+    (:func:`~reuse_utils.analysis.stats.loso_monotone_map`) and the mean prediction at each true value."""
+    out = {}
+    for label, f, pr in _conditions(fit, by or [], predict):
+        rows = loso_monotone_map(f, x, target, pr).dropna(subset=["pred", target])
+        if not len(rows):
+            continue
+        out[label] = {
+            "mae_map": float((rows.pred - rows[target]).abs().mean()),
+            "mae_constant": float((rows.const - rows[target]).abs().mean()),
+            "mean_prediction_by_truth": {str(k): float(v) for k, v in rows.groupby(target).pred.mean().items()}}
+    return out
+
+
+def _map_test(conditions: list[tuple], x: str, target: str, n_mc: int) -> dict:
+    """:func:`~reuse_utils.analysis.stats.loso_map_test` over :func:`_conditions` as a result dict."""
+    if not conditions:
+        return {"effect": np.nan, "ci": [np.nan, np.nan], "p_value": np.nan, "n": 0}
+    r = loso_map_test([(f, pr) for _, f, pr in conditions], x, target, n_mc=n_mc)
+    return {"effect": r["mean"], "ci": r["ci"], "p_value": r["p_value"], "n": r["n"], "p_min": r["p_min"],
+            "direction_ok": bool(r["mean"] > 0), "per_seed": r["per_unit"], "method": r["method"]}
+
+
+def _too_few(n: int, p_min: float | None = None) -> str | None:
+    """Why a test over ``n`` units cannot reach p < ALPHA, else None."""
+    if n < 3:
+        return f"too few units: {n} seeds"
+    if p_min is not None and p_min >= ALPHA:
+        return f"too few units: {n} seeds, the smallest p the test can reach is {p_min:.3g}"
+    return None
+
+
+def claim_depth_reveals(depth: pd.DataFrame, feat: pd.DataFrame | None = None, n_mc: int = 499) -> dict:
+    """C4b (companion): t is recoverable from Bob's validation curve over k — a leave-one-seed-out
+    isotonic map from Δ_val to t per (arch, n_bob) at α = 0, against the constant guess, tested by
+    permuting t within seed and rerunning the whole procedure. Secondaries: the map from k* alone (the
+    converse read literally); Δ_val against a map from scratch accuracy alone (beyond task
+    difficulty); across n_bob; across α (``feat``: the feature axis); α recovered at fixed t."""
+    sig = depth_signals(depth[depth.feature_corr == 0])
+    cond = ["arch", "n_bob"]
+    first = _map_test(_conditions(sig, cond), "delta_val", "task_corr", n_mc)
+    kst = _map_test(_conditions(sig, cond), "k_star", "task_corr", n_mc)
+    both = sig.dropna(subset=["delta_val", "scratch_val"])  # the same rows for the two maps: same constant
+    d_gain = _map_test(_conditions(both, cond), "delta_val", "task_corr", 0)
+    s_gain = _map_test(_conditions(both, cond), "scratch_val", "task_corr", 0)
+    common = sorted(set(d_gain.get("per_seed", {})) & set(s_gain.get("per_seed", {})))
+    beyond = _flip([d_gain["per_seed"][u] - s_gain["per_seed"][u] for u in common], low=-2.0, high=2.0)
+    nan = {"effect": np.nan, "ci": [np.nan, np.nan], "p_value": np.nan, "n": 0}
+    n_max = sig.n_bob.max() if len(sig) else None
+    small = sig[sig.n_bob < n_max] if len(sig) else sig
+    across_n = _map_test(_conditions(sig[sig.n_bob == n_max], ["arch"], small), "delta_val", "task_corr", n_mc) \
+        if len(small) else nan
+    across_a = recover = nan
+    details_a, details_r = {}, {}
+    if feat is not None and len(feat):
+        fs = depth_signals(feat)
+        base = sig[sig.n_bob == fs.n_bob.iloc[0]]
+        overlay = fs[fs.feature_corr > 0]
+        across_a = _map_test(_conditions(base, ["arch"], overlay), "delta_val", "task_corr", n_mc)
+        recover = _map_test(_conditions(fs, ["arch", "task_corr"]), "delta_val", "feature_corr", n_mc)
+        details_a = _map_errors(base, "delta_val", "task_corr", overlay, by=["arch"])
+        details_r = _map_errors(fs, "delta_val", "feature_corr", by=["arch", "task_corr"])
+    sec = _secondaries("C4b_depth_reveals_correlation", [kst, beyond, across_n, across_a, recover])
+    details = {"baseline": "a constant guess of t (the other seeds' median): no Bob curve used; the secondary "
+                           "'beyond task difficulty' sets Δ_val against a map from scratch accuracy alone",
+               "map_by_condition": _map_errors(sig, "delta_val", "task_corr", by=cond),
+               "k_star_map_by_condition": _map_errors(sig, "k_star", "task_corr", by=cond),
+               "scratch_accuracy_map_by_condition": _map_errors(sig, "scratch_val", "task_corr", by=cond),
+               "head_accuracy_map_by_condition": _map_errors(sig, "head_val", "task_corr", by=cond),
+               "across_n_bob": _map_errors(sig[sig.n_bob == n_max], "delta_val", "task_corr", small, by=["arch"])
+               if len(small) else {},
+               "across_alpha": details_a, "alpha_recovery_by_t": details_r,
+               "delta_val_by_t": {f"n_bob={n}, t={t}": float(v) for (n, t), v in
+                                  sig.groupby(["n_bob", "task_corr"]).delta_val.mean().items()},
+               "primary_test": first}
+    levels = sig.task_corr.nunique() if len(sig) else 0
+    why = [r for r in (_too_few(first["n"]), f"only {levels} task-correlation levels" if levels < 3 else None) if r]
+    if why:
+        details["not_tested_because"] = "; ".join(why)
+        return _claim("C4b_depth_reveals_correlation", first["n"], first["effect"], first["ci"], first["p_value"],
+                      False, details, verdict="not tested", secondary=sec)
+    return _claim("C4b_depth_reveals_correlation", first["n"], first["effect"], first["ci"], first["p_value"],
+                  _holds(first), details, secondary=sec)
+
+
+def _rank(cuts: pd.DataFrame, x: str, y: str, n_mc: int = 9999) -> dict:
+    """:func:`~reuse_utils.analysis.stats.within_block_rank_test` per world, one permutation of the
+    depths shared by the worlds of one Alice (her n_bob worlds move together through her)."""
+    keys = [k for k in WORLD_KEYS if k in cuts.columns]
+    alice = [k for k in ALICE_KEYS if k in cuts.columns]
+    r = within_block_rank_test(cuts.dropna(subset=[x, y]), x, y, keys, shared=alice, n_mc=n_mc)
+    return {"effect": r["mean"], "ci": r["ci"], "p_value": r["p_value"], "n": r["n"], "p_min": r["p_min"],
+            "direction_ok": bool(r["mean"] > 0), "per_seed": r["per_unit"]}
+
+
+def _prior_taus(cuts: pd.DataFrame) -> pd.DataFrame:
+    """Per world: Kendall τ_b of a featureless prior — the other seeds' mean validation curve over k at
+    the same (arch, n_bob) — with the world's validation curve, and the test accuracy lost by retraining
+    that prior's best depth (the best fixed k learned from other runs) instead of k*."""
+    keys = [k for k in WORLD_KEYS if k in cuts.columns]
+    rows = []
+    for world, g in cuts.groupby(keys, sort=True):
+        g = g.sort_values("k")
+        base = dict(zip(keys, world, strict=True))
+        others = cuts[(cuts.seed != base["seed"]) & (cuts.n_bob == base["n_bob"]) & (cuts.arch == base["arch"])]
+        prior = others.groupby("k").val_acc.mean().reindex(g.k).to_numpy(float)
+        val, test, ks = g.val_acc.to_numpy(float), g.test_acc.to_numpy(float), g.k.to_numpy()
+        star = int(np.lexsort((ks, g.val_loss.to_numpy(float), -val))[0])
+        fixed = int(np.nanargmax(prior)) if np.isfinite(prior).any() else star
+        a, b = prior[np.isfinite(prior)], val[np.isfinite(prior)]
+        tau = float(_kendalltau(a, b).statistic) if len(a) >= 2 and np.ptp(a) > 0 and np.ptp(b) > 0 else 0.0
+        rows.append({**base, "tau_prior": tau, "regret_fixed_k": float(test[star] - test[fixed]), "k_fixed": int(ks[fixed])})
+    return pd.DataFrame(rows)
+
+
+def claim_estimators_predict_depth(table: pd.DataFrame, cuts: pd.DataFrame, n_mc: int = 9999) -> dict:
+    """C8 (companion): the per-cut scores rank Bob's depths. ``cuts``:
+    :func:`reuse_utils.analysis.depth_reveal.cut_table`; ``table``: its
+    :func:`~reuse_utils.analysis.depth_reveal.estimator_table`. Primary: LogME's Kendall τ_b with Bob's
+    validation accuracy over k, per seed over the α = 0 worlds where he trained every depth, tested by
+    permuting the score across depths within each world. Secondaries: both H-scores; LogME against
+    Bob's reinit curve alone; LogME against a featureless prior from the other seeds (paired sign flip)."""
+    full = cuts.groupby([k for k in WORLD_KEYS if k in cuts.columns]).k.transform("size") == cuts.n_layers
+    main_cuts = cuts[full & (cuts.feature_corr == 0)]
+    main = table[(table.n_depths == table.n_layers) & (table.feature_corr == 0)]
+    first = _rank(main_cuts, "logme_ranked", "val_acc", n_mc)
+    prior = _prior_taus(main_cuts)
+    keys = [k for k in WORLD_KEYS if k in prior.columns]
+    logme = main[main.score == "logme"].merge(prior, on=keys)
+    vs_prior = _flip((logme.tau - logme.tau_prior).groupby(logme.seed).mean().to_numpy(), low=-2.0, high=2.0)
+    sec = _secondaries("C8_estimators_predict_depth", [
+        _rank(main_cuts, "hscore_ranked", "val_acc", n_mc), _rank(main_cuts, "hscore_lw_ranked", "val_acc", n_mc),
+        _rank(main_cuts, "logme_ranked", "val_acc_reinit", n_mc) if "val_acc_reinit" in main_cuts.columns else
+        {"effect": np.nan, "ci": [np.nan, np.nan], "p_value": np.nan, "n": 0}, vs_prior])
+
+    def summary(rows: pd.DataFrame, by: list[str]) -> dict:
+        agg = rows.groupby(by + ["score"])[["tau", "hit", "regret", "regret_k1", "saturated"]].mean()
+        return {"/".join(map(str, k)): {c: float(v) for c, v in r.items()} for k, r in agg.iterrows()}
+
+    models = {}
+    for n_bob, g in logme.groupby("n_bob"):
+        for m in ("leep", "nce"):
+            if g[m].nunique() > 1 and g.best_val_acc.nunique() > 1:
+                models[f"{m}, n_bob={n_bob}"] = float(g[[m, "best_val_acc"]].corr("kendall").iloc[0, 1])
+    details = {"baseline": "an uninformative score (τ = 0); the secondary 'LogME beats a featureless prior' sets it "
+                           "against the other seeds' mean validation curve at the same n_bob",
+               "by_score": {name: {"tau": float(g.tau.mean()), "tau_reinit": float(g.tau_reinit.mean()),
+                                   "hit": float(g.hit.mean()), "regret": float(g.regret.mean()),
+                                   "saturated_cuts": float(g.saturated.mean())} for name, g in main.groupby("score")},
+               "featureless_prior": {"tau": float(logme.tau_prior.mean()),
+                                     "regret_best_fixed_k": float(logme.regret_fixed_k.mean()),
+                                     "regret_always_k1": float(logme.regret_k1.mean())},
+               "by_t": summary(main, ["n_bob", "task_corr"]),
+               "by_alpha": summary(table, ["task_corr", "feature_corr"]),
+               "model_scores_vs_best_accuracy_kendall_tau": models,
+               "median_seconds_scoring_all_cuts": float(logme.score_seconds.median()) if len(logme) else None,
+               "median_seconds_training_every_depth": float(logme.bob_seconds.median()) if len(logme) else None}
+    why = _too_few(first["n"])
+    if why:
+        details["not_tested_because"] = why
+        return _claim("C8_estimators_predict_depth", first["n"], first["effect"], first["ci"], first["p_value"], False,
+                      details, verdict="not tested", secondary=sec)
+    return _claim("C8_estimators_predict_depth", first["n"], first["effect"], first["ci"], first["p_value"],
+                  _holds(first), details, secondary=sec)
 
 
 ALICE_KEYS = [k for k in WORLD_KEYS if k != "n_bob"]  #: what identifies one Alice in a sweep table

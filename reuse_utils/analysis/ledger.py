@@ -212,9 +212,10 @@ def record_claim(results_dir: str | Path, id: str, result: dict, *, preset: str,
         raise ValueError(f"verdict must be one of {list(VERDICTS)} and 'pass' exactly when passed; got {verdict!r} "
                          f"with passed={bool(passed)}")
     kind = SPEC[id].kind if id in SPEC else "empirical"
+    origin = SPEC[id].origin if id in SPEC else "paper"
     if kind == "empirical" and result["p_value"] is not None and result["p_value"] <= 0:
         raise ValueError(f"p_value of the finding {id} is {result['p_value']!r}: an exact test never gives 0")
-    claim = _clean({"id": id, "kind": kind,
+    claim = _clean({"id": id, "kind": kind, "origin": origin,
                     **{f: result[f] for f in RESULT_FIELDS}, "passed": bool(passed), "verdict": verdict,
                     **{f: result[f] for f in OPTIONAL_FIELDS if f in result and f != "verdict"}, "preset": preset,
                     "dataset": dataset, "notebook": notebook, "details": result.get("details") or {},
@@ -317,6 +318,7 @@ def describe_claim(c: dict) -> str:
     where the record has it — then how it was tested (and, at ``smoke``, :data:`SMOKE_NOTE` first)."""
     kind = {"identity": "identity", "diagnostic": "diagnostic", "manipulation check": "manipulation check"}.get(
         c.get("kind"), "finding")
+    shown = "companion finding" if kind == "finding" and c.get("origin") == "companion" else kind
     if c.get("verdict") == "not tested":
         verdict = "not tested" + (f" ({c['details']['not_tested_because']})" if (c.get("details") or {}).get(
             "not_tested_because") else "")
@@ -337,11 +339,11 @@ def describe_claim(c: dict) -> str:
         plural = "s" if unit and c["n"] != 1 and unit.isalpha() and not unit.endswith("s") else ""
         parts.append(f"n = {c['n']} {unit}{plural}".rstrip())
     label = f" [{c['data_label']}]" if c.get("data_label") else ""
-    head = f"{c['id']}{label} ({kind}, {verdict_text(c)}): {c.get('statement', '')} — {verdict}"
+    head = f"{c['id']}{label} ({shown}, {verdict_text(c)}): {c.get('statement', '')} — {verdict}"
     text = head + (f"; {', '.join(parts)}." if parts else ".") + f"\n  Tested as: {c.get('operationalisation', '')}"
     for sec in c.get("secondary") or []:
         p = f", p = {sec['p_value']:.3g} (Holm {sec['p_holm']:.3g})" if sec.get("p_value") is not None else ""
-        text += (f"\n  Secondary — {sec['name']}: {'holds' if sec.get('passed') else 'does not hold'}; effect "
+        text += (f"\n  Secondary — {sec['name']}: {sec.get('verdict') or ('holds' if sec.get('passed') else 'does not hold')}; effect "
                  f"{_num(sec.get('effect'))} {sec.get('effect_unit', '')}{p}.")
     return (f"[{SMOKE_NOTE}]\n" if c.get("preset") == "smoke" else "") + text
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -29,7 +30,8 @@ from scipy import stats
 
 __all__ = ["summarize", "above_chance", "trend", "optimal_depth", "mean_ci", "paired_difference", "one_sample",
            "seed_trends", "bootstrap_argmax", "permutation_within", "mann_kendall_s", "permutation_trend",
-           "sign_flip", "paired_sign_flip", "mean_ci_bounded", "holm", "permutation_correlation"]
+           "sign_flip", "paired_sign_flip", "mean_ci_bounded", "holm", "permutation_correlation",
+           "loso_monotone_map", "loso_map_test", "within_block_rank_test"]
 
 _ALTERNATIVES = ("greater", "less", "two-sided")
 
@@ -460,7 +462,7 @@ def holm(pvalues) -> list[float]:
     """Holm–Bonferroni step-down adjusted p-values.
 
     With the m non-NaN p-values sorted p_(1) ≤ … ≤ p_(m), adj_(i) = max_{j ≤ i} min(1, (m − j + 1)·p_(j));
-    H_i is rejected at family-wise level α by Holm's procedure iff adj_i ≤ α. Returned in input
+    H_i is rejected at family-wise level α by Holm's procedure iff adj_i < α (as every caller here compares). Returned in input
     order; NaN entries stay NaN and do not count in m."""
     p = np.asarray(pvalues, dtype=float).ravel()
     out = np.full(p.shape, np.nan)
@@ -548,4 +550,175 @@ def permutation_correlation(x, y, blocks=None, alternative: str = "greater", n_m
         else:
             hits += int(np.sum(np.abs(sims) >= abs(observed) - 1e-12))
     out["p_value"] = (1 + hits) / (1 + n_mc)
+    return out
+
+
+def _iso_predict(x_tr: np.ndarray, y_tr: np.ndarray, x_te: np.ndarray) -> np.ndarray:
+    """Isotonic regression of ``y_tr`` on ``x_tr`` (scikit-learn), increasing when Spearman's ρ of the
+    training rows is ≥ 0 (scikit-learn's ``increasing="auto"`` rule), clipped outside their range."""
+    from sklearn.isotonic import IsotonicRegression
+
+    with warnings.catch_warnings():  # spearmanr on a constant column: ρ is NaN, the map then increases
+        warnings.simplefilter("ignore")
+        rho = stats.spearmanr(x_tr, y_tr).statistic
+    iso = IsotonicRegression(increasing=not (rho < 0), out_of_bounds="clip")
+    return iso.fit(x_tr, y_tr).predict(x_te)
+
+
+def loso_monotone_map(fit: pd.DataFrame, x: str, target: str, predict: pd.DataFrame | None = None,
+                      unit: str = "seed") -> pd.DataFrame:
+    """Leave-one-unit-out monotone prediction of ``target`` from ``x``.
+
+    For each unit u of ``predict`` (default ``fit``): an isotonic regression of ``target`` on ``x``
+    (:func:`_iso_predict`: its direction from the sign of Spearman's ρ in the training rows, clipped
+    outside their range) fitted on the rows of ``fit`` whose unit is not u, and the constant baseline
+    — the median of those rows' ``target`` (the best constant under absolute error). Returns
+    ``predict``'s rows (NaN ``x`` dropped) with ``pred`` and ``const``; a unit whose training rows
+    hold fewer than two distinct ``x`` gets NaN."""
+    predict = fit if predict is None else predict
+    for name, df in (("fit", fit), ("predict", predict)):
+        missing = {x, target, unit} - set(df.columns)
+        if missing:
+            raise ValueError(f"{name} lacks the columns {sorted(missing)}")
+    fit = fit.dropna(subset=[x, target])
+    out = []
+    for u, rows in predict.dropna(subset=[x]).groupby(unit, sort=True):
+        train = fit[fit[unit] != u]
+        rows = rows.copy()
+        if train[x].nunique() < 2:
+            rows["pred"], rows["const"] = np.nan, np.nan
+        else:
+            rows["pred"] = _iso_predict(train[x].to_numpy(float), train[target].to_numpy(float), rows[x].to_numpy(float))
+            rows["const"] = float(np.median(train[target].to_numpy(float)))
+        out.append(rows)
+    return pd.concat(out) if out else predict.iloc[:0].assign(pred=[], const=[])
+
+
+def _loso_gains(fx, fy, fu, px, py, pu, units) -> np.ndarray:
+    """Per unit of ``units``: mean |constant − truth| minus mean |map − truth| on that unit's predict
+    rows, the map and the constant fitted on the other units' fit rows (NaN where it cannot be)."""
+    out = np.full(len(units), np.nan)
+    for i, u in enumerate(units):
+        tr, te = fu != u, pu == u
+        if not te.any() or len(np.unique(fx[tr])) < 2:
+            continue
+        pred = _iso_predict(fx[tr], fy[tr], px[te])
+        out[i] = np.mean(np.abs(np.median(fy[tr]) - py[te])) - np.mean(np.abs(pred - py[te]))
+    return out
+
+
+def loso_map_test(conditions: list[tuple[pd.DataFrame, pd.DataFrame | None]], x: str, target: str,
+                  unit: str = "seed", n_mc: int = 499, seed: int = 0) -> dict:
+    """Permutation test that :func:`loso_monotone_map` predicts ``target`` from ``x`` better than the
+    constant guess.
+
+    ``conditions``: (fit, predict) frames, one pair per condition (predict None: the fit rows
+    themselves). Statistic: per unit, the constant's mean absolute error minus the map's on that
+    unit's rows, averaged over conditions; then the mean over units. Null: within each unit the levels
+    of ``target`` are exchangeable — each copy relabels every unit's levels by one random permutation,
+    applied to all of that unit's rows in every frame and condition (rows that share a unit and a level,
+    such as two n_bob of one Alice, move together, and the design's balance is kept) — and the whole
+    leave-one-unit-out procedure is rerun on each of ``n_mc`` copies; p = (1 + #{null ≥ observed}) /
+    (1 + n_mc), never 0. Returns ``mean``, ``ci``
+    (:func:`mean_ci` of the per-unit values), ``p_value``, ``p_min`` (1 / (1 + n_mc)), ``n`` (units
+    with a value), ``per_unit``, ``method``."""
+    prepared, units = [], set()
+    for fit, predict in conditions:
+        fit = fit.dropna(subset=[x, target])
+        same = predict is None
+        pr = fit if same else predict.dropna(subset=[x, target])
+        prepared.append((fit[x].to_numpy(float), fit[target].to_numpy(float), fit[unit].to_numpy(),
+                         pr[x].to_numpy(float), pr[target].to_numpy(float), pr[unit].to_numpy(), same))  # noqa: E501
+        units |= set(pr[unit].tolist())
+    units = np.array(sorted(units))
+
+    levels: dict = {}
+    for _, fy, fu, _, py, pu, _ in prepared:
+        for ys, us in ((fy, fu), (py, pu)):
+            for u, v in zip(us.tolist(), ys.tolist(), strict=True):
+                levels.setdefault(u, set()).add(v)
+    levels = {u: np.array(sorted(v)) for u, v in levels.items()}
+
+    def stat(rng: np.random.Generator | None) -> tuple[float, np.ndarray]:
+        relabel = None if rng is None else {u: dict(zip(lv.tolist(), rng.permutation(lv).tolist(), strict=True))
+                                            for u, lv in levels.items()}
+        per = []
+        for fx, fy, fu, px, py, pu, _ in prepared:
+            if relabel is not None:
+                fy = np.array([relabel[u][v] for u, v in zip(fu.tolist(), fy.tolist(), strict=True)])
+                py = np.array([relabel[u][v] for u, v in zip(pu.tolist(), py.tolist(), strict=True)])
+            per.append(_loso_gains(fx, fy, fu, px, py, pu, units))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            by_unit = np.nanmean(np.vstack(per), axis=0) if per else np.array([])
+        return (float(np.nanmean(by_unit)) if np.isfinite(by_unit).any() else np.nan), by_unit
+
+    obs, by_unit = stat(None)
+    vals = by_unit[np.isfinite(by_unit)]
+    m, lo, hi = mean_ci(vals) if len(vals) >= 2 else (obs, np.nan, np.nan)
+    out = {"mean": obs, "ci": [lo, hi], "p_value": np.nan, "p_min": 1.0 / (1 + n_mc), "n": int(len(vals)),
+           "per_unit": {str(u): float(v) for u, v in zip(units, by_unit, strict=True) if np.isfinite(v)},
+           "method": f"permutation of {target} within {unit} ({n_mc} Monte Carlo copies), leave-one-{unit}-out refit"}
+    if not np.isfinite(obs):
+        return out
+    rng = np.random.default_rng(seed)
+    null = np.array([stat(rng)[0] for _ in range(n_mc)])
+    out["p_value"] = float((1 + np.sum(null >= obs - 1e-12)) / (1 + n_mc))
+    return out
+
+
+
+def _tau_b(a: np.ndarray, b: np.ndarray) -> float:
+    """Kendall τ_b; 0 where either side does not move (a constant ranks nothing)."""
+    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return 0.0
+    return float(stats.kendalltau(a, b).statistic)
+
+
+def within_block_rank_test(df: pd.DataFrame, x: str, y: str, block: list[str], unit: str = "seed",
+                           shared: list[str] | None = None, align: str = "k", n_mc: int = 9999,
+                           seed: int = 0) -> dict:
+    """Permutation test that ``x`` ranks ``y`` within blocks (e.g. a score ranking Bob's depths within
+    each world): per block Kendall τ_b of x against y (0 where either is constant); the statistic is
+    the mean over units of their blocks' mean τ_b. Null: within each block the x values are
+    exchangeable across its rows; blocks that agree on ``shared`` (e.g. the worlds of one Alice) get
+    one permutation, applied to their rows aligned by ``align``. Every group's τ over all its
+    permutations is enumerated (≤ 8 rows a block), and ``n_mc`` Monte Carlo copies draw one per group;
+    p = (1 + #{null ≥ observed}) / (1 + n_mc). Returns ``mean``, ``ci`` (of the per-unit means, bounded
+    to [-1, 1]), ``p_value``, ``p_min``, ``n`` (units), ``per_unit``, ``method``."""
+    rng = np.random.default_rng(seed)
+    shared = list(shared or block)
+    blocks = []
+    for key, g in df.sort_values(align).groupby(block, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        info = dict(zip(block, key, strict=True))
+        if len(g) > 8:
+            raise ValueError(f"blocks must hold at most 8 rows to enumerate; got {len(g)}")
+        blocks.append((tuple(info[c] for c in shared), g[unit].iloc[0], g[align].tolist(),
+                       g[x].to_numpy(float), g[y].to_numpy(float)))
+    units = sorted({b[1] for b in blocks})
+    count = {u: sum(b[1] == u for b in blocks) for u in units}
+    weight = [1.0 / (count[b[1]] * len(units)) for b in blocks]
+    taus = np.array([_tau_b(b[3], b[4]) for b in blocks])
+    obs = float(np.dot(weight, taus)) if len(blocks) else np.nan
+    per_unit = {str(u): float(np.mean([t for t, b in zip(taus, blocks, strict=True) if b[1] == u])) for u in units}
+    m, lo, hi = mean_ci_bounded(list(per_unit.values()), -1.0, 1.0) if per_unit else (np.nan, np.nan, np.nan)
+    out = {"mean": obs, "ci": [lo, hi], "p_value": np.nan, "p_min": 1.0 / (1 + n_mc), "n": len(units),
+           "per_unit": per_unit, "method": f"permutation within {'/'.join(block)}, shared across "
+                                          f"{'/'.join(shared)} (exact per group, {n_mc} Monte Carlo copies)"}
+    if not blocks:
+        return out
+    groups: dict = {}
+    for i, b in enumerate(blocks):
+        groups.setdefault(b[0], []).append(i)
+    nulls = []
+    for members in groups.values():
+        order = blocks[members[0]][2]
+        if any(blocks[i][2] != order for i in members):
+            raise ValueError(f"blocks sharing a permutation must hold the same {align} values")
+        perms = list(itertools.permutations(range(len(order))))
+        nulls.append(np.array([sum(weight[i] * _tau_b(blocks[i][3][list(p)], blocks[i][4]) for i in members)
+                               for p in perms]))
+    draws = np.column_stack([null[rng.integers(0, len(null), n_mc)] for null in nulls]).sum(1)
+    out["p_value"] = float((1 + np.sum(draws >= obs - 1e-12)) / (1 + n_mc))
     return out

@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 
 from reuse_utils.analysis.attribution import attribution_rows
+from reuse_utils.analysis.depth_reveal import break_depth, layer_cka
 from reuse_utils.analysis.ledger import SMOKE_NOTE, describe_claim, record_claim
 from reuse_utils.companion.plots import save_figure, set_style
 from reuse_utils.core.device import describe_device, get_device
@@ -19,6 +20,7 @@ from reuse_utils.experiments import (
     AliceStore,
     Preset,
     alice_config,
+    arch_width,
     bob_protocol,
     get_preset,
     run_case_study,
@@ -26,7 +28,14 @@ from reuse_utils.experiments import (
     run_sweep,
 )
 from reuse_utils.generator import World, make_world
-from reuse_utils.training import LayeredNet, make_bob, train_bob_selected
+from reuse_utils.training import (
+    LayeredNet,
+    fit_selected_many,
+    make_bob,
+    random_source,
+    task_on_pairs,
+    train_bob_selected,
+)
 
 __all__ = ["Setup", "setup"]
 
@@ -128,6 +137,47 @@ class Setup:
                 models += [(f"bob k={k}", k, self.bob(alice, world, k, "reinit", seed), "bob") for k in ks]
                 for row in attribution_rows(models, world.test, n=n, n_steps=n_steps, n_layer=n_layer, seed=seed):
                     rows.append({"task_corr": float(t), "feature_corr": float(a), "seed": seed, **row})
+        return pd.DataFrame(rows)
+
+    def cka_study(self, dials, *, n: int, seeds: list[int] | None = None, progress: bool | None = None) -> pd.DataFrame:
+        """Where Bob's network departs from Alice's: for each (task_corr, feature_corr) of ``dials`` and
+        seed (default: the first ``preset.cka_seeds``), Alice, Bob retrained at every layer from her
+        weights (k = L, finetune), Bob from scratch (k = L, reinit) — all these Bobs trained together in
+        one stacked loop by the preset's protocol, each as :meth:`bob` would train him — and the
+        random-init control (the sweep's untrained network); per layer the linear CKA on ``n`` test
+        inputs of Alice vs Bob, Bob vs scratch and Alice vs random init. Rows: task_corr, feature_corr,
+        seed, pair, layer, layer_name, cka, ``k_break``
+        (:func:`~reuse_utils.analysis.depth_reveal.break_depth` of Alice vs Bob), and how the two Bobs'
+        training went: ``capped`` (either stopped by the epoch cap), ``edge`` (either chose a learning
+        rate at an end of its grid)."""
+        from tqdm.auto import tqdm
+
+        seeds = list(self.seeds[: self.preset.cka_seeds]) if seeds is None else seeds
+        todo = [(t, a, seed) for t, a in dials for seed in seeds]
+        self.alices([{"task_corr": t, "feature_corr": a, "seed": seed} for t, a, seed in todo])
+        built, tasks, modes = [], [], ["finetune", "reinit"]
+        for t, a, seed in todo:
+            alice, _, world = self.alice(t, a, seed)
+            L = alice.n_layers
+            bobs = [make_bob(alice, L, m, world.bob_train.num_classes_bob, derive_seed("bob", seed, L, m)) for m in modes]
+            task, _ = task_on_pairs(bobs, modes, world.bob_train, world.bob_train.x, bob_protocol(self.preset).val_fraction,
+                                    derive_seed("bob-train", seed))
+            built.append((t, a, seed, alice, world, bobs))
+            tasks.append(task)
+        chosen = fit_selected_many(tasks, bob_protocol(self.preset), self.device)
+        rows = []
+        for (t, a, seed, alice, world, (bob, scratch)), sels in zip(tqdm(built, desc="CKA per layer", disable=not (
+                self.progress if progress is None else progress)), chosen, strict=True):
+            health = {"capped": any(x.stopped_by == "cap" for x in sels), "edge": any(x.selection_edge for x in sels)}
+            rand = random_source(alice.arch, world.test.input_shape, world.test.num_classes_alice,
+                                 derive_seed("random-source", seed), width=arch_width(alice.arch, self.preset))
+            pairs = {"Alice vs Bob (finetune)": (alice, bob), "Bob (finetune) vs scratch": (bob, scratch),
+                     "Alice vs random init": (alice, rand.place(self.device))}
+            values = {name: layer_cka(m1, m2, world.test.x[:n], self.device) for name, (m1, m2) in pairs.items()}
+            k_break = break_depth(values["Alice vs Bob (finetune)"])
+            rows += [{"task_corr": float(t), "feature_corr": float(a), "seed": seed, "pair": name, "layer": i,
+                      "layer_name": alice.layer_names[i - 1], "cka": v, "k_break": k_break, **health}
+                     for name, vals in values.items() for i, v in enumerate(vals, start=1)]
         return pd.DataFrame(rows)
 
     def domain_control(self, k: int) -> pd.DataFrame | None:

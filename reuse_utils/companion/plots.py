@@ -178,3 +178,55 @@ def show_images(ds, n: int = 8, title: str | None = None, seed: int = 0) -> plt.
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+_SCORE_LABELS = {"val_acc": "Bob's validation accuracy (trained)", "logme": "LogME", "hscore": "H-score",
+                 "hscore_lw": "H-score, Ledoit–Wolf"}
+
+
+def depth_scores(scores: pd.DataFrame, curves: pd.DataFrame, task_corr: float, feature_corr: float, n_bob: int,
+                 *, ax=None) -> plt.Figure:
+    """At one world setting (nearest levels held): each cut score of Alice's features and Bob's trained
+    validation accuracy against the depth k, each rescaled within its world to [0, 1] (0: its lowest k,
+    1: its highest), mean with a 95% t-CI over seeds; the depths Bob trained only."""
+    keys = ["seed", "task_corr", "feature_corr", "n_bob", "k"]
+    both = curves.merge(scores, on=[c for c in keys if c in curves.columns and c in scores.columns])
+    at = both[(both.n_bob == n_bob)]
+    pts = at[["task_corr", "feature_corr"]].drop_duplicates().to_numpy(float)
+    t, a = pts[np.argmin(np.abs(pts - [task_corr, feature_corr]).sum(1))]
+    at = at[(at.task_corr == t) & (at.feature_corr == a)]
+    names = [c for c in _SCORE_LABELS if c in at.columns]
+    long = at.melt(id_vars=["seed", "k"], value_vars=names, var_name="measure", value_name="v")
+    span = long.groupby(["seed", "measure"]).v.transform(lambda v: (v - v.min()) / (v.max() - v.min())
+                                                         if v.max() > v.min() else v * 0 + 0.5)
+    long = long.assign(relative=span, measure=long.measure.map(_SCORE_LABELS))
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.6, 4.2))
+    else:
+        fig = ax.figure
+    sns.lineplot(data=long, x="k", y="relative", hue="measure", style="measure", errorbar=t_ci, marker="o", ax=ax,
+                 hue_order=[_SCORE_LABELS[n] for n in names], style_order=[_SCORE_LABELS[n] for n in names])
+    ax.set(xlabel="retrained layers k (the cut: Alice's first L − k layers kept)",
+           ylabel="rescaled within its world (0 = lowest, 1 = highest)", ylim=(-0.05, 1.05),
+           title=f"t = {t:g}, α = {a:g}, n_bob = {n_bob}")
+    ax.set_xticks(sorted(at.k.unique()))
+    ax.legend(fontsize=8, title=f"mean, 95% t-CI over n = {long.seed.nunique()} seeds", title_fontsize=8,
+              loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    return fig
+
+
+def cka_by_layer(cka: pd.DataFrame, pair: str, hue: str = "task_corr", *, ax=None) -> plt.Figure:
+    """Linear CKA of each layer's output for one model ``pair`` of a CKA study, one line per level of
+    ``hue`` (mean, 95% t-CI over seeds; a single seed shows its values)."""
+    sub = cka[cka.pair == pair]
+    label = {"task_corr": "t", "feature_corr": "α"}.get(hue, hue)
+    fig = plot_mean_ci(sub.assign(**{label: sub[hue]}), "layer", "cka", hue=label, ax=ax,
+                       xlabel="layer ℓ (1 = first; L = output)", ylabel="linear CKA (0–1)", title=pair)
+    ax = ax or fig.axes[0]
+    names = sub.drop_duplicates("layer").sort_values("layer")
+    ax.set_xticks(names.layer, [f"{i}\n{n}" for i, n in zip(names.layer, names.layer_name, strict=True)])
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=8, loc="lower left", title=f"mean, 95% t-CI over n = {sub.seed.nunique()} seeds"
+              if sub.seed.nunique() > 1 else "one seed", title_fontsize=8)
+    return fig

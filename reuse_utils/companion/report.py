@@ -83,7 +83,7 @@ def _verdict(c: dict) -> str:
 def _secondary_html(c: dict) -> str:
     """The claim's secondary findings, one line each (effect, p, Holm-adjusted p)."""
     items = "".join(
-        f"<li>{html.escape(str(s.get('name')))}: {'holds' if s.get('passed') else 'does not hold'} — effect "
+        f"<li>{html.escape(str(s.get('name')))}: {html.escape(s.get('verdict') or ('holds' if s.get('passed') else 'does not hold'))} — effect "
         f"{html.escape(_fmt(s.get('effect')))} {html.escape(str(s.get('effect_unit') or ''))}, p "
         f"{html.escape(_fmt(s.get('p_value')))} (Holm {html.escape(_fmt(s.get('p_holm')))})</li>"
         for s in c.get("secondary") or [])
@@ -126,8 +126,9 @@ def write_report(results: str | Path, *, preset: str, dataset: str | None, devic
     except ValueError:
         dev = device
 
-    def table(kind: str | None, rows_of: list[dict] | None = None) -> str:
-        chosen = rows_of if rows_of is not None else [c for c in claims if c.get("kind") == kind]
+    def table(kind: str | None, rows_of: list[dict] | None = None, origin: str | None = None) -> str:
+        chosen = rows_of if rows_of is not None else [
+            c for c in claims if c.get("kind") == kind and origin in (None, c.get("origin", "paper"))]
         rows = "".join(
             f"<tr class='{'pass' if c.get('passed') else ('untested' if c.get('verdict') == 'not tested' else 'fail')}'>"
             f"<td>{html.escape(str(c.get('id')))}"
@@ -184,7 +185,8 @@ with its numbers.</p>
 each claim's primary test, fixed before the runs, decides its verdict; secondaries are the companion's own questions,
 with Holm-adjusted p-values.</p>
 <h3>Protocol health (is every model trained? diagnostics, not findings)</h3>{table("diagnostic")}
-<h3>Findings</h3>{table("empirical")}
+<h3>Findings (the paper's claims)</h3>{table("empirical", origin="paper")}
+<h3>Companion findings (the companion's own questions, beyond the paper's tests)</h3>{table("empirical", origin="companion")}
 <h3>Manipulation checks (the dials do what they manipulate)</h3>{table("manipulation check")}
 <h3>Identities (checks that the generator and the closed forms are right)</h3>{table("identity")}
 {not_run}{apart}

@@ -69,7 +69,7 @@ def _verdict(c: dict | None) -> str:
 def _secondaries(c: dict | None) -> str:
     if c is None or c.get("_superseded"):
         return ""
-    parts = [f"{s['name']}: {'holds' if s.get('passed') else 'does not hold'} ({_num(s.get('effect'))} "
+    parts = [f"{s['name']}: {s.get('verdict') or ('holds' if s.get('passed') else 'does not hold')} ({_num(s.get('effect'))} "
              f"{s.get('effect_unit', '')}, Holm p {_p(s['p_holm'])})" if s.get("p_holm") is not None else
              f"{s['name']}: untested" for s in c.get("secondary") or []]
     return "; ".join(parts)
@@ -83,7 +83,8 @@ def results_table(quick: str | Path, paper: str | Path) -> str:
     for cid, spec in SPEC.items():
         if spec.kind != "empirical":
             continue
-        rows.append(f"| **{cid.split('_')[0]}** {spec.paper_words} | {_verdict(q.get(cid))} | {_verdict(p.get(cid))} "
+        label = f"**{cid.split('_')[0]}** *(companion)*" if spec.origin == "companion" else f"**{cid.split('_')[0]}**"
+        rows.append(f"| {label} {spec.paper_words} | {_verdict(q.get(cid))} | {_verdict(p.get(cid))} "
                     f"| {_secondaries(q.get(cid))} |")
     health = [f"{cid.split('_')[0]} {_verdict(q.get(cid)).split(':')[0]}" for cid, s in SPEC.items()
               if s.kind == "diagnostic"]

@@ -23,7 +23,7 @@ __all__ = ["Preset", "PRESETS", "get_preset"]
 _POSITIVE_INTS = ("n_alice", "n_bob", "n_test", "alice_epochs", "bob_epochs", "batch_size", "cnn_width", "mlp_width",
                   "case_size", "case_alice_per_class", "case_bob_per_class", "case_alice_epochs", "case_bob_epochs",
                   "case_n_seeds", "bob_head_epochs", "bob_patience", "alice_patience", "linear_n_fit", "linear_n_alphas", "linear_n_test",
-                  "calibration_n", "attribution_n", "attribution_steps", "glm_dim")
+                  "calibration_n", "attribution_n", "attribution_steps", "glm_dim", "cka_seeds", "cka_n")
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,8 @@ class Preset:
     feature-correlation (overlay) axis is swept over ``feature_corrs`` (α) at each task correlation of
     ``feature_task_corrs``. ``glm_*``: the GLM world of notebook 01's deep overlay (block dimension,
     observation noise σ, the α values, at θ = 0 as in the linear model). ``linear_*``: the shallow linear model of notebook 01; ``calibration_n``: the
-    generator's calibration (02); ``attribution_*``: Integrated Gradients (06). Bob is trained and
+    generator's calibration (02); ``attribution_*``: Integrated Gradients (06); ``cka_*``: the layer-similarity study
+    (09: its seeds, the test inputs per CKA). Bob is trained and
     selected by :class:`reuse_utils.training.selection.BobProtocol`: the head-only Bob (k = 1) as a
     convex logistic head with its L2 strength chosen from ``bob_l2s`` (widened while the choice is at
     an end), deeper Bobs with Adam over ``bob_lrs`` (widened likewise) and early stopping after
@@ -93,6 +94,8 @@ class Preset:
     attribution_steps: int = 32  # Integrated-Gradients steps (06)
     glm_dim: int = 4  # features per task block of the GLM world (01), = the linear model's k
     glm_alphas: tuple[float, ...] = (-0.9, -0.6, -0.3, 0.0, 0.3, 0.6, 0.9)
+    cka_seeds: int = 2  # seeds of notebook 09's layer-similarity study (Bobs retrained at every layer)
+    cka_n: int = 1000  # test inputs each linear CKA is computed on (09)
 
     def __post_init__(self) -> None:
         def sequence(v) -> bool:
@@ -147,12 +150,12 @@ PRESETS: dict[str, Preset] = {
         glm_alphas=(-0.6, 0.0, 0.6),
         ks=None, cnn_width=8, mlp_width=32, case_alice_per_class=300, case_bob_per_class=100,
         case_alice_epochs=3, case_bob_epochs=8, linear_n_fit=4000, linear_n_alphas=7, linear_n_test=2000,
-        calibration_n=4000, attribution_n=48, attribution_steps=8,
+        calibration_n=4000, attribution_n=48, attribution_steps=8, cka_seeds=1, cka_n=200,
     ),
     "quick": Preset(
         name="quick", dataset="mnist5k", n_alice=4000, n_bob=1000, n_test=2000,
         alice_epochs=30, bob_epochs=60, batch_size=64, seeds=(0, 1, 2, 3, 4), n_bobs=(250, 1000),
-        task_corrs=(0.0, 0.25, 0.5, 0.75, 1.0), feature_corrs=(0.0, 0.3, 0.6), case_n_seeds=2,
+        task_corrs=(0.0, 0.25, 0.5, 0.75, 1.0), feature_corrs=(0.0, 0.3, 0.6), case_n_seeds=2, cka_seeds=1,
         cnn_width=8, linear_n_fit=20_000, attribution_n=100, calibration_n=8000,
     ),
     "paper": Preset(
@@ -160,7 +163,7 @@ PRESETS: dict[str, Preset] = {
         alice_epochs=30, bob_epochs=60, batch_size=128, seeds=(0, 1, 2, 3, 4), n_bobs=(250, 1000, 2000),
         task_corrs=(0.0, 0.25, 0.5, 0.75, 1.0), feature_corrs=(0.0, 0.3, 0.6), cnn_width=16,
         mlp_width=256, case_size=32, case_arch="cnn", case_alice_per_class=1800,
-        case_bob_per_class=500, case_alice_epochs=30, case_bob_epochs=60, case_n_seeds=3,
+        case_bob_per_class=500, case_alice_epochs=30, case_bob_epochs=60, case_n_seeds=3, cka_seeds=3, cka_n=2000,
     ),
 }
 
