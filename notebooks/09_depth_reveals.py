@@ -105,7 +105,7 @@ fig = ru.plots.plot_mean_ci(loso, "task_corr", "pred", hue="n_bob", xlabel="true
 ax = fig.axes[0]
 ax.plot([0, 1], [0, 1], color="black", lw=0.8, ls="--", label="perfect recovery")
 ax.axhline(loso.const.median(), color="grey", ls=":", label="constant guess")
-ax.legend(fontsize=8)
+ax.legend(fontsize=8, title=f"mean, 95% t-CI over n = {loso.seed.nunique()} held-out seeds", title_fontsize=8)
 s.save(fig, "09_recovered_t");
 
 # %%
