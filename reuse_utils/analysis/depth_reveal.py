@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from scipy import stats as sps
 
-from reuse_utils.analysis.evaluators import SELECT_ON, WORLD_KEYS
+from reuse_utils.analysis.evaluators import SELECT_ON, WORLD_KEYS, chosen_config
+from reuse_utils.analysis.stats import kendall_tau_b
 from reuse_utils.analysis.transferability import (
     CUT_SCORES,
     MODEL_SCORES,
@@ -89,7 +89,7 @@ def score_sweep(frame: pd.DataFrame, preset: str | Preset, cache_dir: str | Path
 
 def depth_curves(frame: pd.DataFrame, modes: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Per (world, k) of ``frame``'s Alice rows: Bob's best validation accuracy over his modes at that
-    depth (``val_acc``, with its ``val_loss``; ties: the lower validation loss, then reinit; ``modes``:
+    depth (``val_acc``, with its ``val_loss``; ties as :func:`~reuse_utils.analysis.evaluators.chosen_config`: the lower validation loss, then reinit; ``modes``:
     only those), the ``mode`` it picks and that run's ``test_acc``; ``bob_seconds``: the training
     time of every Bob at that depth (all modes)."""
     keys = [c for c in WORLD_KEYS if c in frame.columns]
@@ -97,10 +97,8 @@ def depth_curves(frame: pd.DataFrame, modes: tuple[str, ...] | None = None) -> p
     seconds = sub.drop_duplicates(keys + ["k", "mode"]).groupby(keys + ["k"]).seconds.sum().rename("bob_seconds")
     if modes is not None:
         sub = sub[sub["mode"].isin(modes) | (sub.k == 1)]  # k = 1: the modes coincide
-    loss = sub["bob_val_loss"] if "bob_val_loss" in sub.columns else 0.0
-    order = sub.assign(_neg=-sub[SELECT_ON], _loss=loss, _fin=sub["mode"] != "reinit").sort_values(
-        ["_neg", "_loss", "_fin"], kind="mergesort")
-    best = order.drop_duplicates(keys + ["k"]).assign(val_loss=lambda d: d._loss)
+    best = chosen_config(sub, within=("k",))
+    best = best.assign(val_loss=best["bob_val_loss"] if "bob_val_loss" in best.columns else 0.0)
     out = best[keys + ["k", "n_layers", "mode", SELECT_ON, "val_loss", "bob_test_acc"]].rename(
         columns={SELECT_ON: "val_acc", "bob_test_acc": "test_acc"})
     return out.merge(seconds.reset_index(), on=keys + ["k"], how="left").sort_values(keys + ["k"]).reset_index(drop=True)
@@ -122,13 +120,6 @@ def cut_table(scores: pd.DataFrame, curves: pd.DataFrame, reinit: pd.DataFrame |
             lambda v: float(np.nanmax(np.abs(v))) if np.isfinite(v).any() and np.nanmax(np.abs(v)) > 0 else 1.0)
         both[f"{name}_ranked"] = np.round(both[name] / scale, 9)
     return both.sort_values(keys + ["k"]).reset_index(drop=True)
-
-
-def _tau(a: np.ndarray, b: np.ndarray) -> float:
-    """Kendall τ_b; 0 where either side does not move (a constant score ranks nothing)."""
-    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
-        return 0.0
-    return float(sps.kendalltau(a, b).statistic)
 
 
 def estimator_table(cuts: pd.DataFrame) -> pd.DataFrame:
@@ -156,7 +147,7 @@ def estimator_table(cuts: pd.DataFrame) -> pd.DataFrame:
             v = g[f"{name}_ranked"].to_numpy(float)
             pick = int(np.argmax(v))  # the first maximum: the smaller k
             rows.append({**base, "score": name, "n_depths": len(ks), "n_layers": int(g.n_layers.iloc[0]),
-                         "tau": _tau(v, val), "tau_reinit": _tau(v, reinit) if reinit is not None else np.nan,
+                         "tau": kendall_tau_b(v, val), "tau_reinit": kendall_tau_b(v, reinit) if reinit is not None else np.nan,
                          "k_score": int(ks[pick]), "k_star": int(ks[star]), "hit": bool(tied[pick]),
                          "regret": float(test[star] - test[pick]), "regret_k1": float(test[star] - head),
                          "saturated": int(np.sum(v == v.max())), "score_seconds": float(g.seconds.iloc[0]),

@@ -29,11 +29,11 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy.stats import kendalltau as _kendalltau
 
 from reuse_utils.analysis.claims_spec import HEALTH_MAX, SPEC, SPEC_VERSION, spec_hash
 from reuse_utils.analysis.stats import (
     holm,
+    kendall_tau_b,
     loso_map_test,
     loso_monotone_map,
     mann_kendall_s,
@@ -164,11 +164,12 @@ WORLD_KEYS = ["dataset", "arch", "alice_optimizer", "alice_world", "task_corr", 
               "n_bob"]
 
 
-def chosen_config(df: pd.DataFrame, candidates: pd.Series | None = None) -> pd.DataFrame:
-    """Per world (:data:`WORLD_KEYS` present in ``df``), the run Bob would deploy: the (k, mode) with the
+def chosen_config(df: pd.DataFrame, candidates: pd.Series | None = None, within: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Per world (:data:`WORLD_KEYS` present in ``df``; and per value of the columns ``within``, e.g.
+    ``("k",)`` for the best mode at each depth), the run Bob would deploy: the (k, mode) with the
     highest :data:`SELECT_ON` (validation accuracy; ties: the lower validation loss, then the smaller
     k, then reinit) among the rows (where ``candidates`` holds). Test accuracy plays no part."""
-    keys = [k for k in WORLD_KEYS if k in df.columns]
+    keys = [k for k in WORLD_KEYS if k in df.columns] + list(within)
     rows = df if candidates is None else df[candidates]
     loss = rows["bob_val_loss"] if "bob_val_loss" in rows.columns else 0.0
     order = rows.assign(_neg=-rows[SELECT_ON], _loss=loss, _fin=rows["mode"] != "reinit").sort_values(
@@ -566,7 +567,7 @@ def _prior_taus(cuts: pd.DataFrame) -> pd.DataFrame:
         star = int(np.lexsort((ks, g.val_loss.to_numpy(float), -val))[0])
         fixed = int(np.nanargmax(prior)) if np.isfinite(prior).any() else star
         a, b = prior[np.isfinite(prior)], val[np.isfinite(prior)]
-        tau = float(_kendalltau(a, b).statistic) if len(a) >= 2 and np.ptp(a) > 0 and np.ptp(b) > 0 else 0.0
+        tau = kendall_tau_b(a, b)
         rows.append({**base, "tau_prior": tau, "regret_fixed_k": float(test[star] - test[fixed]), "k_fixed": int(ks[fixed])})
     return pd.DataFrame(rows)
 

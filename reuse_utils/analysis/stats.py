@@ -31,7 +31,7 @@ from scipy import stats
 __all__ = ["summarize", "above_chance", "trend", "optimal_depth", "mean_ci", "paired_difference", "one_sample",
            "seed_trends", "bootstrap_argmax", "permutation_within", "mann_kendall_s", "permutation_trend",
            "sign_flip", "paired_sign_flip", "mean_ci_bounded", "holm", "permutation_correlation",
-           "loso_monotone_map", "loso_map_test", "within_block_rank_test"]
+           "loso_monotone_map", "loso_map_test", "within_block_rank_test", "kendall_tau_b"]
 
 _ALTERNATIVES = ("greater", "less", "two-sided")
 
@@ -581,29 +581,35 @@ def loso_monotone_map(fit: pd.DataFrame, x: str, target: str, predict: pd.DataFr
         if missing:
             raise ValueError(f"{name} lacks the columns {sorted(missing)}")
     fit = fit.dropna(subset=[x, target])
-    out = []
-    for u, rows in predict.dropna(subset=[x]).groupby(unit, sort=True):
-        train = fit[fit[unit] != u]
-        rows = rows.copy()
-        if train[x].nunique() < 2:
-            rows["pred"], rows["const"] = np.nan, np.nan
-        else:
-            rows["pred"] = _iso_predict(train[x].to_numpy(float), train[target].to_numpy(float), rows[x].to_numpy(float))
-            rows["const"] = float(np.median(train[target].to_numpy(float)))
-        out.append(rows)
-    return pd.concat(out) if out else predict.iloc[:0].assign(pred=[], const=[])
+    rows = predict.dropna(subset=[x]).sort_values(unit, kind="mergesort")
+    pred, const = _loso_predict(fit[x].to_numpy(float), fit[target].to_numpy(float), fit[unit].to_numpy(),
+                                rows[x].to_numpy(float), rows[unit].to_numpy())
+    return rows.assign(pred=pred, const=const)
+
+
+def _loso_predict(fx, fy, fu, px, pu) -> tuple[np.ndarray, np.ndarray]:
+    """For each predict row (``px``, unit ``pu``): the isotonic map's prediction and the constant (the
+    median of ``fy``), both fitted on the fit rows of the other units; NaN where those rows hold fewer
+    than two distinct x."""
+    pred, const = np.full(len(px), np.nan), np.full(len(px), np.nan)
+    for u in np.unique(pu):
+        tr, te = fu != u, pu == u
+        if len(np.unique(fx[tr])) < 2:
+            continue
+        pred[te] = _iso_predict(fx[tr], fy[tr], px[te])
+        const[te] = float(np.median(fy[tr]))
+    return pred, const
 
 
 def _loso_gains(fx, fy, fu, px, py, pu, units) -> np.ndarray:
     """Per unit of ``units``: mean |constant − truth| minus mean |map − truth| on that unit's predict
-    rows, the map and the constant fitted on the other units' fit rows (NaN where it cannot be)."""
+    rows (:func:`_loso_predict`; NaN where it cannot be fitted)."""
+    pred, const = _loso_predict(fx, fy, fu, px, pu)
     out = np.full(len(units), np.nan)
     for i, u in enumerate(units):
-        tr, te = fu != u, pu == u
-        if not te.any() or len(np.unique(fx[tr])) < 2:
-            continue
-        pred = _iso_predict(fx[tr], fy[tr], px[te])
-        out[i] = np.mean(np.abs(np.median(fy[tr]) - py[te])) - np.mean(np.abs(pred - py[te]))
+        te = (pu == u) & np.isfinite(pred)
+        if te.any():
+            out[i] = np.mean(np.abs(const[te] - py[te])) - np.mean(np.abs(pred[te] - py[te]))
     return out
 
 
@@ -668,8 +674,9 @@ def loso_map_test(conditions: list[tuple[pd.DataFrame, pd.DataFrame | None]], x:
 
 
 
-def _tau_b(a: np.ndarray, b: np.ndarray) -> float:
-    """Kendall τ_b; 0 where either side does not move (a constant ranks nothing)."""
+def kendall_tau_b(a, b) -> float:
+    """Kendall τ_b of ``a`` against ``b``; 0 where either side does not move (a constant ranks nothing)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
     if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
         return 0.0
     return float(stats.kendalltau(a, b).statistic)
@@ -699,7 +706,7 @@ def within_block_rank_test(df: pd.DataFrame, x: str, y: str, block: list[str], u
     units = sorted({b[1] for b in blocks})
     count = {u: sum(b[1] == u for b in blocks) for u in units}
     weight = [1.0 / (count[b[1]] * len(units)) for b in blocks]
-    taus = np.array([_tau_b(b[3], b[4]) for b in blocks])
+    taus = np.array([kendall_tau_b(b[3], b[4]) for b in blocks])
     obs = float(np.dot(weight, taus)) if len(blocks) else np.nan
     per_unit = {str(u): float(np.mean([t for t, b in zip(taus, blocks, strict=True) if b[1] == u])) for u in units}
     m, lo, hi = mean_ci_bounded(list(per_unit.values()), -1.0, 1.0) if per_unit else (np.nan, np.nan, np.nan)
@@ -717,7 +724,7 @@ def within_block_rank_test(df: pd.DataFrame, x: str, y: str, block: list[str], u
         if any(blocks[i][2] != order for i in members):
             raise ValueError(f"blocks sharing a permutation must hold the same {align} values")
         perms = list(itertools.permutations(range(len(order))))
-        nulls.append(np.array([sum(weight[i] * _tau_b(blocks[i][3][list(p)], blocks[i][4]) for i in members)
+        nulls.append(np.array([sum(weight[i] * kendall_tau_b(blocks[i][3][list(p)], blocks[i][4]) for i in members)
                                for p in perms]))
     draws = np.column_stack([null[rng.integers(0, len(null), n_mc)] for null in nulls]).sum(1)
     out["p_value"] = float((1 + np.sum(draws >= obs - 1e-12)) / (1 + n_mc))
