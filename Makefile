@@ -8,7 +8,7 @@ DEVICE ?= auto
 JOBS ?= auto
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help venv data reproduce test lint sync lab bench results-table clean
+.PHONY: help venv data reproduce test lint sync lab bench results-table docs clean
 
 help:
 	@echo "make reproduce [PRESET=smoke|quick|paper] [DATASET=mnist5k|fashion_mnist|mnist|...] [DEVICE=auto|cpu|cuda] [JOBS=auto|N]"
@@ -16,7 +16,8 @@ help:
 	@echo "make data      obtain the datasets the notebooks use (Fashion-MNIST: Debian package as root, else a download)"
 	@echo "make sync      pair notebooks/NN_*.py and NN_*.ipynb after an edit outside JupyterLab"
 	@echo "make lab       JupyterLab on notebooks/"
-	@echo "make bench     engine vs plain PyTorch loop (Bob runs, Alices) -> benchmarks/measured/"
+	@echo "make bench     [NAME=sweep|memory_format|profile|head_check|cut_scores] [BENCH_ARGS=...] -> benchmarks/measured/ (no NAME: the CPU set)"
+	@echo "make docs      regenerate the generated tables and figures of README.md and docs/"
 	@echo "make clean     remove results/ and caches (keeps .venv and data/)"
 
 # Creates .venv if missing and installs the package with its dev and ray extras (torch pinned by range).
@@ -59,8 +60,16 @@ lab: $(STAMP)
 results-table: $(STAMP)
 	$(PY) -m reuse_utils.companion.results_table --readme README.md --quick results_quick --paper results_paper
 
+# The generated parts of README.md and docs/: the results tables (results_quick/, results_paper/
+# claims.json), docs/performance.md's tables (benchmarks/measured/*.json) and docs/figures/ (from
+# results_quick/report.html). `python -m reuse_utils.companion.docs_tables --check` only checks.
+docs: $(STAMP)
+	$(PY) -m reuse_utils.companion.docs_tables
+
+# One benchmark (NAME) or, without NAME, the default CPU set (python -m benchmarks --list), each a
+# record of one schema (benchmarks/harness.py) in benchmarks/measured/; BENCH_ARGS go to the benchmark.
 bench: $(STAMP)
-	$(PY) benchmarks/bench_sweep.py
+	$(PY) -m benchmarks $(NAME) --preset $(PRESET) $(BENCH_ARGS)
 
 clean:
 	rm -rf results .pytest_cache .ruff_cache

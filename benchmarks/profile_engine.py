@@ -1,29 +1,22 @@
 """Where the engine's time goes: ``torch.profiler`` over one stacked Alice epoch and one stacked Bob
-batch per depth (quick preset sizes, 8 worlds), on the chosen device. Writes
-``benchmarks/measured/profile_<preset>_<device tag>.json`` with each phase's wall seconds and its
-top operators by self time.
+batch per depth (quick preset sizes, 8 worlds), on the chosen device. Writes the record
+(:mod:`benchmarks.harness`) ``<out>/profile_<preset>_<device tag>.json``: ``seconds`` each phase's
+wall seconds (under the profiler), ``results`` its top operators by self time.
 
-    python benchmarks/profile_engine.py --device cpu
+    python -m benchmarks profile --device cpu
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
-import json
-import sys
-import time
-from pathlib import Path
 
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_sweep import device_tag  # noqa: E402
-
-import reuse_utils as ru  # noqa: E402
-from reuse_utils.experiments import ALICE_OPTIMIZERS, arch_width, bob_protocol, get_preset  # noqa: E402
-from reuse_utils.training import (  # noqa: E402
+import reuse_utils as ru
+from benchmarks import harness
+from reuse_utils.experiments import ALICE_OPTIMIZERS, arch_width, bob_protocol, get_preset
+from reuse_utils.training import (
     TrainConfig,
     fit_selected_many,
     frozen_features,
@@ -36,12 +29,9 @@ from reuse_utils.training import (  # noqa: E402
 
 def phase(name: str, fn, device: torch.device, top: int = 8) -> dict:
     acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
-    t0 = time.perf_counter()
     with profile(activities=acts) as prof:
-        fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-    wall = time.perf_counter() - t0
+        t, _ = harness.timed(fn, device=device)
+    wall = t.best
     key = "self_cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
     ops = sorted(prof.key_averages(), key=lambda e: getattr(e, key), reverse=True)[:top]
     total = sum(getattr(e, key) for e in prof.key_averages()) or 1.0
@@ -52,23 +42,19 @@ def phase(name: str, fn, device: torch.device, top: int = 8) -> dict:
     return {"phase": name, "wall_seconds": wall, "top_ops": rows}
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--device", default="auto")
-    ap.add_argument("--preset", default="quick")
-    ap.add_argument("--worlds", type=int, default=8)
-    ap.add_argument("--out", default=Path(__file__).resolve().parent / "measured", type=Path)
-    args = ap.parse_args()
+def main(argv: list[str] | None = None) -> int:
+    ap = harness.arguments("profile", __doc__, cache=None)
+    ap.add_argument("--worlds", type=int, default=8, help="worlds stacked (default 8)")
+    args = ap.parse_args(argv)
     dev = ru.get_device(args.device)
     p = get_preset(args.preset)
     ru.seed_everything(0)  # the one-time import cost of deterministic mode, outside the phases
     worlds = [ru.make_world(p.dataset, p.task_corrs[i % len(p.task_corrs)], 0.0, i, n_alice=p.n_alice, n_bob=p.n_bob,
                             n_test=p.n_test) for i in range(args.worlds)]
     one = TrainConfig(**ALICE_OPTIMIZERS["adam"], epochs=1, batch_size=p.batch_size)
-    out = {"device": ru.core.describe_device(dev), "torch": torch.__version__, "preset": p.name, "worlds": args.worlds,
-           "phases": []}
+    phases: list[dict] = []
     for arch in ("mlp", "cnn"):
-        out["phases"].append(phase(f"{arch} Alices, one epoch, {args.worlds} stacked", lambda arch=arch: train_alices(
+        phases.append(phase(f"{arch} Alices, one epoch, {args.worlds} stacked", lambda arch=arch: train_alices(
             [w.alice_train for w in worlds], arch, one, list(range(args.worlds)), device=dev,
             width=arch_width(arch, p), group=args.worlds), dev))
     protocol = bob_protocol(p)
@@ -81,14 +67,16 @@ def main() -> int:
             modes = ["reinit"] if k == 1 else ["reinit", "finetune"]
             tasks.append(task_on_pairs([make_bob(src, k, m, 10, i) for m in modes], modes, w.bob_train, x,
                                        protocol.val_fraction, i)[0])
-        out["phases"].append(phase(f"cnn Bobs k={k}, {args.worlds} worlds stacked", lambda tasks=tasks: fit_selected_many(
+        phases.append(phase(f"cnn Bobs k={k}, {args.worlds} worlds stacked", lambda tasks=tasks: fit_selected_many(
             copy.deepcopy(tasks), protocol, dev), dev))
-        out["phases"].append(phase(f"cnn Bobs k={k}, one world at a time", lambda tasks=tasks: [
+        phases.append(phase(f"cnn Bobs k={k}, one world at a time", lambda tasks=tasks: [
             fit_selected_many([copy.deepcopy(t)], protocol, dev) for t in tasks], dev))
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"profile_{p.name}_{device_tag(dev)}.json"
-    path.write_text(json.dumps(out, indent=2))
-    print(path)
+    doc = harness.document(
+        "profile", device=dev, parameters={"preset": p.name, "worlds": args.worlds, "n_alice": p.n_alice,
+                                           "n_bob": p.n_bob},
+        seconds={ph["phase"]: ph["wall_seconds"] for ph in phases},
+        results={"top_ops": {ph["phase"]: ph["top_ops"] for ph in phases}})
+    harness.write(doc, args.out, f"profile_{p.name}_{harness.device_tag(dev)}")
     return 0
 
 

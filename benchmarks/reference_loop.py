@@ -77,7 +77,7 @@ def _train_rate(bob: LayeredNet, mode: str, lr: float, data, protocol: BobProtoc
                 device: torch.device) -> tuple[LayeredNet, float]:
     """One learning rate: Adam, early stopping by the protocol's rule; (network, best validation loss)."""
     xt, yt, xv, yv = data
-    frozen = getattr(bob, "frozen_layers", 0)
+    frozen = bob.record.frozen_layers
     cand = copy.deepcopy(bob).to(device)
     groups = []
     for i, layer in enumerate(cand.layers[frozen:], start=frozen):
@@ -103,7 +103,7 @@ def reference_train_bob_selected(bob: LayeredNet, mode: str, x: torch.Tensor, y:
     """Bob by the engine's protocol, written plainly: one (lr) member after the other."""
     n_val = min(max(1, round(len(y) * protocol.val_fraction)), len(y) - 1)
     xt, yt, xv, yv = x[:-n_val], y[:-n_val], x[-n_val:], y[-n_val:]
-    frozen = getattr(bob, "frozen_layers", 0)
+    frozen = bob.record.frozen_layers
     k = bob.n_layers - frozen
     if k == 1 and protocol.head == "convex" and convex_head(nn.Sequential(*bob.layers[frozen:])) is not None:
         bob = copy.deepcopy(bob).to(device)

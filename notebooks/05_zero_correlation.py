@@ -36,7 +36,26 @@
 # architecture, paired over seeds) and **scratch** ($k = L$, reinit). Bob's head ($k = 1$) is a
 # converged logistic regression on Alice's frozen features; deeper Bobs and Alice train until their
 # validation loss stops improving (notebook 04).
+
+# %% [markdown]
+# **What you will learn**
 #
+# * why Bob can gain from Alice's network even when their tasks and inputs are independent — and
+#   why that gain, if any, is "luck" of her architecture and optimizer, not shared knowledge;
+# * how to judge such a gain against three references — chance, the random-init control and
+#   scratch — and why the seed, not the test image, is the unit of replication;
+# * how convolutional weight sharing and weight decay act on the weights that read only Bob's panel,
+#   measured directly on those weights;
+# * how claims C2 and C3 are tested, and what a failed intersection of two tests tells you.
+#
+# **Prerequisites**: notebook 04 (transfer by depth, $k$, reinit, scratch and the random-init
+# control; its cached sweeps and Alices). Concepts: chance accuracy, paired comparisons over seeds,
+# weight decay, weight sharing in convolutions.
+#
+# **Time** (measured in full runs of all notebooks in order, on 2 CPU cores): about 1 min at smoke,
+# about 7 min at quick; at paper about 1 min 20 s on one H100 GPU (not measured on CPU).
+
+# %% [markdown]
 # Mechanism to measure: weights that read only Bob's panel get no consistent gradient from Alice's
 # task. Convolutions share weights across panels, so Bob's panel is filtered by features learned on
 # Alice's; weight decay shrinks the panel-specific weights she never uses, while Adam without decay
@@ -47,8 +66,20 @@ preset = "quick"          # smoke | quick | paper
 dataset = None            # None → the preset's dataset (mnist5k at quick, fashion_mnist at paper)
 device = "auto"           # auto | cpu | cuda | mps
 seeds = None              # None → the preset's seeds
-interactive = False       # True builds the sliders (JupyterLab); papermill runs keep False
+interactive = "auto"      # "auto": sliders in JupyterLab or Colab, never under papermill; True | False
 results_dir = "../results"
+
+# %% [markdown]
+# *On Colab?* Run the next cell first: it installs this companion (elsewhere `make lab` has done it).
+
+# %%
+import importlib.util
+import sys
+
+if "google.colab" in sys.modules and importlib.util.find_spec("reuse_utils") is None:
+    REPO = "https://github.com/OWNER/REPO"  # this repository's public address
+    # !git clone -q --depth 1 {REPO} /content/companion && pip install -q -e /content/companion
+    sys.path.insert(0, "/content/companion")
 
 # %%
 import matplotlib.pyplot as plt
@@ -59,22 +90,69 @@ from IPython.display import display
 import reuse_utils as ru
 
 s = ru.setup(preset, dataset, device, seeds, results_dir)
+interactive = ru.teaching.resolve_interactive(interactive)  # "auto" → True in a front end
+SMOKE = " *(smoke: a tiny run — these numbers mean nothing)*" if s.preset.name == "smoke" else ""
 
 # %%
 zero = s.sweep(task_corr=[0.0], feature_corr=[0.0], arch=["cnn", "mlp"], alice_optimizer=list(ru.ALICE_OPTIMIZERS),
                k=[1, 2, 3, "L"], mode=["reinit"], source=["alice", "random"])
-print(f"{len(zero)} Bob runs ({zero.from_cache.sum()} from cache); chance = {zero.chance.mean():.3f}")
+chance = float(zero.chance.mean())
+print(f"{len(zero)} Bob runs ({zero.from_cache.sum()} from cache); chance = {chance:.3f}")
 zero["condition"] = zero.source.map({"alice": "Alice: ", "random": ""}) + zero.alice_optimizer.where(
     zero.source == "alice", "random-init control")
+# the control ignores Alice's optimizer: the sweep holds it once per optimizer — keep one per seed
+control = zero[zero.source == "random"].drop_duplicates(["arch", "k", "seed"])
+
+# %% [markdown]
+# ## Bob's accuracy by depth, per Alice
+#
+# One row per architecture; Alice's Adam-family optimizers on the left, SGD with rising weight decay
+# on the right, each against the same random-init control and chance.
 
 # %%
-g = sns.relplot(data=zero, x="k", y="bob_test_acc", hue="condition", col="arch", kind="line", marker="o",
-                errorbar=ru.plots.t_ci, height=3.8, aspect=1.2, facet_kws={"sharex": False})
-for ax in g.axes.flat:
-    ax.axhline(zero.chance.mean(), color="grey", ls=":", label="chance")
-    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
-g.set_axis_labels("retrained layers k (k = L: scratch)", "Bob's test accuracy (fraction)")
-s.save(g.figure, "05_zero_corr_by_depth");
+FAMILIES = {"Adam or AdamW": ["adam", "adamw"], "SGD, weight decay 0 → 1e-4 → 1e-3": ["sgd", "sgd_wd1e-4", "sgd_wd1e-3"]}
+STYLE = {"adam": ("#0173b2", "o"), "adamw": ("#de8f05", "s"), "sgd": ("#029e73", "^"), "sgd_wd1e-4": ("#cc78bc", "D"),
+         "sgd_wd1e-3": ("#56b4e9", "v")}
+line = dict(x="k", y="bob_test_acc", errorbar=ru.plots.t_ci)
+
+# %%
+def depth_panel(ax, arch, optimizers):
+    d = zero[(zero.arch == arch) & (zero.source == "alice")]
+    for opt in optimizers:
+        colour, marker = STYLE[opt]
+        sns.lineplot(data=d[d.alice_optimizer == opt], color=colour, marker=marker, label=f"Alice: {opt}",
+                     err_kws={"alpha": 0.12}, ax=ax, **line)
+    sns.lineplot(data=control[control.arch == arch], color="black", ls="--", marker="X", label="random-init control",
+                 err_kws={"alpha": 0.05}, ax=ax, **line)
+    ax.axhline(chance, color="grey", ls=":", label="chance")
+    ax.set(xticks=sorted(d.k.unique()), ylim=(0, 1), xlabel="retrained layers k (k = L: scratch)",
+           ylabel="Bob's test accuracy (fraction)")
+
+# %%
+fig, axes = plt.subplots(2, 2, figsize=(11.5, 7.4))
+for i, arch in enumerate(["cnn", "mlp"]):
+    for j, (family, optimizers) in enumerate(FAMILIES.items()):
+        depth_panel(axes[i, j], arch, optimizers)
+        axes[i, j].set_title(f"Alice's {arch}, trained with {family}", fontsize=10)
+        if i == 0:
+            axes[i, j].get_legend().remove()
+        else:
+            axes[i, j].legend(title="mean, 95% t-CI over seeds", fontsize=8, title_fontsize=8, ncol=2,
+                              loc="upper center", bbox_to_anchor=(0.5, -0.2))
+fig.tight_layout()
+s.save(fig, "05_zero_corr_by_depth");
+
+# %%
+acc = zero[zero.source == "alice"].groupby(["arch", "k", "alice_optimizer"]).bob_test_acc.mean()
+ctrl = control.groupby(["arch", "k"]).bob_test_acc.mean()
+best = {a: acc[a, 1].idxmax() for a in ("cnn", "mlp")}
+ru.teaching.say(
+    f"Head-only Bob (k = 1) on Alice's cnn trained with Adam reaches {acc['cnn', 1, 'adam']:.3f}, against "
+    f"{ctrl['cnn', 1]:.3f} on an untrained cnn and chance {chance:.2f}; on her mlp, {acc['mlp', 1, 'adam']:.3f} "
+    f"against {ctrl['mlp', 1]:.3f}. The best of her optimizers for Bob's head is {best['cnn']} on the cnn "
+    f"({acc['cnn', 1, best['cnn']]:.3f}) and {best['mlp']} on the mlp ({acc['mlp', 1, best['mlp']]:.3f}). "
+    "Every curve ends at the same point: at k = L Bob retrains everything — scratch — whatever Alice did, "
+    f"so what matters is how far the curves at small k sit above the dashed control.{SMOKE}")
 
 # %% [markdown]
 # ## Above chance, seed by seed (head-only Bob, k = 1)
@@ -83,7 +161,8 @@ s.save(g.figure, "05_zero_corr_by_depth");
 # (test items are not independent replicates — the test pairs reuse the same base images).
 
 # %%
-k1 = zero[zero.k == 1].assign(above_chance=lambda d: d.bob_test_acc - d.chance)
+k1 = pd.concat([zero[(zero.k == 1) & (zero.source == "alice")], control[control.k == 1]])
+k1 = k1.assign(above_chance=lambda d: d.bob_test_acc - d.chance)
 ru.stats.summarize(k1, ["arch", "condition"], "above_chance").round(4)
 
 # %% [markdown]
@@ -95,13 +174,30 @@ ru.stats.summarize(k1, ["arch", "condition"], "above_chance").round(4)
 # %%
 dom = s.domain_control(k=2)  # None (with the reason) when the other dataset cannot be had here
 if dom is not None:
-    dom["condition"] = dom.domain + " / " + dom.source
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    names = {"alice": "Alice's layers", "random": "random-init control"}
+    dom["condition"] = dom.domain + ", " + dom.source.map(names).fillna(dom.source)
+    fig, ax = plt.subplots(figsize=(7.4, 3.6))
     sns.pointplot(data=dom, y="condition", x="bob_test_acc", errorbar=ru.plots.t_ci, linestyle="none", ax=ax)
-    ax.set(xlabel="Bob's test accuracy (fraction), k = 2", ylabel="")
+    ax.axvline(float(dom.chance.mean()) if "chance" in dom else chance, color="grey", ls=":", label="chance")
+    ax.set(xlabel="Bob's test accuracy (fraction), k = 2; mean, 95% t-CI over seeds", ylabel="", xlim=(0, 1))
+    ax.legend(loc="lower right", fontsize=8)
     s.save(fig, "05_domain_control")
     wide = dom.pivot_table(index=["domain", "seed"], columns="source", values="bob_test_acc")
-    display((wide.alice - wide.random).groupby("domain").agg(["mean", "std", "count"]).round(4))
+    diff = (wide.alice - wide.random).groupby("domain").agg(["mean", "std", "count"])
+    display(diff.round(4))
+
+# %%
+if dom is None:
+    ru.teaching.say("The domain control was skipped here (the reason is printed above), so this run cannot "
+                    "tell same-domain feature reuse from luck.")
+else:
+    same, other = [d for d in diff.index if d.startswith("same")], [d for d in diff.index if not d.startswith("same")]
+    ru.teaching.say(
+        f"Alice's layers minus the random-init control (k = 2, paired by seed): {diff['mean'][same[0]]:+.3f} when "
+        f"Bob's panel comes from Alice's dataset, {diff['mean'][other[0]]:+.3f} when it comes from another "
+        f"({other[0].split(': ')[-1]}). If Alice's advantage were luck of her weights alone, it would not care where Bob's images "
+        "come from; a larger advantage in the same domain points to features that fit that kind of image "
+        f"(with {int(diff['count'].min())} seeds, compare it with the spread in the table).{SMOKE}")
 
 # %% [markdown]
 # ## The mechanism, measured
@@ -123,12 +219,30 @@ norms = pd.DataFrame(norms)
 norms.groupby(["arch", "alice_optimizer"])[["bob_vs_init", "bob_vs_alice", "alice_rms", "bob_rms"]].mean().round(3)
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 4))
+fig, ax = plt.subplots(figsize=(10, 4.2))
 sns.barplot(data=norms, x="alice_optimizer", y="bob_vs_init", hue="arch", errorbar=ru.plots.t_ci, ax=ax)
-ax.axhline(1.0, color="grey", ls=":")
-ax.set(xlabel="Alice's optimizer", ylabel="RMS of Bob-panel weights / at init",
+ax.axhline(1.0, color="grey", ls=":", label="unchanged from initialisation (1)")
+ax.set(xlabel="Alice's optimizer", ylabel="Bob-panel weights: RMS / RMS at init",
        title="What Alice's training did to the weights her task never needed")
+ax.legend(title="Alice's architecture (bars: mean, 95% t-CI)", fontsize=8, title_fontsize=8, loc="upper left",
+          bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+fig.tight_layout()
 s.save(fig, "05_panel_weight_norms");
+
+# %%
+ratio = norms.groupby(["arch", "alice_optimizer"]).bob_vs_init.mean()
+def shrinks(arch):
+    lo, hi = ratio[arch].idxmin(), ratio[arch].idxmax()
+    return f"on the {arch}, from {ratio[arch, lo]:.2f} ({lo}) to {ratio[arch, hi]:.2f} ({hi})"
+lower = [a for a in ("cnn", "mlp") if ratio[a, "sgd_wd1e-3"] < ratio[a, "sgd"]]
+below = [a for a in ("cnn", "mlp") if ratio[a, "sgd_wd1e-3"] < 1]
+ru.teaching.say(
+    f"Bob-panel weights relative to their initial size range {shrinks('cnn')}, and {shrinks('mlp')}. "
+    "The mechanism predicts that weight decay *erases* (ratio below 1) the weights Alice's task never needed, "
+    f"leaving Bob's head less to read. Under SGD, decay 1e-3 gives {ratio['cnn', 'sgd_wd1e-3']:.2f} (cnn) and "
+    f"{ratio['mlp', 'sgd_wd1e-3']:.2f} (mlp) against {ratio['cnn', 'sgd']:.2f} and {ratio['mlp', 'sgd']:.2f} "
+    f"without: it lowers the ratio on {' and '.join(lower) or 'neither architecture'}, and takes it below 1 on "
+    f"{' and '.join(below) or 'neither'}.{SMOKE}")
 
 # %% [markdown]
 # ## Claims C2 and C3, and the protocol's health
@@ -141,6 +255,101 @@ s.save(fig, "05_panel_weight_norms");
 # %%
 nb = "05_zero_correlation.ipynb"
 alices = zero[zero.source == "alice"].drop_duplicates(ru.evaluators.ALICE_KEYS)  # one row per Alice
-s.record("D2_protocol_health_zero", ru.evaluators.claim_protocol_health("D2_protocol_health_zero", zero, alices), nb)
-s.record("C2_zero_corr_above_chance", ru.evaluators.claim_zero_corr(zero, arch="cnn", optimizer="adam"), nb)
-s.record("C3_luck_from_architecture_optimizer", ru.evaluators.claim_luck(zero, norms), nb);
+d2 = s.record("D2_protocol_health_zero", ru.evaluators.claim_protocol_health("D2_protocol_health_zero", zero, alices), nb)
+c2 = s.record("C2_zero_corr_above_chance", ru.evaluators.claim_zero_corr(zero, arch="cnn", optimizer="adam"), nb)
+c3 = s.record("C3_luck_from_architecture_optimizer", ru.evaluators.claim_luck(zero, norms), nb)
+
+# %% [markdown]
+# A test *holds* when its effect points the stated way **and** its p-value is below 0.05; an exact
+# sign flip over $n$ seeds cannot go below $p = 2^{-n}$, so with few seeds a failure can mean "too
+# few seeds" rather than "wrong".
+
+# %%
+def why(r):
+    """One test's effect and p-value, and why it fails when it does."""
+    p, q, eff = r.get("p_value"), r.get("p_holm", r.get("p_value")), r.get("effect")
+    text = ("no effect" if eff is None else f"effect {eff:+.3f}") + ("" if p is None else f", p = {p:.3g}")
+    text += f", Holm-adjusted p = {q:.3g}" if r.get("p_holm") is not None else ""
+    if r.get("verdict") == "not tested" or p is None or q is None:
+        return text + " — not testable with these data"
+    reasons = ["the effect points the wrong way"] if r.get("direction_ok") is False else []
+    if q >= 0.05:
+        floor = r.get("p_min")
+        reasons.append(f"p ≥ 0.05, and {floor:.3g} is the smallest p these seeds allow" if floor and floor >= 0.05
+                       else "p ≥ 0.05")
+    if not reasons and not r.get("passed", True):
+        reasons.append("the effect points the wrong way")
+    return text + " — " + (" and ".join(reasons) if reasons else "holds")
+
+# %%
+bad = d2["details"]["failing_cells"]
+ru.teaching.say(
+    f"**D2 {'holds' if d2['passed'] else 'does not hold'}**: the worst fraction of runs stopped by a cap or tuned at "
+    f"a grid's end is {d2['effect']:.2f} (bound {d2['details']['bound']:g}); {len(bad)} cells exceed it"
+    + (f", e.g. {', '.join(bad[:3])}" if bad else "") + ". "
+    + ("The models behind C2 and C3 converged inside their grids." if d2["passed"] else
+       "Where D2 fails, some models may not have converged: read C2 and C3 with that in mind.") + SMOKE)
+
+# %%
+d, ctrl2 = c2["details"], c2["secondary"][0] if c2["secondary"] else {}
+p_floor = 0.5 ** c2["n"] if c2["n"] else float("nan")
+ru.teaching.say(
+    f"**C2 is {'supported' if c2['passed'] else 'not supported'}** — Bob's head on Alice's {d['arch']} "
+    f"({d['optimizer']}) reaches {d['bob_acc']:.3f} against chance {d['chance']:.3f}: "
+    f"{why({**c2, 'p_min': p_floor})} over {c2['n']} seeds. Its caveat — {d.get('caveat', '')}. That "
+    f"secondary ({d['random_control_acc']:.3f} on an untrained network) {ctrl2.get('verdict', 'was not computed')}"
+    f"{' (' + why({**ctrl2, 'p_min': p_floor}) + ')' if ctrl2 else ''}.{SMOKE}")
+
+# %%
+arch_test, wd_test = c3["details"]["architecture_cnn_minus_mlp"], c3["details"]["weight_decay_trend"]
+secs = "; ".join(f"{x['name']}: {x['verdict']}" for x in c3["secondary"])
+ru.teaching.say(
+    f"**C3 is {'supported' if c3['passed'] else 'not supported'}**; both parts must hold. (i) Above-chance "
+    f"accuracy higher on Alice's cnn than on her mlp: {why(arch_test)}. (ii) Lower as her SGD weight decay rises "
+    f"(Kendall τ; negative means falling): {why(wd_test)}. Secondaries — {secs}.{SMOKE}")
+
+# %% [markdown]
+# ## Summary
+#
+# * At zero task and feature correlation nothing of Alice's *knowledge* can help Bob; an advantage
+#   there is a property of how her network was built and trained.
+# * Chance is not the right reference: a converged head on an untrained network's features is far
+#   above chance too. The random-init control isolates what Alice's *training* adds; scratch what
+#   reuse adds at all.
+# * The seed is the unit of replication: differences are paired by seed, and exact sign-flip tests
+#   over seeds decide — which with few seeds cannot reach small p-values.
+# * The mechanism can be measured on the weights themselves: convolutions read Bob's panel with
+#   filters learned on Alice's, and weight decay shrinks the weights her task never used.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise is checked against this run's data: replace `None` by your answer and run the cell.
+# The names you need — `zero`, `control`, `norms` — are defined above.
+
+# %% [markdown]
+# **Exercise 05.1** — Does head-only Bob ($k = 1$) on Alice's **cnn trained with Adam** beat chance
+# at $t = \alpha = 0$, and by how much? Give his mean (over seeds) test accuracy minus chance, as a
+# fraction to 3 decimals.
+
+# %%
+answer = None  # your answer: a number between -1 and 1
+ru.exercises.check("05.1", answer, zero=zero)
+
+# %% [markdown]
+# **Exercise 05.2** — How much does that same Bob gain over the **random-init control** ($k = 1$, an
+# untrained cnn)? Give the mean over seeds of his accuracy minus the control's (paired by seed), to 3
+# decimals. Careful: the sweep holds the control once per Alice optimizer.
+
+# %%
+answer = None  # your answer: a number between -1 and 1
+ru.exercises.check("05.2", answer, zero=zero)
+
+# %% [markdown]
+# **Exercise 05.3** — Which Alice (architecture and optimizer) shrinks the weights that read only Bob's
+# panel the most, relative to initialisation (lowest mean `bob_vs_init` over seeds)? Answer as
+# `"arch/optimizer"`, e.g. `"cnn/adam"`.
+
+# %%
+answer = None  # your answer: a string "arch/optimizer"
+ru.exercises.check("05.3", answer, norms=norms)

@@ -12,7 +12,8 @@ it (an import-linter ``layers`` contract in ``pyproject.toml`` enforces this in 
 5. :mod:`~reuse_utils.experiments` — presets, the sweep grid, the record store, sweeps, case studies.
 6. :mod:`~reuse_utils.analysis` — statistics, the linear model, attribution, claim evaluators, the
    claims ledger.
-7. :mod:`~reuse_utils.companion` — notebook set-up, plots, report, the reproduce runner.
+7. :mod:`~reuse_utils.companion` — notebook set-up, plots, readings, sliders, exercises, report, the
+   reproduce runner.
 """
 
 from reuse_utils.analysis import (
@@ -26,7 +27,7 @@ from reuse_utils.analysis import (
 from reuse_utils.analysis.gains import transfer_gains
 from reuse_utils.analysis.ledger import load_claims, record_claim
 from reuse_utils.analysis.panel_weights import panel_weight_norms
-from reuse_utils.companion import plots
+from reuse_utils.companion import exercises, plots, teaching
 from reuse_utils.companion.notebook import setup
 from reuse_utils.core.device import get_device, seed_everything
 from reuse_utils.datasets import (
@@ -43,6 +44,7 @@ from reuse_utils.experiments import (
     ALICE_OPTIMIZERS,
     PRESETS,
     Preset,
+    SweepOptions,
     case_gains,
     default_grid,
     expand_grid,
@@ -76,11 +78,11 @@ from reuse_utils.training import (
 __version__ = "0.2.0"
 
 __all__ = [
-    "attribution", "depth_reveal", "evaluators", "linear", "stats", "transferability", "panel_weight_norms", "transfer_gains", "plots", "ALICE_OPTIMIZERS",
+    "attribution", "depth_reveal", "evaluators", "linear", "stats", "transferability", "panel_weight_norms", "transfer_gains", "plots", "exercises", "teaching", "ALICE_OPTIMIZERS",
     "base_data", "load_claims", "record_claim", "setup", "get_device", "seed_everything", "DatasetCorrupt",
     "DatasetUnavailable", "ImageDataset", "available_datasets", "build_standin", "fetch_open_images",
     "load_dataset", "resolve_case_data", "PRESETS", "Preset", "case_gains", "default_grid", "expand_grid",
-    "get_preset", "run_case_study", "run_sweep", "Pairs", "calibration_table", "cramers_v", "make_pairs",
+    "get_preset", "run_case_study", "run_sweep", "SweepOptions", "Pairs", "calibration_table", "cramers_v", "make_pairs",
     "make_world", "measure_correlations", "make_glm_pairs", "glm_theta", "TrainConfig", "build_model", "evaluate", "make_bob",
     "random_source", "train_alice", "train_bob", "BobProtocol", "train_bob_selected",
 ]

@@ -1,8 +1,9 @@
 """The sliders, tested as a person uses them: JupyterLab in a real (headless) Chromium.
 
 Notebook 02 is parameterised for ``smoke`` with ``interactive=True`` (the same injection papermill
-does), opened in JupyterLab, run with "Run All Cells"; then the task-correlation slider is moved
-with the keyboard and the figure under it must change. Skips, with the reason, only where no
+does), opened in JupyterLab, run with "Run All Cells"; then the task-correlation slider is dragged
+with the mouse: while the button is held the figure must stay as it was (sliders update on release,
+``continuous_update=False``), and once released it must be redrawn. Skips, with the reason, only where no
 browser can be had (Debian's ``chromium`` and the ``playwright`` package; ``.ci/run`` installs both).
 """
 
@@ -85,13 +86,25 @@ def test_slider_redraws_the_figure_in_jupyterlab(lab):
                                    timeout=120_000)
             before = _figure_src(page)
             handle.scroll_into_view_if_needed()
-            handle.focus()
-            for _ in range(4):
-                page.keyboard.press("ArrowRight")
+            box = handle.bounding_box()
+            x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+            readout = page.locator(".widget-slider .widget-readout").first
+            start_value = readout.inner_text()
+            page.mouse.move(x, y)
+            page.mouse.down()
+            for step in range(1, 11):
+                page.mouse.move(x + 12 * step, y)
+                time.sleep(0.1)
+            time.sleep(4)  # a continuous slider would have redrawn by now (a redraw takes < 4 s at smoke)
+            held = _figure_src(page)
+            moved_value = readout.inner_text()
+            page.mouse.up()
+            assert moved_value != start_value, "dragging did not move the slider"
+            assert held == before, "the figure was redrawn while the slider was still held (continuous_update?)"
             deadline = time.time() + 120
             while time.time() < deadline and _figure_src(page) == before:
                 time.sleep(1)
             after = _figure_src(page)
-            assert before and after and after != before, "moving the slider did not redraw the figure"
+            assert before and after and after != before, "releasing the slider did not redraw the figure"
         finally:
             browser.close()

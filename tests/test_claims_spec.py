@@ -142,6 +142,9 @@ def test_c7_pass_fail_and_not_tested():
     four = _gains()[_gains().task.isin(["a", "b", "c", "e"])]  # the real data's four tasks: p ≥ 1/12 at best
     few = ev.claim_semantic(four[four.seed < 2])
     assert few["verdict"] == "not tested" and "too few units" in few["details"]["not_tested_because"]
+    standin = ev.claim_semantic(_gains(), stand_in=True)  # would pass on real data
+    assert standin["verdict"] == "not tested" and not standin["passed"]
+    assert standin["details"]["not_tested_because"].startswith("stand-in data")
 
 
 def test_protocol_health_fails_beyond_ten_percent():
@@ -186,13 +189,13 @@ def test_a_secondary_that_cannot_reach_holm_is_not_tested_not_failed():
     none can pass, so none "does not hold". One finer test among them: the rest become reachable in turn."""
     flip = {"effect": 0.1, "ci": [0.0, 0.2], "p_value": 1 / 32, "n": 5, "direction_ok": True, "p_min": 1 / 32}
     fine = {"effect": 0.1, "ci": [0.0, 0.2], "p_value": 0.001, "n": 5, "direction_ok": True, "p_min": 0.001}
-    assert ev._reachable([1 / 32] * 4, 0, 0.05) is False
-    assert ev._reachable([0.001, 0.001, 0.001, 1 / 32], 3, 0.05) is True  # last step multiplies by 1
-    assert ev._reachable([0.001, 0.001, 1 / 32, 1 / 32], 3, 0.05) is False  # 2 × 1/32 at the step before
-    sec = ev._secondaries("C8_estimators_predict_depth", [flip, flip, flip, flip])
+    assert ev.holm_reachable([1 / 32] * 4, 0, 0.05) is False
+    assert ev.holm_reachable([0.001, 0.001, 0.001, 1 / 32], 3, 0.05) is True  # last step multiplies by 1
+    assert ev.holm_reachable([0.001, 0.001, 1 / 32, 1 / 32], 3, 0.05) is False  # 2 × 1/32 at the step before
+    sec = ev.secondary_results("C8_estimators_predict_depth", [flip, flip, flip, flip])
     assert {s["verdict"] for s in sec} == {"not tested"} and not any(s["passed"] for s in sec)
-    sec = ev._secondaries("C8_estimators_predict_depth", [fine, fine, fine, flip])
+    sec = ev.secondary_results("C8_estimators_predict_depth", [fine, fine, fine, flip])
     assert [s["verdict"] for s in sec] == ["holds"] * 4  # Holm: 0.004, 0.003, 0.002, then 1/32
     worse = {**flip, "p_value": 0.2}
-    sec = ev._secondaries("C8_estimators_predict_depth", [fine, fine, fine, worse])
+    sec = ev.secondary_results("C8_estimators_predict_depth", [fine, fine, fine, worse])
     assert sec[-1]["verdict"] == "does not hold"

@@ -48,7 +48,7 @@ def test_cache_is_written_and_reused(tmp_data, monkeypatch):
     def boom(*a, **k):
         raise AssertionError("loader called although a valid cache exists")
 
-    monkeypatch.setitem(registry_mod._LOADERS, "mnist5k", boom)
+    monkeypatch.setitem(registry_mod.LOADERS, "mnist5k", boom)
     second = load_dataset("mnist5k", "test")
     assert torch.equal(first.images, second.images)
 

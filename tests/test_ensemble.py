@@ -33,11 +33,11 @@ def test_stacked_alices_equal_sequential(arch, width, opt, assert_same_training)
         alone = train_alice(w.alice_train, arch, cfg, s, test_pairs=w.test, device="cpu", width=width)
         init = build_model(arch, w.alice_train.input_shape, w.alice_train.num_classes_alice, width=width, seed=s)
         assert_same_training(list(alone.parameters()), list(model.parameters()), list(init.parameters()))
-        for ra, rb in zip(alone.train_history, model.train_history, strict=True):
+        for ra, rb in zip(alone.record.history, model.record.history, strict=True):
             assert ra["epoch"] == rb["epoch"]
             assert ra["train_loss"] == pytest.approx(rb["train_loss"], rel=1e-4)
             assert ra["test_acc"] == pytest.approx(rb["test_acc"], abs=1 / 120 + 1e-9)
-        assert model.frozen_layers == 0 and not model.training
+        assert model.record.frozen_layers == 0 and not model.training
     a, b = stacked[0], stacked[1]
     assert not torch.equal(next(a.parameters()), next(b.parameters()))  # members differ (own seed, own data)
 
@@ -91,11 +91,11 @@ def test_stacked_alices_stop_early_as_each_would_alone(assert_same_training):
     for w, s, model in zip(worlds, seeds, stacked, strict=True):
         alone = train_alice(w.alice_train, "mlp", cfg, s, test_pairs=w.test, device="cpu", width=32)
         init = build_model("mlp", w.alice_train.input_shape, w.alice_train.num_classes_alice, width=32, seed=s)
-        assert (model.stopped_by, model.best_epoch, len(model.train_history)) == (
-            alone.stopped_by, alone.best_epoch, len(alone.train_history))
+        assert (model.record.stopped_by, model.record.best_epoch, len(model.record.history)) == (
+            alone.record.stopped_by, alone.record.best_epoch, len(alone.record.history))
         assert_same_training(list(alone.parameters()), list(model.parameters()), list(init.parameters()))
-        assert all("val_loss" in row for row in model.train_history)
-        best = min(r["val_loss"] for r in alone.train_history)
-        assert alone.train_history[alone.best_epoch - 1]["val_loss"] == best
-        stops.append(alone.stopped_by)
+        assert all("val_loss" in row for row in model.record.history)
+        best = min(r["val_loss"] for r in alone.record.history)
+        assert alone.record.history[alone.record.best_epoch - 1]["val_loss"] == best
+        stops.append(alone.record.stopped_by)
     assert "patience" in stops  # the rule fired for some member within the cap

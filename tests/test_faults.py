@@ -55,19 +55,25 @@ def _same(df, ref):
 # ----------------------------------------------------------------------------- Alice checkpoints
 
 
-def test_garbled_alice_checkpoint_is_retrained(clean, tmp_path):
+@pytest.mark.parametrize("damage", ["garbled", "truncated"])
+def test_damaged_alice_checkpoint_is_retrained(clean, tmp_path, damage):
+    """Bytes flipped in the middle or the file cut short: warned, retrained once, the same numbers as
+    the clean run, and the retrained checkpoint is sound and reused."""
     cache = _copy(clean, tmp_path)
     pt = next((cache / "alice").glob("*.pt"))
     data = bytearray(pt.read_bytes())
-    mid = len(data) // 2
-    data[mid:mid + 64] = bytes(255 - b for b in data[mid:mid + 64])
+    if damage == "garbled":
+        mid = len(data) // 2
+        data[mid:mid + 64] = bytes(255 - b for b in data[mid:mid + 64])
+    else:
+        data = data[:100]
     pt.write_bytes(bytes(data))
     shutil.rmtree(cache / "bob")
-    with pytest.warns(UserWarning, match="Alice checkpoint"):
+    with pytest.warns(UserWarning, match="Corrupt or incompatible Alice checkpoint"):
         df = _sweep(cache)
     assert df.attrs["alices_trained"] == 1
     _same(df, clean[1])
-    again = _sweep(cache)  # the retrained checkpoint is sound and reused
+    again = _sweep(cache)
     assert again.attrs["alices_trained"] == 0 and again.from_cache.all()
 
 
@@ -90,25 +96,38 @@ def test_alice_checkpoint_with_consistent_checksum_but_wrong_weights(clean, tmp_
 # ----------------------------------------------------------------------------- Bob records
 
 
-def test_hand_edited_bob_record_is_recomputed(clean, tmp_path):
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "wrong_config", "out_of_range", "hand_edited"])
+def test_damaged_bob_record_is_recomputed(clean, tmp_path, damage):
+    """A record that is not JSON, cut short, of another configuration, out of its range or edited by
+    hand (its checksum no longer matches): warned, that one Bob retrained, the clean run's numbers."""
     cache = _copy(clean, tmp_path)
-    rec_path = next((cache / "bob").glob("*.json"))
-    rec = json.loads(rec_path.read_text())
-    rec["result"]["bob_test_acc"] = rec["result"]["bob_test_acc"] / 10
-    rec_path.write_text(json.dumps(rec))
-    with pytest.warns(UserWarning, match="sweep record"):
+    path = sorted((cache / "bob").glob("*.json"))[0]
+    rec = json.loads(path.read_text())
+    if damage == "garbage":
+        path.write_text("{not json")
+    elif damage == "truncated":
+        path.write_text(path.read_text()[:40])
+    else:
+        if damage == "wrong_config":
+            rec["config"]["k"] = 99
+        elif damage == "out_of_range":
+            rec["result"]["bob_test_acc"] = 1.7
+        else:
+            rec["result"]["bob_test_acc"] = rec["result"]["bob_test_acc"] / 10
+        path.write_text(json.dumps(rec))
+    with pytest.warns(UserWarning, match="Corrupt or incompatible sweep record"):
         df = _sweep(cache)
+    assert df.attrs["bobs_trained"] == 1 and df.from_cache.sum() == len(df) - 1
     _same(df, clean[1])
-    assert df.from_cache.sum() == len(df) - 1
+    assert json.loads(path.read_text())["result"]["bob_test_acc"] == json.loads(
+        (clean[0] / "bob" / path.name).read_text())["result"]["bob_test_acc"]  # rewritten with the clean value
 
 
-def test_truncated_and_deleted_records(clean, tmp_path):
+def test_a_deleted_bob_record_is_retrained_without_a_warning(clean, tmp_path):
     cache = _copy(clean, tmp_path)
-    paths = sorted((cache / "bob").glob("*.json"))
-    paths[0].write_text(paths[0].read_text()[:40])
-    paths[1].unlink()
-    with pytest.warns(UserWarning, match="sweep record"):
-        df = _sweep(cache)
+    sorted((cache / "bob").glob("*.json"))[1].unlink()
+    df = _sweep(cache)
+    assert df.attrs["bobs_trained"] == 1
     _same(df, clean[1])
 
 
@@ -133,7 +152,7 @@ def test_killed_writer_leaves_no_half_file_and_its_temp_is_cleaned(tmp_path):
     code = (f"import os, signal, sys; sys.path.insert(0, {pkg!r})\n"
             "from reuse_utils.core import io\n"
             "def write(fh):\n    fh.write(b'{\"half\": '); fh.flush(); os.kill(os.getpid(), signal.SIGKILL)\n"
-            f"io._atomic({str(target)!r}, write)\n")
+            f"io.atomic_write({str(target)!r}, write)\n")
     subprocess.run([sys.executable, "-c", code], check=False)
     assert not target.exists() and len(list(tmp_path.glob(".x.json.*.tmp"))) == 1
     atomic_write_json(target, {"ok": True})
@@ -142,11 +161,11 @@ def test_killed_writer_leaves_no_half_file_and_its_temp_is_cleaned(tmp_path):
 
 
 def test_written_files_honour_the_umask(tmp_path):
-    from reuse_utils.core.io import _MODE
+    from reuse_utils.core.io import FILE_MODE
 
     atomic_write_json(tmp_path / "m.json", {})
-    assert (tmp_path / "m.json").stat().st_mode & 0o777 == _MODE
-    assert _MODE & 0o044  # readable by others under a usual umask (022), unlike mkstemp's 0600
+    assert (tmp_path / "m.json").stat().st_mode & 0o777 == FILE_MODE
+    assert FILE_MODE & 0o044  # readable by others under a usual umask (022), unlike mkstemp's 0600
 
 
 # ----------------------------------------------------------------------------- decoded-data caches
@@ -319,7 +338,7 @@ def test_cache_dir_that_is_a_file(tmp_path):
 def test_model_and_generator_inputs(mnist5k_train):
     src = ru.build_model("cnn", (1, 28, 56), 10, width=4)
     bob = ru.make_bob(src, np.int64(2), "reinit", np.int64(10), 0)
-    assert bob.bob_k == 2 and isinstance(bob.bob_k, int)
+    assert bob.record.frozen_layers == bob.n_layers - 2 and isinstance(bob.record.frozen_layers, int)
     with pytest.raises(ValueError, match="width must be an integer"):
         ru.build_model("mlp", (1, 28, 56), 10, width=10**9)
     with pytest.raises(ValueError, match="width must be an integer"):
@@ -600,13 +619,13 @@ def test_setup_seeds_must_be_a_list(tmp_path, seeds):
                                          ("task_corr_measured", 1.5), ("bob_val_loss", -1.0),
                                          ("bob_test_acc", float("nan"))])
 def test_a_record_out_of_range_is_recomputed_even_with_a_matching_checksum(clean, tmp_path, field, value):
-    from reuse_utils.experiments.records import _checksum
+    from reuse_utils.experiments.records import record_checksum
 
     cache = _copy(clean, tmp_path)
     rec_path = next((cache / "bob").glob("*.json"))
     rec = json.loads(rec_path.read_text())
     rec["result"][field] = value
-    rec["sha256"] = _checksum(rec)
+    rec["sha256"] = record_checksum(rec)
     rec_path.write_text(json.dumps(rec))
     with pytest.warns(UserWarning, match="sweep record") as caught:
         df = _sweep(cache)
@@ -677,6 +696,9 @@ def test_a_full_disk_is_named(tmp_path, monkeypatch):
 @pytest.mark.parametrize("kwargs,match", [({"cache_dir": None}, "cache_dir must be a folder path"),
                                           ({"memory_budget": -1}, "memory_budget must be None")])
 def test_sweep_arguments_are_named(tmp_path, kwargs, match):
-    args = {"preset": TINY, "cache_dir": tmp_path, "progress": False, **kwargs}
+    args = {"preset": TINY, "cache_dir": tmp_path, "progress": False}
     with pytest.raises(ValueError, match=match):
-        ru.run_sweep(GRID, **args)
+        if "memory_budget" in kwargs:
+            ru.run_sweep(GRID, **args, options=ru.SweepOptions(**kwargs))
+        else:
+            ru.run_sweep(GRID, **{**args, **kwargs})

@@ -8,7 +8,7 @@ import torch
 
 import reuse_utils as ru
 import reuse_utils.experiments.alices as alices_mod
-import reuse_utils.experiments.sweep as sweep_mod
+import reuse_utils.experiments.sweep_train as sweep_mod
 from reuse_utils.core.ids import canonical_dial, stable_hash
 from reuse_utils.experiments.grid import alice_config, bob_config, expand_grid
 from reuse_utils.experiments.presets import get_preset
@@ -155,9 +155,9 @@ def test_diverging_selected_bob_stops_with_an_error(pairs, arch, k, stacked):
 
     src = build_model(arch, pairs.input_shape, 10, width=8 if arch == "mlp" else 4, seed=0)
     bob = make_bob(src, k, "reinit", 10, 0)
-    top = torch.nn.Sequential(*bob.layers[bob.frozen_layers:])
+    top = torch.nn.Sequential(*bob.layers[bob.record.frozen_layers:])
     assert members_stack(top, torch.device("cpu")) is stacked
-    x = frozen_features(bob, pairs.x, bob.frozen_layers, "cpu")
+    x = frozen_features(bob, pairs.x, bob.record.frozen_layers, "cpu")
     protocol = BobProtocol(lrs=(1e30,), max_epochs=2, head_epochs=2, batch_size=16, lr_range=(1e30, 1e30))
     with pytest.raises(FloatingPointError, match=r"Bob training \(task seed 7\).*any learning rate of \[1e\+30\]"):
         fit_selected([bob], ["reinit"], x[:48], pairs.y_bob[:48], x[48:], pairs.y_bob[48:], protocol, 7,
@@ -201,7 +201,7 @@ def test_train_config_refuses_bools(field, value):
 @pytest.mark.parametrize("value", [0, -1, True, 1.5])
 def test_alice_group_is_named(tmp_path, value):
     with pytest.raises(ValueError, match="alice_group must be an integer ≥ 1 or None"):
-        ru.run_sweep(GRID, preset=TINY, cache_dir=tmp_path / "cache", progress=False, device="cpu", alice_group=value)
+        ru.SweepOptions(alice_group=value)
     assert not (tmp_path / "cache" / "alice").exists()
 
 

@@ -55,7 +55,8 @@ def test_notebook_structure(path):
     assert "parameters" in code[0].metadata.get("tags", []), "first code cell must be tagged 'parameters'"
     for name in ("preset", "dataset", "device", "seeds", "interactive", "results_dir"):
         assert f"{name} =" in code[0].source
-    assert "interactive = False" in code[0].source
+    assert 'interactive = "auto"' in code[0].source, "sliders by default in a front end, never under papermill"
+    assert "google.colab" in code[1].source, "the second code cell installs the companion on Colab"
     assert book.metadata["kernelspec"]["name"] == "python3"
     for cell in code:
         assert not cell.get("outputs") and cell.get("execution_count") is None, "commit notebooks without outputs"
@@ -149,3 +150,53 @@ def test_without_fashion_mnist_the_case_studies_are_skipped_and_nothing_fails(sm
     executed = nbformat.read(results / "notebooks" / "05_zero_correlation.ipynb", as_version=4)
     text = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "Domain control skipped: 'fashion_mnist' is unavailable" in text
+
+
+def _outputs_text(book) -> str:
+    parts = []
+    for cell in book.cells:
+        for out in cell.get("outputs", []):
+            parts.append(out.get("text", ""))
+            parts.extend(str(v) for v in out.get("data", {}).values())
+    return "\n".join(parts)
+
+
+@pytest.mark.notebooks
+def test_student_versions_run_with_the_exercises_unanswered(smoke_results):
+    """The notebooks as committed (the student version) execute to the end; every exercise says it is
+    not answered yet."""
+    from reuse_utils.companion.exercises import exercise_ids_in
+
+    for path in NOTEBOOKS:
+        executed = nbformat.read(smoke_results / "notebooks" / path.name, as_version=4)
+        text = _outputs_text(executed)
+        for exercise_id in exercise_ids_in(executed):
+            assert f"Exercise {exercise_id}: not answered yet" in text, (path.name, exercise_id)
+
+
+@pytest.mark.notebooks
+def test_solved_versions_pass_every_check(smoke_results, tmp_path, monkeypatch):
+    """The solved version of every notebook (each solution written over its ``answer = None`` line)
+    executes at smoke with ``REUSE_EXERCISES=strict``: a wrong or missing answer raises. Alices and
+    Bobs come from the smoke run's cache."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reuse_utils.companion.exercises import solve_notebook
+
+    monkeypatch.setenv("REUSE_EXERCISES", "strict")
+    solved_dir = tmp_path / "solved"
+    solved_dir.mkdir()
+    for path in NOTEBOOKS:
+        book = nbformat.read(path, as_version=4)
+        assert solve_notebook(book) >= 2
+        nbformat.write(book, solved_dir / path.name)
+    params = notebook_parameters("smoke", None, "cpu", smoke_results)
+
+    def run(path: Path):
+        out = execute_notebook(solved_dir / path.name, tmp_path / "out", params, timeout=900, cwd=NOTEBOOK_DIR)
+        return path.name, _outputs_text(out)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for name, text in pool.map(run, NOTEBOOKS):
+            assert "not yet" not in text and "not answered" not in text, name
+            assert text.count(": correct.") >= 2, name

@@ -1,4 +1,3 @@
-import time
 
 import numpy as np
 import pytest
@@ -190,10 +189,11 @@ def test_dataset_protocol_and_to(mnist5k_train):
     assert next(iter(loader))[0].shape == (4, 1, 28, 56)
 
 
-def test_vectorised_speed(mnist5k_train):
-    t0 = time.perf_counter()
-    make_pairs(mnist5k_train, 60_000, 0.5, 0.2, seed=0)
-    assert time.perf_counter() - t0 < 10  # generous: the benchmark target is well under a few s
+def test_a_large_draw_keeps_its_dials(mnist5k_train):
+    """60,000 pairs (more than the base set: drawn with replacement) hit the dials they were asked for;
+    how fast is a benchmark's question, not a test's."""
+    m = measure_correlations(make_pairs(mnist5k_train, 60_000, 0.5, 0.2, seed=0))
+    assert m["task_corr"] == pytest.approx(0.5, abs=0.02) and m["feature_corr"] == pytest.approx(0.2, abs=0.03)
 
 
 @pytest.mark.parametrize("kwargs,match", [
@@ -257,3 +257,19 @@ def test_show_pairs(mnist5k_train):
     assert len(titles) == 8 and all(t.startswith("A: ") and "| B: " in t for t in titles)
     with pytest.raises(ValueError, match="n must be"):
         show_pairs(make_pairs(mnist5k_train, 4, seed=0), n=0)
+
+
+@pytest.mark.parametrize("t", [0.0, 0.5])
+def test_bob_labels_are_uniform_where_unlinked(mnist5k_train, t):
+    """Bob's label of an unlinked pair is drawn uniformly from all K classes (at t = 0 every pair is
+    unlinked): each class's count is binomial around n/K — a chi-square test at α = 1e-6 — and none
+    is missing (a draw from K − 1 classes leaves class K − 1 empty)."""
+    from scipy.stats import chisquare
+
+    p = make_pairs(mnist5k_train, 20_000, t, 0.0, seed=11)
+    free = p.y_bob[~p.linked]
+    counts = torch.bincount(free, minlength=10)
+    assert len(counts) == 10 and int(counts.min()) > 0
+    assert chisquare(counts.numpy()).pvalue > 1e-6
+    if t == 0:
+        assert not bool(p.linked.any())

@@ -77,13 +77,13 @@ def test_obtain_installs_the_debian_package_where_it_can(tmp_data, tmp_path, mon
         calls.append(package)
         _fake_debian_copy(system)
 
-    monkeypatch.setattr(fetch_mod, "_apt_install", fake_apt)
+    monkeypatch.setattr(fetch_mod, "apt_install", fake_apt)
     got = obtain("fashion_mnist", allow_fetch=True)
     assert calls == ["dataset-fashion-mnist"] and got.how == "debian", got.line
     assert obtain("fashion_mnist").how == "present"  # a second call installs nothing
     assert calls == ["dataset-fashion-mnist"]
     monkeypatch.setattr(fetch_mod.os, "geteuid", lambda: 1000)
-    assert fetch_mod._apt_possible() == "installing a Debian package needs root"
+    assert fetch_mod.apt_possible() == "installing a Debian package needs root"
 
 
 def test_make_data_prints_a_line_per_dataset_and_never_fails(tmp_data, monkeypatch, capsys):
@@ -142,9 +142,9 @@ def test_apt_that_hangs_or_cannot_run_is_a_reason_not_a_crash(monkeypatch):
         raise subprocess.TimeoutExpired(cmd, kwargs["timeout"])
 
     monkeypatch.setattr(fetch_mod.subprocess, "run", hangs)
-    assert "took over" in fetch_mod._apt_install("dataset-fashion-mnist")
+    assert "took over" in fetch_mod.apt_install("dataset-fashion-mnist")
     monkeypatch.setattr(fetch_mod.subprocess, "run", lambda cmd, **kw: (_ for _ in ()).throw(OSError("no such file")))
-    assert "apt-get could not run" in fetch_mod._apt_install("dataset-fashion-mnist")
+    assert "apt-get could not run" in fetch_mod.apt_install("dataset-fashion-mnist")
 
 
 def test_make_data_turns_an_unexpected_error_into_its_line(monkeypatch):

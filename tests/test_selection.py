@@ -52,19 +52,23 @@ def test_stacked_training_equals_one_at_a_time(pairs, arch, k, assert_same_train
                         finetune_lr_factor=0.1)
     tr, va = split_train_val(pairs, proto.val_fraction)
     bobs, modes = _members(pairs, k, arch)
-    start = bobs[0].frozen_layers
+    start = bobs[0].record.frozen_layers
     x_tr = bobs[0].forward_to(tr.x, start).detach()
     x_va = bobs[0].forward_to(va.x, start).detach()
     import torch.nn as nn
 
     members = [(i, lr) for i in range(2) for lr in proto.lrs]
     tops = [copy.deepcopy(nn.Sequential(*bobs[i].layers[start:])) for i, _ in members]
-    factors = [sel_mod._lr_factors(bobs[i], tops[j], modes[i], proto.finetune_lr_factor) for j, (i, _) in enumerate(members)]
+    factors = [ru.training.lr_factors(tops[j], modes[i], proto.finetune_lr_factor) for j, (i, _) in enumerate(members)]
     lrs = [lr for _, lr in members]
-    acc = ru.core.Accel().resolve(torch.device("cpu"))
-    args = (lrs, factors, [0] * len(tops), [(x_tr, tr.y_bob, x_va, va.y_bob)], proto, 4, [0], torch.device("cpu"), acc)
-    s_tops, s_stats = sel_mod._fit_stacked([copy.deepcopy(t) for t in tops], *args)
-    l_tops, l_stats = sel_mod._fit_apart([copy.deepcopy(t) for t in tops], *args)
+
+    def fit(stacked):
+        m = ru.training.Members([copy.deepcopy(t) for t in tops], lrs, factors, [0] * len(tops),
+                                [(x_tr, tr.y_bob, x_va, va.y_bob)], [0])
+        return ru.training.fit_members(m, proto, 4, torch.device("cpu"), stacked=stacked)
+
+    s_tops, s_stats = fit(True)
+    l_tops, l_stats = fit(False)
     for a, b in zip(s_stats, l_stats, strict=True):
         assert a["epoch"] == b["epoch"] and a["epochs_run"] == b["epochs_run"]
         assert a["val_loss"] == pytest.approx(b["val_loss"], rel=1e-4)
@@ -90,7 +94,7 @@ def test_early_stopping_keeps_the_best_epoch(pairs):
     proto = BobProtocol(lrs=(0.3,), max_epochs=12, head_epochs=12, patience=1, batch_size=16)  # far too large a rate
     tr, va = split_train_val(pairs, proto.val_fraction)
     bobs, modes = _members(pairs)
-    start = bobs[0].frozen_layers
+    start = bobs[0].record.frozen_layers
     (sel,) = fit_selected(bobs[:1], modes[:1], bobs[0].forward_to(tr.x, start).detach(), tr.y_bob,
                           bobs[0].forward_to(va.x, start).detach(), va.y_bob, proto, 0, torch.device("cpu"))
     assert sel.epochs_run < 12 and 1 <= sel.epoch <= sel.epochs_run
@@ -112,7 +116,7 @@ def test_selection_never_looks_at_test_labels(tmp_path, monkeypatch):
         w.test.y_bob = w.test.y_bob[torch.randperm(len(w.test.y_bob), generator=gen)]
         return w
 
-    monkeypatch.setattr(ru.experiments.sweep, "make_world", corrupted)
+    monkeypatch.setattr(ru.experiments.sweep_context, "make_world", corrupted)
     bad = ru.run_sweep(GRID, cache_dir=tmp_path / "bad", **kw)
     key = ["task_corr", "k", "mode"]
     m = clean.merge(bad, on=key, suffixes=("", "_bad"))
@@ -147,7 +151,7 @@ def test_many_worlds_in_one_loop_equal_each_world_alone(assert_same_training):
         w = ru.make_world("mnist5k", t, 0.0, seed, n_alice=None, n_bob=200, n_test=50)
         tr, va = split_train_val(w.bob_train, proto.val_fraction)
         bobs, modes = _members(w.bob_train)
-        start = bobs[0].frozen_layers
+        start = bobs[0].record.frozen_layers
         x_tr, x_va = bobs[0].forward_to(tr.x, start).detach(), bobs[0].forward_to(va.x, start).detach()
         starts.append([copy.deepcopy(b) for b in bobs])
         for tasks in (tasks_a, tasks_b):
@@ -170,7 +174,7 @@ def _head_task(pairs, src_arch="mlp"):
     src = ru.build_model(src_arch, pairs.input_shape, 10, width=16, seed=0)
     bob = make_bob(src, 1, "reinit", 10, seed=1)
     tr, va = split_train_val(pairs, 0.25)
-    start = bob.frozen_layers
+    start = bob.record.frozen_layers
     return bob, bob.forward_to(tr.x, start).detach(), tr.y_bob, bob.forward_to(va.x, start).detach(), va.y_bob
 
 
@@ -188,11 +192,11 @@ def test_convex_head_is_the_logistic_regression_optimum(pairs):
     z = ((xt.double() - mu) / sd).numpy()
     ref = LogisticRegression(C=1 / (len(yt) * 1e-2), tol=1e-10, max_iter=10_000).fit(z, yt.numpy())
     with torch.no_grad():
-        ours = torch.softmax(bob.forward_from(xv, bob.frozen_layers).double(), 1).numpy()
+        ours = torch.softmax(bob.forward_from(xv, bob.record.frozen_layers).double(), 1).numpy()
     theirs = ref.predict_proba(((xv.double() - mu) / sd).numpy())
     assert abs(ours - theirs).max() < 1e-3
     with torch.no_grad():
-        loss = float(torch.nn.functional.cross_entropy(bob.forward_from(xv, bob.frozen_layers), yv))
+        loss = float(torch.nn.functional.cross_entropy(bob.forward_from(xv, bob.record.frozen_layers), yv))
     assert sel.val_loss == pytest.approx(loss, rel=1e-4)
 
 
@@ -205,7 +209,7 @@ def test_grids_widen_until_the_choice_is_interior(pairs):
     assert edge.selection_edge and edge.l2 == pytest.approx(10.0)
     bobs, modes = _members(pairs)
     tr, va = split_train_val(pairs, 0.2)
-    start = bobs[0].frozen_layers
+    start = bobs[0].record.frozen_layers
     x_tr, x_va = bobs[0].forward_to(tr.x, start).detach(), bobs[0].forward_to(va.x, start).detach()
     slow = BobProtocol(lrs=(1e-5,), max_epochs=30, patience=2, batch_size=32)
     sels = fit_selected(bobs, modes, x_tr, tr.y_bob, x_va, va.y_bob, slow, 0, torch.device("cpu"))

@@ -17,8 +17,8 @@ from reuse_utils.experiments.alices import AliceStore
 from reuse_utils.experiments.casestudy import valid_case_result
 from reuse_utils.experiments.grid import CODE_VERSION, alice_config, expand_grid
 from reuse_utils.experiments.presets import get_preset
-from reuse_utils.experiments.records import RecordStore, _checksum, field_problem
-from reuse_utils.experiments.sweep import MAY_BE_NAN, valid_result
+from reuse_utils.experiments.records import RecordStore, field_problem, record_checksum
+from reuse_utils.experiments.sweep_plan import MAY_BE_NAN, valid_result
 from reuse_utils.generator import make_world
 
 TINY = get_preset("smoke").with_(n_alice=300, n_bob=120, n_test=200, seeds=(0,), alice_epochs=1, bob_epochs=1)
@@ -35,7 +35,7 @@ def _edit(path, **fields):
     """Hand-edit the result of the record at ``path``, its checksum recomputed so that it still matches."""
     rec = json.loads(path.read_text())
     rec["result"].update(fields)
-    rec["sha256"] = _checksum(rec)
+    rec["sha256"] = record_checksum(rec)
     path.write_text(json.dumps(rec))
 
 

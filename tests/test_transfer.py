@@ -39,7 +39,7 @@ def test_alice_learns_and_is_deterministic(pairs, alice):
     again = train_alice(pairs, "cnn", CFG, seed=0, device="cpu", width=4)
     for (n1, p1), (_, p2) in zip(alice.state_dict().items(), again.state_dict().items(), strict=True):
         assert torch.equal(p1, p2), n1
-    assert len(alice.train_history) == 2
+    assert len(alice.record.history) == 2
     assert evaluate(alice, pairs, "alice") > 0.2  # at least twice chance (1/10) after two epochs
 
 
@@ -118,7 +118,11 @@ def test_random_source_control(alice, pairs):
     assert _same(_params(r1), _params(r2))
     assert not _same(_params(r1.layers[0]), _params(alice.layers[0]))
     bob = train_bob(make_bob(r1, 2, "reinit", 10, seed=0), pairs, CFG, seed=0, device="cpu")
-    assert 0.0 <= evaluate(bob, pairs) <= 1.0
+    L = bob.n_layers  # the control's features are the untrained network's, kept frozen through training
+    assert _same(_params(torch.nn.Sequential(*bob.layers[:L - 2])), _params(torch.nn.Sequential(*r1.layers[:L - 2])))
+    assert not _same(_params(bob.layers[L - 2]), _params(r1.layers[L - 2]))  # the top k were trained
+    pred = bob(pairs.x).argmax(1)
+    assert evaluate(bob, pairs) == float((pred == pairs.y_bob).float().mean())
 
 
 def test_feature_cache_matches_full_forward(alice, pairs):
@@ -130,8 +134,8 @@ def test_feature_cache_matches_full_forward(alice, pairs):
 
 def test_train_history_with_test_pairs(alice, pairs):
     bob = train_bob(make_bob(alice, 1, "reinit", 10, seed=0), pairs, CFG, seed=0, device="cpu", test_pairs=pairs)
-    assert [h["epoch"] for h in bob.train_history] == [1, 2]
-    assert "test_acc" in bob.train_history[-1]
+    assert [h["epoch"] for h in bob.record.history] == [1, 2]
+    assert "test_acc" in bob.record.history[-1]
 
 
 @pytest.mark.parametrize("kwargs,match", [
@@ -149,9 +153,27 @@ def test_train_config_validation(kwargs, match):
         TrainConfig(**kwargs)
 
 
-def test_cosine_schedule_runs(pairs):
-    m = train_alice(pairs, "mlp", TrainConfig("sgd", 0.05, epochs=2, cosine=True), seed=0, device="cpu", width=16)
-    assert len(m.train_history) == 2
+def test_cosine_schedule_follows_its_trajectory(pairs, monkeypatch):
+    """With ``cosine`` the learning rate of step i (of T = steps per epoch × epochs) is
+    lr · (1 + cos(π i / T)) / 2; without it, lr at every step."""
+    import math
+
+    seen = []
+    real = torch.optim.SGD.step
+
+    def step(self, *a, **k):
+        seen.append(self.param_groups[0]["lr"])
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(torch.optim.SGD, "step", step)
+    cfg = TrainConfig("sgd", 0.05, epochs=2, batch_size=16, cosine=True)
+    m = train_alice(pairs, "mlp", cfg, seed=0, device="cpu", width=16)
+    T = math.ceil(len(pairs) / 16) * 2
+    assert len(m.record.history) == 2 and len(seen) == T
+    assert seen == pytest.approx([0.05 * (1 + math.cos(math.pi * i / T)) / 2 for i in range(T)], rel=1e-9, abs=1e-12)
+    seen.clear()
+    train_alice(pairs, "mlp", TrainConfig("sgd", 0.05, epochs=2, batch_size=16), seed=0, device="cpu", width=16)
+    assert seen == [0.05] * T
 
 
 def test_bad_target_and_seed(alice, pairs):
@@ -211,8 +233,8 @@ def test_alice_final_test_acc_is_her_evaluated_accuracy(pairs, tmp_path):
 
     test = pairs.subset(slice(0, 150))
     alice = train_alice(pairs, "cnn", CFG, seed=3, test_pairs=test, device="cpu", width=4)
-    assert alice.final_test_acc == evaluate(alice, test, "alice") == alice.train_history[-1]["test_acc"]
-    assert train_alice(pairs, "cnn", CFG, seed=3, device="cpu", width=4).final_test_acc is None
+    assert alice.record.final_test_acc == evaluate(alice, test, "alice") == alice.record.history[-1]["test_acc"]
+    assert train_alice(pairs, "cnn", CFG, seed=3, device="cpu", width=4).record.final_test_acc is None
     store = AliceStore(tmp_path, torch.device("cpu"))
     meta = store.put({"k": 1}, alice, World("x", 0.5, 0.0, 3, pairs, pairs, test), 1.0)
     assert meta["alice_test_acc"] == evaluate(alice, test, "alice")

@@ -57,7 +57,7 @@ def test_alices_side_by_side_equal_their_runs_alone(mnist5k_train, monkeypatch):
     finally:
         torch.set_num_threads(threads)
     for a, b in zip(together, alone, strict=True):
-        assert a.train_history == b.train_history
+        assert a.record.history == b.record.history
         for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
             assert torch.equal(pa, pb)
 

@@ -93,15 +93,17 @@ def randomised_reliance(model: LayeredNet, pairs: Pairs, target: str = "bob", se
 
 
 def attribution_rows(models, test_pairs: Pairs, *, n: int = 200, n_steps: int = 32, n_layer: int = 100,
-                     seed: int = 0) -> list[dict]:
+                     seed: int = 0, progress: bool = False) -> list[dict]:
     """Attribution measurements of each ``(name, k, model, target)`` in ``models`` on ``test_pairs``.
 
     One row per model: model, k, target, alice_share, bob_share (Integrated Gradients), per-layer
     Bob-side conductance shares (``layer:<name>``), accuracies with each panel randomised and
-    ``bob_reliance``.
+    ``bob_reliance``. ``progress`` shows a tqdm bar over the models.
     """
+    from tqdm.auto import tqdm
+
     rows = []
-    for name, k, model, target in models:
+    for name, k, model, target in tqdm(models, desc="attribution", disable=not progress):
         row = {"model": name, "k": k, "target": target}
         row.update(panel_shares(model, test_pairs, target, n, n_steps))
         row.update({f"layer:{ln}": v for ln, v in

@@ -33,7 +33,7 @@ from reuse_utils.analysis.transferability import (
 )
 from reuse_utils.experiments import Preset, get_preset
 from reuse_utils.experiments.grid import bob_config, bob_protocol
-from reuse_utils.experiments.sweep import SweepContext
+from reuse_utils.experiments.sweep_context import SweepContext
 from reuse_utils.training import LayeredNet, frozen_features, split_train_val
 
 __all__ = ["score_cuts", "score_sweep", "depth_curves", "cut_table", "estimator_table", "layer_cka", "break_depth",

@@ -50,7 +50,7 @@ from reuse_utils.analysis.stats import (
 __all__ = ["claim_monotonic_task", "claim_monotonic_feature", "claim_zero_corr", "claim_luck", "claim_optimal_depth",
            "claim_attribution_shift", "claim_attribution_reliance", "claim_linear_limits", "claim_generator",
            "claim_semantic", "claim_protocol_health", "claim_depth_reveals", "claim_estimators_predict_depth", "depth_signals", "chosen_config", "label_copy_floor", "ALPHA", "IDENTITIES",
-           "SELECT_ON", "VERDICTS", "WORLD_KEYS", "ALICE_KEYS"]
+           "SELECT_ON", "VERDICTS", "WORLD_KEYS", "ALICE_KEYS", "holm_reachable", "secondary_results"]
 
 ALPHA = 0.05
 IDENTITIES = ("C0_generator_calibrated", "C6_linear_model_limits")
@@ -79,7 +79,7 @@ def _claim(claim_id: str, n: int, effect, ci, p_value, passed: bool, details: di
             "spec_hash": spec_hash()}
 
 
-def _reachable(p_mins: list[float | None], i: int, level: float) -> bool:
+def holm_reachable(p_mins: list[float | None], i: int, level: float) -> bool:
     """Whether secondary ``i`` can pass Holm's step-down at ``level`` at all: in the best case every test
     reaches its smallest possible p (``p_mins``; None: no bound known, taken as 0) and ``i`` comes last
     among equals; it passes if every step up to it rejects."""
@@ -93,11 +93,11 @@ def _reachable(p_mins: list[float | None], i: int, level: float) -> bool:
     return False
 
 
-def _secondaries(claim_id: str, results: list[dict]) -> list[dict]:
+def secondary_results(claim_id: str, results: list[dict]) -> list[dict]:
     """The spec's secondaries of ``claim_id`` with their results (``effect``, ``ci``, ``p_value``,
     ``direction_ok``, optionally ``p_min``: the smallest p its test can reach with these units) and
     Holm-adjusted p-values within the claim. A secondary that cannot pass Holm's step-down with these
-    units even when every test reaches its smallest p (:func:`_reachable`), or has no p, is
+    units even when every test reaches its smallest p (:func:`holm_reachable`), or has no p, is
     ``"not tested"``, never "does not hold"."""
     tests = SPEC[claim_id].secondaries
     if len(tests) != len(results):
@@ -110,7 +110,7 @@ def _secondaries(claim_id: str, results: list[dict]) -> list[dict]:
     for i, (t, r, p_adj) in enumerate(zip(tests, results, adj, strict=True)):
         p_adj = _nan(p_adj)
         passed = bool(p_adj is not None and p_adj < t.level and r.get("direction_ok", True))
-        testable = i in live and _reachable(p_mins, live.index(i), t.level)
+        testable = i in live and holm_reachable(p_mins, live.index(i), t.level)
         verdict = "holds" if passed else ("does not hold" if testable else "not tested")
         out.append({"name": t.name, "statistic": t.statistic, "effect": _nan(r.get("effect")),
                     "effect_unit": t.effect_unit, "ci": [_nan(v) for v in r.get("ci") or [None, None]],
@@ -200,7 +200,7 @@ def claim_monotonic_task(df: pd.DataFrame) -> dict:
     chosen = chosen_config(sub)
     primary = _trend(chosen, "task_corr", "bob_test_acc")
     chosen["gain_vs_scratch"] = _minus(chosen, sub[_at_scratch(sub)], WORLD_KEYS, "scratch_acc")
-    sec = _secondaries("C1_monotonic_task", [_trend(chosen, "task_corr", "gain_vs_scratch"),
+    sec = secondary_results("C1_monotonic_task", [_trend(chosen, "task_corr", "gain_vs_scratch"),
                                             _trend(chosen, "task_corr", "bob_test_acc_unlinked")])
     per_k = {f"k={k}, {mode}": _trend(g, "task_corr", "bob_test_acc")["effect"]
              for (k, mode), g in sub.groupby(["k", "mode"])}
@@ -231,7 +231,7 @@ def claim_monotonic_feature(glm: pd.DataFrame, glm_fixed_t: pd.DataFrame, images
     chosen["gain_vs_scratch"] = _minus(chosen, img[_at_scratch(img)], WORLD_KEYS, "scratch_acc")
     random_keys = [c for c in WORLD_KEYS if c != "alice_optimizer"] + ["k", "mode"]
     chosen["gain_vs_random"] = _minus(chosen, rnd, random_keys, "random_acc")
-    sec = _secondaries("C1b_monotonic_feature", [_trend(k1(glm_fixed_t), "abs_alpha", "bob_test_acc"),
+    sec = secondary_results("C1b_monotonic_feature", [_trend(k1(glm_fixed_t), "abs_alpha", "bob_test_acc"),
                                                  _trend(chosen, "feature_corr", "gain_vs_scratch"),
                                                  _trend(chosen, "feature_corr", "gain_vs_random")])
     return _claim("C1b_monotonic_feature", primary["n"], primary["effect"], primary["ci"], primary["p_value"],
@@ -258,7 +258,7 @@ def claim_zero_corr(df: pd.DataFrame, *, arch: str = "cnn", optimizer: str = "ad
     ctrl = base[base.source == "random"].drop_duplicates("seed").set_index("seed").bob_test_acc.reindex(bob.seed)
     primary = _flip((bob.bob_test_acc - bob.chance).to_numpy())
     vs_ctrl = paired_sign_flip(bob.bob_test_acc.to_numpy(), ctrl.to_numpy(), low=-1.0, high=1.0)
-    sec = _secondaries("C2_zero_corr_above_chance", [{
+    sec = secondary_results("C2_zero_corr_above_chance", [{
         "effect": vs_ctrl["mean_diff"], "ci": vs_ctrl["ci"], "p_value": vs_ctrl["p_value"], "n": vs_ctrl["n"],
         "direction_ok": vs_ctrl["mean_diff"] > 0}])
     return _claim("C2_zero_corr_above_chance", primary["n"], primary["effect"], primary["ci"], primary["p_value"],
@@ -292,7 +292,7 @@ def claim_luck(df: pd.DataFrame, norms: pd.DataFrame | None = None, *, n_perm: i
                           "direction_ok": r["mean_diff"] > 0}
         else:
             benefit[a] = {"effect": np.nan, "ci": [np.nan, np.nan], "p_value": np.nan, "n": 0}
-    sec = _secondaries("C3_luck_from_architecture_optimizer", [
+    sec = secondary_results("C3_luck_from_architecture_optimizer", [
         {"effect": fam["statistic"], "ci": None, "p_value": fam["p_value"], "n": int(alice.seed.nunique())},
         benefit["cnn"], benefit["mlp"]])
     means = alice.groupby(["arch", "alice_optimizer"]).above.mean()
@@ -329,7 +329,7 @@ def claim_optimal_depth(df: pd.DataFrame) -> dict:
     delta = pd.DataFrame()
     if {1, 2} <= set(wide.columns):
         delta = (wide[2] - wide[1]).rename("delta").reset_index().groupby(["seed", "task_corr"]).delta.mean().reset_index()
-    sec = _secondaries("C4_optimal_depth_tracks_correlation", [
+    sec = secondary_results("C4_optimal_depth_tracks_correlation", [
         _trend(delta, "task_corr", "delta", alternative="less") if len(delta) else
         {"effect": np.nan, "ci": [np.nan, np.nan], "p_value": np.nan, "n": 0}])
     p = max(first["p_value"], falls["p_value"]) if not (np.isnan(first["p_value"]) or np.isnan(falls["p_value"])) else np.nan
@@ -380,10 +380,11 @@ def claim_linear_limits(noise: float = 0.5, fitted: dict | None = None, n_fit: i
          "samples_per_fit": n_fit})
 
 
-def claim_semantic(gains: pd.DataFrame, scratch_ceiling: float = 0.85) -> dict:
+def claim_semantic(gains: pd.DataFrame, scratch_ceiling: float = 0.85, *, stand_in: bool = False) -> dict:
     """C7: related tasks gain over scratch at Bob's validation-chosen configuration, and the gain rises
-    with relatedness over tasks; "not tested" when the instrument has no headroom (scratch above
-    ``scratch_ceiling`` on a task) or the measured task correlation disagrees with the relatedness labels."""
+    with relatedness over tasks; "not tested" on ``stand_in`` data (the claim is about real photographs:
+    the tests run, the real-data question is not asked), when the instrument has no headroom (scratch
+    above ``scratch_ceiling`` on a task) or the measured task correlation disagrees with the relatedness labels."""
     by_task = gains.groupby("task").agg(relatedness=("relatedness", "first"), gain=("gain", "mean"),
                                         scratch=("scratch_acc", "mean"), measured_corr=("measured_corr", "mean"),
                                         rer=("error_reduction", "mean"), best_k=("best_k", "first"),
@@ -391,11 +392,12 @@ def claim_semantic(gains: pd.DataFrame, scratch_ceiling: float = 0.85) -> dict:
     related = gains[gains.relatedness == gains.relatedness.max()]
     first = _flip(related.gain.to_numpy())
     rises = _trend(by_task.reset_index().assign(unit=0), "relatedness", "gain", unit="unit")
-    sec = _secondaries("C7_semantic_transfer", [_trend(by_task.reset_index().assign(unit=0), "measured_corr", "rer",
+    sec = secondary_results("C7_semantic_transfer", [_trend(by_task.reset_index().assign(unit=0), "measured_corr", "rer",
                                                        unit="unit")])
     rel_corr = by_task[by_task.relatedness == by_task.relatedness.max()].measured_corr.mean()
     unrel_corr = by_task[by_task.relatedness == by_task.relatedness.min()].measured_corr.mean()
-    reasons = []
+    reasons = ["stand-in data, not Oxford-IIIT Pet → Open Images photographs: the real-data question is not "
+               "asked"] if stand_in else []
     if (by_task.scratch > scratch_ceiling).any():
         reasons.append(f"no headroom: scratch reaches {by_task.scratch.max():.3f} > {scratch_ceiling} on "
                        f"{', '.join(by_task.index[by_task.scratch > scratch_ceiling])}")
@@ -519,7 +521,7 @@ def claim_depth_reveals(depth: pd.DataFrame, feat: pd.DataFrame | None = None, n
         recover = _map_test(_conditions(fs, ["arch", "task_corr"]), "delta_val", "feature_corr", n_mc)
         details_a = _map_errors(base, "delta_val", "task_corr", overlay, by=["arch"])
         details_r = _map_errors(fs, "delta_val", "feature_corr", by=["arch", "task_corr"])
-    sec = _secondaries("C4b_depth_reveals_correlation", [kst, beyond, across_n, across_a, recover])
+    sec = secondary_results("C4b_depth_reveals_correlation", [kst, beyond, across_n, across_a, recover])
     details = {"baseline": "a constant guess of t (the other seeds' median): no Bob curve used; the secondary "
                            "'beyond task difficulty' sets Δ_val against a map from scratch accuracy alone",
                "map_by_condition": _map_errors(sig, "delta_val", "task_corr", by=cond),
@@ -587,7 +589,7 @@ def claim_estimators_predict_depth(table: pd.DataFrame, cuts: pd.DataFrame, n_mc
     keys = [k for k in WORLD_KEYS if k in prior.columns]
     logme = main[main.score == "logme"].merge(prior, on=keys)
     vs_prior = _flip((logme.tau - logme.tau_prior).groupby(logme.seed).mean().to_numpy(), low=-2.0, high=2.0)
-    sec = _secondaries("C8_estimators_predict_depth", [
+    sec = secondary_results("C8_estimators_predict_depth", [
         _rank(main_cuts, "hscore_ranked", "val_acc", n_mc), _rank(main_cuts, "hscore_lw_ranked", "val_acc", n_mc),
         _rank(main_cuts, "logme_ranked", "val_acc_reinit", n_mc) if "val_acc_reinit" in main_cuts.columns else
         {"effect": np.nan, "ci": [np.nan, np.nan], "p_value": np.nan, "n": 0}, vs_prior])

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from reuse_utils.experiments.grid import WORLD_AXES
+
 __all__ = ["transfer_gains"]
 
-WORLD = ["dataset", "arch", "alice_optimizer", "alice_world", "task_corr", "feature_corr", "seed", "n_alice", "n_bob"]
+WORLD = list(WORLD_AXES)
 
 
 def transfer_gains(df: pd.DataFrame) -> pd.DataFrame:

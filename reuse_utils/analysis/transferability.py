@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["logme", "leep", "nce", "hscore", "linear_cka", "cut_scores", "SCORES", "CUT_SCORES", "MODEL_SCORES"]
+__all__ = ["logme", "leep", "nce", "hscore", "linear_cka", "hsic_unbiased", "cut_scores", "SCORES", "CUT_SCORES", "MODEL_SCORES"]
 
 #: Scores of the features at a cut (they rank depths) and scores of the source model's output (they do not)
 CUT_SCORES = ("logme", "hscore", "hscore_lw")
@@ -237,7 +237,7 @@ def cut_scores(features, labels) -> dict[str, float]:
             "hscore_lw": _hscore(centred, y, k, "ledoit-wolf")}
 
 
-def _hsic1(k: np.ndarray, m: np.ndarray) -> float:
+def hsic_unbiased(k: np.ndarray, m: np.ndarray) -> float:
     """Unbiased HSIC of two n × n Gram matrices (Song et al. 2012), n ≥ 4."""
     n = len(k)
     k, m = k.copy(), m.copy()
@@ -273,7 +273,7 @@ def linear_cka(x, y, *, batch_size: int | None = None) -> float:
         if len(ba) < 4:
             break
         ka, kb = ba @ ba.T, bb @ bb.T
-        xy += _hsic1(ka, kb)
-        xx += _hsic1(ka, ka)
-        yy += _hsic1(kb, kb)
+        xy += hsic_unbiased(ka, kb)
+        xx += hsic_unbiased(ka, ka)
+        yy += hsic_unbiased(kb, kb)
     return 0.0 if xx <= 0 or yy <= 0 else float(xy / np.sqrt(xx * yy))

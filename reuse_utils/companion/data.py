@@ -77,7 +77,7 @@ def missing_data(roles: Iterable[str], preset: str | Preset, dataset: str | None
     for role in roles:
         for name in role_datasets(role, preset, dataset):
             if name == REAL_PHOTOS:
-                return "needs the real case-study photos (dataset='real'), which are not all on disk: README, 'Real case studies'"
+                return "needs the real case-study photos (dataset='real'), which are not all on disk: docs/datasets.md, 'Real case studies'"
             try:
                 reason = unavailable_reason(name)
             except DatasetError:  # there but undecodable: the notebook runs and fails with the error

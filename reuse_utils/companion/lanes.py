@@ -14,8 +14,8 @@ list scheduling); ties go in numbered order. Expected seconds come from the fold
 the same preset; a notebook it did not run counts as the median of those it did (1 each without
 one). Every kernel keeps its default torch thread count, so each notebook's numbers equal its
 one-at-a-time run's (the CPU's float results depend on the thread count); lanes only overlap them.
-Lanes pay where one kernel leaves cores or the accelerator idle; on 2 CPU cores, where a `quick`
-kernel already keeps 1.76 of them busy, they gained nothing (measured: see the README).
+Lanes pay where one kernel leaves cores or the accelerator idle; on 2 CPU cores a `quick` kernel
+already keeps most of them busy (``benchmarks/measured/reproduce_quick_lanes_cpu2.json``).
 """
 
 from __future__ import annotations

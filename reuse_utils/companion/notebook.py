@@ -74,8 +74,10 @@ class Setup:
         return {"dataset": [self.dataset], "seed": list(self.seeds), **axes}
 
     def sweep(self, **axes):
-        return run_sweep(self.grid(**axes), preset=self.preset, cache_dir=self.cache_dir,
-                         progress=self.progress, device=self.device)
+        """The sweep of :meth:`grid` (``axes`` as in :func:`reuse_utils.experiments.run_sweep`) from
+        the shared cache, training what it lacks."""
+        return run_sweep(self.grid(**axes), preset=self.preset, cache_dir=self.cache_dir, device=self.device,
+                         progress=self.progress)
 
     def world(self, task_corr: float, feature_corr: float, seed: int, *, n_test: int | None = None,
               with_alice: bool = True) -> World:
@@ -106,16 +108,22 @@ class Setup:
         model, meta = self._store().get(config, world, lambda: self.world(task_corr, feature_corr, seed))
         return model, meta, world
 
-    def alices(self, specs: list[dict]) -> int:
+    def alices(self, specs: list[dict], progress: bool = False) -> int:
         """Train, together, the Alices of ``specs`` (dicts of :meth:`alice`'s arguments) that the cache
         lacks (:func:`reuse_utils.training.train_alices`: each equal to her own training); returns how
-        many were trained. Fetch each afterwards with :meth:`alice`."""
+        many were trained. Fetch each afterwards with :meth:`alice`. ``progress`` shows a tqdm bar over
+        the epochs of each group trained."""
         wanted = []
         for spec in specs:
             t, a, seed = spec.get("task_corr", 0.0), spec.get("feature_corr", 0.0), spec.get("seed", 0)
             config = self._alice_config(t, a, seed, spec.get("arch", "cnn"), spec.get("optimizer", "adam"))
             wanted.append((config, lambda t=t, a=a, seed=seed: self.world(t, a, seed)))
-        return self._store().train_missing(wanted)
+        store = self._store()
+        before, store.progress = store.progress, progress
+        try:
+            return store.train_missing(wanted)
+        finally:
+            store.progress = before
 
     def bob(self, source: LayeredNet, world: World, k: int, mode: str = "reinit", seed: int = 0) -> LayeredNet:
         """Bob trained on ``world.bob_train`` by the preset's protocol (selected on his validation split)."""
@@ -124,19 +132,25 @@ class Setup:
                                     self.device)
         return bob
 
-    def attribution_study(self, dials, ks, *, n: int, n_steps: int, n_layer: int) -> pd.DataFrame:
+    def attribution_study(self, dials, ks, *, n: int, n_steps: int, n_layer: int,
+                          progress: bool | None = None) -> pd.DataFrame:
         """Attribution table over ``dials`` ((task_corr, feature_corr) pairs) × seeds: Alice, and Bob
         (reinit, selected on validation) for each k (see
-        :func:`reuse_utils.analysis.attribution.attribution_rows`), with task_corr, feature_corr, seed."""
+        :func:`reuse_utils.analysis.attribution.attribution_rows`), with task_corr, feature_corr, seed.
+        ``progress`` (default: this setup's) shows a tqdm bar over the worlds (Bob's training and
+        the attributions of each)."""
+        from tqdm.auto import tqdm
+
         self.alices([{"task_corr": t, "feature_corr": a, "seed": seed} for t, a in dials for seed in self.seeds])
         rows = []
-        for t, a in dials:
-            for seed in self.seeds:
-                alice, _, world = self.alice(t, a, seed)
-                models = [("alice", 0, alice, "alice")]
-                models += [(f"bob k={k}", k, self.bob(alice, world, k, "reinit", seed), "bob") for k in ks]
-                for row in attribution_rows(models, world.test, n=n, n_steps=n_steps, n_layer=n_layer, seed=seed):
-                    rows.append({"task_corr": float(t), "feature_corr": float(a), "seed": seed, **row})
+        todo = [(t, a, seed) for t, a in dials for seed in self.seeds]
+        for t, a, seed in tqdm(todo, desc="worlds attributed (Bob trained, IG, conductance)",
+                               disable=not (self.progress if progress is None else progress)):
+            alice, _, world = self.alice(t, a, seed)
+            models = [("alice", 0, alice, "alice")]
+            models += [(f"bob k={k}", k, self.bob(alice, world, k, "reinit", seed), "bob") for k in ks]
+            for row in attribution_rows(models, world.test, n=n, n_steps=n_steps, n_layer=n_layer, seed=seed):
+                rows.append({"task_corr": float(t), "feature_corr": float(a), "seed": seed, **row})
         return pd.DataFrame(rows)
 
     def cka_study(self, dials, *, n: int, seeds: list[int] | None = None, progress: bool | None = None) -> pd.DataFrame:

@@ -138,27 +138,52 @@ def heatmap(table: pd.DataFrame, *, xlabel: str, ylabel: str, title: str, cbar_l
 
 def pairs_explorer(data, task_corr: float, feature_corr: float, n: int = 8, seed: int = 0,
                    n_measure: int = 4000) -> plt.Figure:
-    """Sample grid at the given dials, titled with the measured correlations (slider target)."""
+    """Sample grid at the given dials, titled with the measured correlations (slider target).
+
+    The layout is fixed (figure size and subplot margins set, not fitted), so nothing moves as the
+    dials and the measured values change."""
     from reuse_utils.generator import make_pairs, measure_correlations
 
     m = measure_correlations(make_pairs(data, n_measure, task_corr, feature_corr, seed=seed))
-    title = (f"dials: t={task_corr:.2f}, α={feature_corr:.2f}  |  measured: task V={m['task_corr']:.2f}, "
-             f"feature r={m['feature_corr']:.2f} (raw pixel r={m['pixel_corr']:.2f}), linked={m['linked_fraction']:.2f}")
-    return show_pairs(make_pairs(data, n, task_corr, feature_corr, seed=seed), n=n, title=title)
+    title = (f"dials: task correlation t = {task_corr:.2f}, feature correlation α = {feature_corr:+.2f}\n"
+             f"measured on {n_measure:,} pairs: Cramér's V = {m['task_corr']:.2f}, feature r = {m['feature_corr']:+.2f} "
+             f"(raw pixel r = {m['pixel_corr']:+.2f}), linked fraction = {m['linked_fraction']:.2f}")
+    fig = show_pairs(make_pairs(data, n, task_corr, feature_corr, seed=seed), n=n, title=title)
+    width, height = fig.get_size_inches()
+    fig.set_size_inches(width, height + 0.4)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=1 - 0.75 / (height + 0.4), wspace=0.08, hspace=0.3)
+    return fig
 
 
-def acc_vs_k(df: pd.DataFrame, task_corr: float, *, ax=None) -> plt.Figure:
+def acc_vs_k(df: pd.DataFrame, task_corr: float, *, ax=None, legend: bool = True) -> plt.Figure:
     """Bob's test accuracy against the number of retrained layers k at one task correlation
-    (nearest level in ``df``), per mode and source, mean with 95% CI over seeds."""
+    (nearest level in ``df``), per source and mode, mean with 95% t-CI over seeds, and chance.
+
+    The frame does not move with ``task_corr`` (a slider's redraw): accuracy in [0, 1], the same
+    k range and ticks, the same colour for each condition at every level, the legend outside the
+    axes on the right (``legend=False`` leaves it off, e.g. on all but one panel of a row)."""
     levels = np.array(sorted(df.task_corr.unique()))
     t = float(levels[np.abs(levels - task_corr).argmin()])
-    sub = df[(df.task_corr == t) & (df.feature_corr == 0)].copy()
-    sub["condition"] = sub.source + " / " + sub["mode"]
-    fig = plot_mean_ci(sub, "k", "bob_test_acc", hue="condition", ax=ax, chance=float(sub.chance.mean()),
-                       xlabel="retrained layers k (top k of L)", ylabel="Bob's test accuracy (fraction)",
-                       title=f"task correlation t = {t:g}")
-    fig.axes[0].set_xticks(sorted(sub.k.unique()))
-    fig.axes[0].set_ylim(0, 1)  # fixed, so that slider positions can be compared
+    data = df[df.feature_corr == 0]
+    names = data.source.map({"alice": "Alice's layers", "random": "random-init control"}).fillna(data.source)
+    data = data.assign(condition=names + ", " + data["mode"])
+    order = sorted(data.condition.unique())
+    palette = dict(zip(order, sns.color_palette("colorblind", len(order)), strict=True))
+    sub = data[data.task_corr == t]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8.4, 4.2))
+    else:
+        fig = ax.figure
+    sns.lineplot(data=sub, x="k", y="bob_test_acc", hue="condition", hue_order=order, palette=palette,
+                 errorbar=t_ci, marker="o", ax=ax, legend=legend)
+    ax.axhline(float(sub.chance.mean()), color="grey", ls=":", lw=1.2, label="chance")
+    ks = sorted(data.k.unique())
+    ax.set(xlabel="retrained layers k (top k of L)", ylabel="Bob's test accuracy (fraction)", ylim=(0, 1),
+           xticks=ks, xlim=(ks[0] - 0.25, ks[-1] + 0.25), title=f"task correlation t = {t:g}")
+    if legend:
+        ax.legend(title=f"mean, 95% t-CI over n = {sub.seed.nunique()} seeds", fontsize=8, title_fontsize=8,
+                  loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+    fig.tight_layout()
     return fig
 
 
@@ -188,14 +213,19 @@ def depth_scores(scores: pd.DataFrame, curves: pd.DataFrame, task_corr: float, f
                  *, ax=None) -> plt.Figure:
     """At one world setting (nearest levels held): each cut score of Alice's features and Bob's trained
     validation accuracy against the depth k, each rescaled within its world to [0, 1] (0: its lowest k,
-    1: its highest), mean with a 95% t-CI over seeds; the depths Bob trained only."""
+    1: its highest), mean with a 95% t-CI over seeds; the depths Bob trained only.
+
+    The frame does not move with the world (a slider's redraw): y in [0, 1], x ticks 1..L for every
+    world (the feature axis trains only some depths), the same colour and dash per measure, the
+    legend outside the axes on the right."""
     keys = ["seed", "task_corr", "feature_corr", "n_bob", "k"]
     both = curves.merge(scores, on=[c for c in keys if c in curves.columns and c in scores.columns])
+    L = int(both.k.max())
     at = both[(both.n_bob == n_bob)]
     pts = at[["task_corr", "feature_corr"]].drop_duplicates().to_numpy(float)
     t, a = pts[np.argmin(np.abs(pts - [task_corr, feature_corr]).sum(1))]
     at = at[(at.task_corr == t) & (at.feature_corr == a)]
-    names = [c for c in _SCORE_LABELS if c in at.columns]
+    names = [c for c in _SCORE_LABELS if c in both.columns]
     long = at.melt(id_vars=["seed", "k"], value_vars=names, var_name="measure", value_name="v")
     span = long.groupby(["seed", "measure"]).v.transform(lambda v: (v - v.min()) / (v.max() - v.min())
                                                          if v.max() > v.min() else v * 0 + 0.5)
@@ -204,14 +234,18 @@ def depth_scores(scores: pd.DataFrame, curves: pd.DataFrame, task_corr: float, f
         fig, ax = plt.subplots(figsize=(7.6, 4.2))
     else:
         fig = ax.figure
+    order = [_SCORE_LABELS[n] for n in names]
     sns.lineplot(data=long, x="k", y="relative", hue="measure", style="measure", errorbar=t_ci, marker="o", ax=ax,
-                 hue_order=[_SCORE_LABELS[n] for n in names], style_order=[_SCORE_LABELS[n] for n in names])
+                 hue_order=order, style_order=order)
+    for line in ax.get_lines():
+        if len(line.get_xdata()):  # the data (not seaborn's empty legend proxies): markers at 0 and 1 drawn whole
+            line.set_clip_on(False)
     ax.set(xlabel="retrained layers k (the cut: Alice's first L − k layers kept)",
-           ylabel="rescaled within its world (0 = lowest, 1 = highest)", ylim=(-0.05, 1.05),
-           title=f"t = {t:g}, α = {a:g}, n_bob = {n_bob}")
-    ax.set_xticks(sorted(at.k.unique()))
+           ylabel="rescaled within its world (0 = lowest, 1 = highest)", ylim=(0, 1),
+           xticks=range(1, L + 1), xlim=(0.75, L + 0.25),
+           title=f"t = {t:g}, α = {a:g}, {n_bob} training pairs for Bob")
     ax.legend(fontsize=8, title=f"mean, 95% t-CI over n = {long.seed.nunique()} seeds", title_fontsize=8,
-              loc="upper left", bbox_to_anchor=(1.01, 1.0))
+              loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     fig.tight_layout()
     return fig
 

@@ -101,16 +101,17 @@ def _ipc_kernel_manager():
 
 
 def execute_notebook(path: Path, out_dir: Path, parameters: dict, *, timeout: int | None = None,
-                     progress: bool = False):
+                     progress: bool = False, cwd: Path | None = None):
     """Execute one notebook with papermill (kernel ``python3``, over IPC sockets where the platform
-    has them), output to ``out_dir``; ``progress`` shows papermill's per-cell bar."""
+    has them), output to ``out_dir``; ``progress`` shows papermill's per-cell bar. The kernel runs in
+    ``cwd`` (default: the notebook's folder)."""
     import papermill as pm
 
     out_dir.mkdir(parents=True, exist_ok=True)
     extra = {"kernel_manager_class": _ipc_kernel_manager()} if os.name == "posix" else {}
     return pm.execute_notebook(
         str(path), str(out_dir / path.name), parameters=parameters, kernel_name="python3",
-        language="python", cwd=str(path.parent), progress_bar=progress, execution_timeout=timeout, **extra,
+        language="python", cwd=str(cwd or path.parent), progress_bar=progress, execution_timeout=timeout, **extra,
     )
 
 
@@ -320,7 +321,8 @@ def run_state(states: dict[str, str], stopped: bool, failed: list[str]) -> str:
     return "complete" if all(v == "done" for v in states.values()) else "partial"
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The runner's command line (``python -m reuse_utils.companion.runner --help``)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="quick", choices=sorted(PRESETS))
     ap.add_argument("--dataset", default=None, help="base dataset (default: the preset's)")
@@ -336,8 +338,12 @@ def main(argv: list[str] | None = None) -> int:
                          "'auto': half the logical cores, at least 2, at most 4; default 1)")
     ap.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT,
                     help=f"seconds one cell may run (default {DEFAULT_TIMEOUT}; 0 = no limit)")
-    args = ap.parse_args(argv)
+    return ap
 
+
+def _checked_arguments(ap: argparse.ArgumentParser, args: argparse.Namespace):
+    """``(folder, notebooks, jobs, graph)`` from ``args``; an argparse error naming the argument for
+    bad input (a missing folder, a negative timeout, an unknown notebook or dataset, no device)."""
     if not args.notebooks.is_dir():
         ap.error(f"--notebooks: {args.notebooks} is not a folder")
     if args.timeout < 0:
@@ -349,9 +355,8 @@ def main(argv: list[str] | None = None) -> int:
         graph = dependency_graph(notebooks, universe=folder)
     except ValueError as exc:
         ap.error(str(exc))
-    results: Path = args.results
     try:
-        check_results_folder(results)
+        check_results_folder(args.results)
         get_device(args.device)
         if args.dataset is not None:
             check_dataset_name(args.dataset)
@@ -361,6 +366,38 @@ def main(argv: list[str] | None = None) -> int:
                     raise ValueError(f"--dataset {name!r} cannot be had here: {reason}")
     except (ValueError, DatasetError) as exc:
         ap.error(one_line(exc, MAX_REASON))
+    return folder, notebooks, jobs, graph
+
+
+def _record_outcome(run: dict, out, timings: dict, cpu_seconds: dict, failed: list, names: list[str],
+                    t0: float) -> None:
+    """Enter one finished notebook's outcome ``out`` in the run manifest ``run`` and print its line."""
+    run["notebooks"][out.name] = out.state
+    run["reasons"].pop(out.name, None)
+    if out.reason is not None:
+        run["reasons"][out.name] = out.reason
+    if out.state == "failed":
+        failed.append(out.name)
+    for line in out.lines:
+        print(line, flush=True)
+    if out.state != "skipped":
+        timings[out.name] = out.seconds
+    run["seconds"] = {name: round(timings[name], 1) for name in sorted(timings)}
+    busy = ""
+    if out.cpu_seconds is not None:
+        cpu_seconds[out.name] = out.cpu_seconds
+        run["cpu_seconds"] = {name: round(cpu_seconds[name], 1) for name in sorted(cpu_seconds)}
+        busy = f", {out.cpu_seconds / max(out.seconds, 1e-9):.2f} cores busy"
+    done = sum(run["notebooks"][name] not in ("pending", "running") for name in names)
+    print(f"[reproduce] {out.name} {out.state} in {out.seconds:.0f} s{busy} ({done}/{len(names)}; "
+          f"elapsed {time.time() - t0:.0f} s)", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    folder, notebooks, jobs, graph = _checked_arguments(ap, args)
+    results: Path = args.results
     if not notebooks:
         print(f"Nothing to execute: no numbered notebooks in {args.notebooks}.")
         return 0
@@ -394,15 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     params = notebook_parameters(args.preset, args.dataset, args.device, results)
     run["jobs"] = jobs
     env = lane_environment(jobs)
-    if args.preset == "smoke":
-        print(f"[reproduce] {SMOKE_NOTE}", flush=True)
-    if jobs > 1:
-        bound = ""
-        if expected:  # what the previous run's timings allow at best (lanes share cores and the GPU)
-            plan = planned_schedule(graph, jobs, expected)
-            bound = f"; at best {max(end for _, end in plan.values()):.0f} s by the previous run's timings"
-        print(f"[reproduce] {jobs} lanes: up to {jobs} notebooks at once, each after the ones it needs{bound}",
-              flush=True)
+    _announce(args.preset, jobs, graph, expected)
     work = functools.partial(run_one, folder=args.notebooks, out_dir=results / "notebooks", parameters=params,
                              timeout=args.timeout or None, progress=not args.quiet and jobs == 1, skips=skips)
     t0 = time.time()
@@ -421,25 +450,7 @@ def main(argv: list[str] | None = None) -> int:
                                                          on_start=started)) as outcomes:
         try:
             for out in outcomes:
-                run["notebooks"][out.name] = out.state
-                run["reasons"].pop(out.name, None)
-                if out.reason is not None:
-                    run["reasons"][out.name] = out.reason
-                if out.state == "failed":
-                    failed.append(out.name)
-                for line in out.lines:
-                    print(line, flush=True)
-                if out.state != "skipped":
-                    timings[out.name] = out.seconds
-                run["seconds"] = {name: round(timings[name], 1) for name in sorted(timings)}
-                busy = ""
-                if out.cpu_seconds is not None:
-                    cpu_seconds[out.name] = out.cpu_seconds
-                    run["cpu_seconds"] = {name: round(cpu_seconds[name], 1) for name in sorted(cpu_seconds)}
-                    busy = f", {out.cpu_seconds / max(out.seconds, 1e-9):.2f} cores busy"
-                print(f"[reproduce] {out.name} {out.state} in {out.seconds:.0f} s{busy} "
-                      f"({sum(run['notebooks'][nb.name] not in ('pending', 'running') for nb in notebooks)}/{len(notebooks)}; "
-                      f"elapsed {time.time() - t0:.0f} s)", flush=True)
+                _record_outcome(run, out, timings, cpu_seconds, failed, [nb.name for nb in notebooks], t0)
                 save()
         except (Stopped, KeyboardInterrupt) as exc:
             stopped = exc
@@ -459,7 +470,26 @@ def main(argv: list[str] | None = None) -> int:
     run.update(state=run_state(run["notebooks"], stopped is not None, failed), finished=time.strftime("%Y-%m-%d %H:%M:%S %Z"),
                wall_seconds=time.time() - t0)
     save()
-    path = write_report(results, preset=args.preset, dataset=args.dataset, device=args.device,
+    return _finish(args, run, timings, failed, stopped, t0)
+
+
+def _announce(preset: str, jobs: int, graph, expected: dict) -> None:
+    """The run's opening lines: the smoke note, and with lanes what the previous timings allow."""
+    if preset == "smoke":
+        print(f"[reproduce] {SMOKE_NOTE}", flush=True)
+    if jobs > 1:
+        bound = ""
+        if expected:  # what the previous run's timings allow at best (lanes share cores and the GPU)
+            plan = planned_schedule(graph, jobs, expected)
+            bound = f"; at best {max(end for _, end in plan.values()):.0f} s by the previous run's timings"
+        print(f"[reproduce] {jobs} lanes: up to {jobs} notebooks at once, each after the ones it needs{bound}",
+              flush=True)
+
+
+def _finish(args: argparse.Namespace, run: dict, timings: dict, failed: list, stopped, t0: float) -> int:
+    """Write the report, print the closing lines and return the exit status (130 or 128 + SIGTERM
+    when stopped, 1 when a notebook failed, else 0)."""
+    path = write_report(args.results, preset=args.preset, dataset=args.dataset, device=args.device,
                         timings=timings, wall_seconds=time.time() - t0)
     print(f"[reproduce] report: {path}")
     if failed:

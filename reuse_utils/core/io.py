@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_torch_save", "clean_stale_temps"]
+__all__ = ["FILE_MODE", "atomic_write", "atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_torch_save", "clean_stale_temps"]
 
 
 def _current_umask() -> int:
@@ -29,7 +29,7 @@ def _current_umask() -> int:
     return mask
 
 
-_MODE = 0o666 & ~_current_umask()
+FILE_MODE = 0o666 & ~_current_umask()
 
 
 def pid_alive(pid) -> bool:
@@ -61,7 +61,7 @@ def clean_stale_temps(path: Path) -> list[Path]:
     return removed
 
 
-def _atomic(path: str | os.PathLike, write) -> Path:
+def atomic_write(path: str | os.PathLike, write) -> Path:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -76,7 +76,7 @@ def _atomic(path: str | os.PathLike, write) -> Path:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, _MODE)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException as exc:
         try:
@@ -107,7 +107,7 @@ def _disk_full(exc: BaseException, folder: Path) -> bool:
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    return _atomic(path, lambda fh: fh.write(data))
+    return atomic_write(path, lambda fh: fh.write(data))
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
@@ -119,4 +119,4 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
 
 
 def atomic_torch_save(obj: Any, path: str | os.PathLike) -> Path:
-    return _atomic(path, lambda fh: torch.save(obj, fh))
+    return atomic_write(path, lambda fh: torch.save(obj, fh))

@@ -4,13 +4,10 @@ weight draws apart.
 The networks of this study are small: on the CPU one of them keeps only part of torch's intra-op
 threads busy. :func:`map_workers` runs independent jobs (Alices trained one at a time, Bob members
 trained one at a time) in as many Python threads as torch has intra-op threads, each job with one
-intra-op thread (torch releases the GIL inside its kernels). Measured on 2 cores, quick cnn: the
-conv Bobs of one world 1.3–2.2× faster side by side than stacked (``bench_memory_format.py``);
-for Alices the gain is small and noisy on that VM — four epochs took 2.1–2.2 s two at a time
-against 2.3–3.3 s one after another with 2 threads in repeated ad-hoc runs, while
-``benchmarks/measured/memory_format_quick_cpu2.json`` has 0.63 s per Alice-epoch two at a time
-against 0.55 s one at a time (best of 3). Two at a time with 2 threads each oversubscribes the
-cores (5.2 s).
+intra-op thread (torch releases the GIL inside its kernels); what it gains is measured in
+``benchmarks/measured/memory_format_quick_cpu2.json`` (conv Bobs side by side against stacked, Alice
+epochs two at a time against one at a time). Two jobs with all intra-op threads each would
+oversubscribe the cores.
 
 Each job must own everything it mutates (its network, optimizer and ``torch.Generator``) and draw
 nothing from the global RNG; seeded weight initialisation goes through :func:`seeded_rng`, which

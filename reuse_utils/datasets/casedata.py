@@ -162,7 +162,7 @@ def resolve_case_data(size: int, *, prefer: str = "auto", root: str | os.PathLik
     if prefer != "standin" and real_case_data_available(size):
         return CaseData(None, dict(REAL_TASKS), None)
     if prefer == "real":
-        raise DatasetUnavailable("Real case-study data are not all on disk: see README, 'Real case studies'.")
+        raise DatasetUnavailable("Real case-study data are not all on disk: see docs/datasets.md, 'Real case studies'.")
     return CaseData(build_standin(root), standin_task_names(), "stand-in data")
 
 
@@ -171,8 +171,8 @@ def per_class(ds: ImageDataset, n: int, seed: int = 0) -> ImageDataset:
     deterministic by ``seed``).
 
     The order matters: loaders list images class by class, and Bob's validation part is the tail of
-    his training pairs (:func:`reuse_utils.training.split_train_val`, which assumes i.i.d. pairs);
-    in class order that tail held a single class (code versions up to 2026.11-4)."""
+    his training pairs (:func:`reuse_utils.training.split_train_val`, which assumes i.i.d. pairs):
+    in class order that tail would hold a single class."""
     gen = torch.Generator().manual_seed(seed)
     keep = []
     for c in range(ds.num_classes):

@@ -26,7 +26,7 @@ from reuse_utils.datasets.base import (
 )
 from reuse_utils.datasets.registry import load_dataset
 
-__all__ = ["Obtained", "unavailable_reason", "obtain", "DEBIAN_PACKAGES", "DOWNLOAD_SIZES"]
+__all__ = ["Obtained", "unavailable_reason", "obtain", "apt_install", "apt_possible", "DEBIAN_PACKAGES", "DOWNLOAD_SIZES"]
 
 #: Debian packages that install a dataset under ``/usr/share/datasets`` (name → (package, download MB)).
 DEBIAN_PACKAGES: dict[str, tuple[str, int]] = {"fashion_mnist": ("dataset-fashion-mnist", 31)}
@@ -61,7 +61,7 @@ def unavailable_reason(name: str, *, download: bool | None = None) -> str | None
     return None
 
 
-def _apt_possible() -> str | None:
+def apt_possible() -> str | None:
     """None when a Debian package can be installed here and lands where the loaders look; else why not."""
     if shutil.which("apt-get") is None:
         return "no apt-get on this machine"
@@ -76,7 +76,7 @@ APT_OPTIONS = ("-o", "Acquire::http::Timeout=30", "-o", "Acquire::Retries=1", "-
 APT_SECONDS = 300  #: the longest one apt-get command may take
 
 
-def _apt_install(package: str) -> str | None:
+def apt_install(package: str) -> str | None:
     """``apt-get install -y package`` (after ``apt-get update`` when the first try fails), with short
     network and lock time-outs and no input; None on success, else why not, as one line."""
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
@@ -110,10 +110,10 @@ def obtain(name: str, *, allow_fetch: bool | None = None) -> Obtained:
     tried = []
     if name in DEBIAN_PACKAGES:
         package, mb = DEBIAN_PACKAGES[name]
-        why_not = "downloads disabled ($REUSE_OFFLINE=1)" if not fetch else _apt_possible()
+        why_not = "downloads disabled ($REUSE_OFFLINE=1)" if not fetch else apt_possible()
         if why_not is None:
             print(f"[data] {name}: installing Debian's {package} (~{mb} MB) with apt-get ...", flush=True)
-            failed = _apt_install(package)
+            failed = apt_install(package)
             if failed is None and unavailable_reason(name, download=False) is None:
                 return Obtained(name, "debian", f"{name}: installed Debian's {package} into /usr/share/datasets")
             why_not = f"apt-get failed: {failed}" if failed else "installed, but the files do not load"
@@ -128,6 +128,6 @@ def obtain(name: str, *, allow_fetch: bool | None = None) -> Obtained:
         tried.append("download: disabled ($REUSE_OFFLINE=1)")
     hint = {"fashion_mnist": "as root `apt-get install dataset-fashion-mnist`, or copy the four IDX files "
                              "into $REUSE_DATA/FashionMNIST/raw/ (default data/)"}.get(
-        name, f"put it where load_dataset looks (README, Datasets); {unavailable_reason(name, download=False)}")
+        name, f"put it where load_dataset looks (docs/datasets.md); {unavailable_reason(name, download=False)}")
     return Obtained(name, "unavailable", f"{name}: UNAVAILABLE ({'; '.join(tried) or 'nothing to try'}). "
                                          f"To get it: {hint}. Notebooks that need it are skipped.")

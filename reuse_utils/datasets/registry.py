@@ -28,7 +28,7 @@ from reuse_utils.datasets.base import (
 __all__ = ["Loader", "register_loader", "register_loader_resolver", "available_datasets", "load_dataset"]
 
 Loader = Callable[[str, list[Path], bool], ImageDataset]
-_LOADERS: dict[str, Loader] = {}
+LOADERS: dict[str, Loader] = {}  #: registered dataset loaders by name (:func:`register`)
 _UNCACHED: set[str] = set()
 _RESOLVERS: list[Callable[[str], Loader | None]] = []
 _FAMILIES: list[str] = []
@@ -36,7 +36,7 @@ _FAMILIES: list[str] = []
 
 def register_loader(name: str, loader: Loader, *, cache: bool = True) -> None:
     """Register ``loader`` under ``name`` (``cache=False``: too small to be worth a tensor cache)."""
-    _LOADERS[name] = loader
+    LOADERS[name] = loader
     if not cache:
         _UNCACHED.add(name)
 
@@ -50,7 +50,7 @@ def register_loader_resolver(resolver: Callable[[str], Loader | None], pattern: 
 
 def available_datasets() -> list[str]:
     """The fixed names; families (``pets[@SIZE]``, ``open_images:A,B[@SIZE]``) are listed in errors."""
-    return sorted(_LOADERS)
+    return sorted(LOADERS)
 
 
 def load_dataset(name: str, split: str = "train", root: str | os.PathLike | None = None, *,
@@ -64,7 +64,7 @@ def load_dataset(name: str, split: str = "train", root: str | os.PathLike | None
     if not isinstance(name, str):
         raise ValueError(f"name must be a string, one of {available_datasets()}; got {name!r}")
     key = name.strip().lower().replace("-", "_")
-    loader = _LOADERS.get(key)
+    loader = LOADERS.get(key)
     if loader is None:
         for resolver in _RESOLVERS:
             loader = resolver(name)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import time
 import warnings
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from reuse_utils.training import (
     MAX_GROUP,
     LayeredNet,
     TrainConfig,
+    TrainRecord,
     build_model,
     evaluate,
     train_alice,
@@ -53,8 +53,7 @@ class AliceStore:
         self.device = device
         self.progress = progress
         self.memory: LRU[tuple[LayeredNet, dict]] = LRU(memory)
-        self.checked: OrderedDict[str, tuple[LayeredNet, dict]] = OrderedDict()  # config + checksum verified
-        self.checked_max = memory
+        self.checked: LRU[tuple[LayeredNet, dict]] = LRU(memory)  # config + checksum verified
         self.trained = 0
 
     def paths(self, key: str) -> tuple[Path, Path]:
@@ -62,7 +61,7 @@ class AliceStore:
 
     def _discard(self, pt: Path, why: str) -> None:
         warnings.warn(f"Corrupt or incompatible Alice checkpoint {pt} ({why}); retraining.", stacklevel=3)
-        self.checked.pop(pt.stem, None)
+        self.checked.pop(pt.stem)
         pt.unlink(missing_ok=True)
 
     def load(self, config: dict) -> tuple[LayeredNet, dict] | None:
@@ -86,16 +85,15 @@ class AliceStore:
             spec = blob["spec"]
             model = build_model(spec["arch"], tuple(spec["input_shape"]), spec["num_classes"], width=spec["width"])
             model.load_state_dict(blob["state_dict"], strict=True)
-            model.train_history = list(blob["history"])
-            model.frozen_layers = 0
             meta = dict(blob["meta"])
+            model.record = TrainRecord(history=list(blob["history"]), stopped_by=meta.get("stopped_by", "cap"),
+                                       best_epoch=int(meta.get("best_epoch", len(blob["history"]))),
+                                       final_test_acc=meta.get("alice_test_acc"))
         except Exception as exc:  # noqa: BLE001 - any failure means the entry is unusable
             self._discard(pt, str(exc))
             return None
         model.place(self.device).eval()
-        self.checked[key] = (model, meta)
-        while len(self.checked) > self.checked_max:
-            self.checked.popitem(last=False)
+        self.checked.put(key, (model, meta))
         return model, meta
 
     def get(self, config: dict, world: World, with_alice=None) -> tuple[LayeredNet, dict]:
@@ -115,7 +113,7 @@ class AliceStore:
                 hit = None
             else:
                 self.memory.put(key, hit)
-                self.checked.pop(key, None)
+                self.checked.pop(key)
         if hit is not None:
             return hit
         if world.alice_train is None:
@@ -139,20 +137,20 @@ class AliceStore:
         and return its ``meta``. Her test accuracy is the one :func:`~reuse_utils.training.train_alice`
         measured on ``world.test`` after her last epoch (``final_test_acc``: the same computation on
         the same weights), else measured here."""
-        acc = getattr(model, "final_test_acc", None)
-        meta = {"alice_test_acc": float(acc) if acc is not None else evaluate(model, world.test, "alice"),
-                "seconds": float(seconds), "stopped_by": getattr(model, "stopped_by", "cap"),
-                "best_epoch": int(getattr(model, "best_epoch", len(model.train_history))),
-                "epochs_run": len(model.train_history)}
+        rec = model.record
+        meta = {"alice_test_acc": (float(rec.final_test_acc) if rec.final_test_acc is not None
+                                   else evaluate(model, world.test, "alice")),
+                "seconds": float(seconds), "stopped_by": rec.stopped_by, "best_epoch": int(rec.best_epoch),
+                "epochs_run": len(rec.history)}
         self.trained += 1
         key = stable_hash(config)
         pt, js = self.paths(key)
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
         atomic_torch_save({"config": config, "spec": model.spec(), "state_dict": state, "sha256": tensors_digest(state),
-                           "history": model.train_history, "meta": meta}, pt)
-        atomic_write_json(js, {"config": config, "spec": model.spec(), "history": model.train_history, "meta": meta})
+                           "history": rec.history, "meta": meta}, pt)
+        atomic_write_json(js, {"config": config, "spec": model.spec(), "history": rec.history, "meta": meta})
         self.memory.put(key, (model, meta))
-        self.checked.pop(key, None)
+        self.checked.pop(key)
         return meta
 
     def train_many(self, configs: list[dict], worlds: list[World], group: int | None = None) -> None:

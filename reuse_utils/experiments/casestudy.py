@@ -9,22 +9,35 @@ images — the real-data counterpart of the generator's dial.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 import torch
+from tqdm.auto import tqdm
 
 from reuse_utils.core.device import get_device
 from reuse_utils.core.ids import check_seed, derive_seed, stable_hash
 from reuse_utils.core.workers import map_workers
 from reuse_utils.datasets import CaseData, ImageDataset, load_dataset, per_class
 from reuse_utils.experiments.alices import AliceStore
-from reuse_utils.experiments.grid import ALICE_VERSION, CODE_VERSION
+from reuse_utils.experiments.grid import (
+    ALICE_VERSION,
+    CODE_VERSION,
+    arch_width,
+    bob_protocol,
+    keeps_nothing,
+)
 from reuse_utils.experiments.presets import Preset, get_preset
 from reuse_utils.experiments.records import RecordStore, field_problem
-from reuse_utils.generator import World, measured_task_correlation, task_pairs
+from reuse_utils.generator import (
+    Pairs,
+    World,
+    chance_accuracy,
+    measured_task_correlation,
+    task_pairs,
+)
 from reuse_utils.training import (
     BobProtocol,
     PrefixCache,
@@ -45,15 +58,13 @@ __all__ = ["run_case_study", "case_gains", "case_preset_config", "RELATEDNESS"]
 
 def case_preset_config(preset: Preset) -> tuple[str, int | None, int]:
     """(architecture, width, image size in px) of the case studies at ``preset``."""
-    width = {"cnn": preset.cnn_width, "mlp": preset.mlp_width}.get(preset.case_arch)
-    return preset.case_arch, width, preset.case_size
+    return preset.case_arch, arch_width(preset.case_arch, preset), preset.case_size
 
 
 def case_protocol(preset: Preset) -> BobProtocol:
-    """Bob's protocol in the case studies: the synthetic study's (convex head, widening grids, early
-    stopping) with ``case_bob_epochs`` as the epoch cap."""
-    return BobProtocol(lrs=tuple(preset.bob_lrs), max_epochs=preset.case_bob_epochs, patience=preset.bob_patience,
-                       batch_size=preset.batch_size, val_fraction=preset.bob_val_fraction, l2s=tuple(preset.bob_l2s))
+    """Bob's protocol in the case studies: the synthetic study's (:func:`bob_protocol`: convex head,
+    widening grids, early stopping) with ``case_bob_epochs`` as the epoch cap."""
+    return replace(bob_protocol(preset), max_epochs=preset.case_bob_epochs)
 
 
 def valid_case_result(res: dict) -> bool:
@@ -69,17 +80,18 @@ def valid_case_result(res: dict) -> bool:
 def run_case_study(data: CaseData, *, preset: str | Preset, seeds: Sequence[int], cache_dir: str | Path,
                    device: str | torch.device = "auto", tasks: Sequence[str] | None = None,
                    ks: Sequence[int] | None = None, modes: Sequence[str] = ("reinit", "finetune"),
-                   controls: bool = True) -> pd.DataFrame:
+                   controls: bool = True, progress: bool = False) -> pd.DataFrame:
     """Alice learns dog-vs-cat; Bob reuses her network for each task: one row per Bob run.
 
     Per seed: Alice (checkpointed in ``<cache_dir>/alice``), then for each Bob task and k (all depths
     by default) and mode, Bob's accuracy (a record in ``<cache_dir>/case``, the same
     :class:`RecordStore` as the sweeps); with ``controls`` also the random-init control (reinit).
-    At ``k = L`` with ``reinit`` nothing of the source is kept, so Alice's run and the control's are
-    one record. The pending Bobs of a seed train per depth, all tasks and sources together.
-    Sizes come from ``preset`` (``case_*``). Columns: task, group, seed, k, n_layers, mode, source,
-    bob_test_acc, chance, measured_corr (Cramér's V of Alice's predictions vs Bob's labels on Bob's
-    test images), alice_test_acc, n_bob_train, data_label, from_cache.
+    At ``k = L`` with ``reinit`` nothing of the source is kept (:func:`keeps_nothing`), so Alice's run
+    and the control's are one record. The pending Bobs of a seed train per depth, all tasks and
+    sources together. Sizes come from ``preset`` (``case_*``). Columns: task, group, seed, k, n_layers,
+    mode, source, bob_test_acc, chance, measured_corr (Cramér's V of Alice's predictions vs Bob's
+    labels on Bob's test images), alice_test_acc, n_bob_train, data_label, from_cache. ``progress``
+    shows a tqdm bar over the seeds (the Alices train together first, with their own epoch bar).
     """
     p = get_preset(preset)
     dev = get_device(device)
@@ -91,79 +103,93 @@ def run_case_study(data: CaseData, *, preset: str | Preset, seeds: Sequence[int]
     unknown = [t for t in names if t not in data.tasks]
     if unknown:
         raise ValueError(f"tasks must be among {list(data.tasks)}; got {unknown}")
-
-    def load(name: str, split: str) -> ImageDataset:
-        return load_dataset(name, split, root=data.root)
-
-    pets_tr = per_class(load(f"pets@{size}", "train"), p.case_alice_per_class)
-    pets_te = load(f"pets@{size}", "test")
-    alice_pairs, alice_test = task_pairs(pets_tr), task_pairs(pets_te)
-    bob_sets = {}
-    for t in names:
-        a, b, _ = data.tasks[t]
-        bob_sets[t] = (task_pairs(per_class(load(f"open_images:{a},{b}@{size}", "train"), p.case_bob_per_class)),
-                       task_pairs(load(f"open_images:{a},{b}@{size}", "test")))
-    alices = AliceStore(Path(cache_dir), dev)
+    sets = _CaseSets.load(data, names, p, size)
+    alices = AliceStore(Path(cache_dir), dev, progress=progress)
     store = RecordStore(Path(cache_dir) / "case", CODE_VERSION, valid_case_result)
-    protocol = case_protocol(p)
-    prefixes = PrefixCache(dev)
-    L = build_model(arch, alice_pairs.input_shape, 2, width=width).n_layers
+    protocol, prefixes = case_protocol(p), PrefixCache(dev)
+    L = build_model(arch, sets.alice_train.input_shape, 2, width=width).n_layers
     depths = list(ks) if ks is not None else list(range(1, L + 1))
+    combos = [("alice", k, m) for k in depths for m in (modes if k > 1 else modes[:1])]
+    combos += [("random", k, "reinit") for k in depths] if controls else []
+    alices.train_missing([(sets.alice_config(data, p, arch, width, seed), lambda seed=seed: sets.alice_world(seed))
+                          for seed in seeds])  # together
     rows = []
-    chances = {t: float(torch.bincount(bob_sets[t][1].y_bob).max()) / len(bob_sets[t][1]) for t in names}
+    for seed in tqdm(seeds, desc="case study: Bobs per seed", disable=not progress):
+        acfg = sets.alice_config(data, p, arch, width, seed)
+        alice, meta = alices.get(acfg, sets.alice_world(seed))
+        rand = random_source(arch, sets.alice_train.input_shape, 2, derive_seed("case-random", seed),
+                             width=width).place(dev)
+        sources = {"alice": alice, "random": rand, "none": alice}  # "none": every layer re-initialised
+        plan = [(t, source_name, *_case_config(data, t, acfg, source_name, k, mode, L, sets, protocol, store))
+                for t in names for source_name, k, mode in combos]
+        store.warn_corrupt([item[-1] for item in plan], "case-study")
+        pending = {f.key: (t, kept, k, mode, cfg) for t, _, kept, k, mode, cfg, f in plan if f.result is None}
+        trained = _train_case_bobs(list(pending.values()), sources, sets.bob, L, protocol, seed, stable_hash(acfg),
+                                   prefixes, store, dev)
+        corr = {t: measured_task_correlation(predict(alice, test.x), test.y_bob) for t, (_, test) in sets.bob.items()}
+        rows += _case_rows(plan, trained, data, seed, L, meta, sets, corr)
+    return pd.DataFrame(rows)
 
-    def alice_config(seed: int) -> dict:
-        return {"version": ALICE_VERSION, "case": "pets", "dataset": f"pets@{size}", "root": str(data.root),
+
+@dataclass(frozen=True)
+class _CaseSets:
+    """The case study's pairs: Alice's (``alice_train``, ``alice_test``: pets) and, per Bob task,
+    (train, test) pairs of its two Open Images classes."""
+
+    alice_train: Pairs
+    alice_test: Pairs
+    bob: dict[str, tuple[Pairs, Pairs]]
+
+    @classmethod
+    def load(cls, data: CaseData, names: list[str], p: Preset, size: int) -> _CaseSets:
+        def load(name: str, split: str) -> ImageDataset:
+            return load_dataset(name, split, root=data.root)
+
+        bob = {}
+        for t in names:
+            a, b, _ = data.tasks[t]
+            bob[t] = (task_pairs(per_class(load(f"open_images:{a},{b}@{size}", "train"), p.case_bob_per_class)),
+                      task_pairs(load(f"open_images:{a},{b}@{size}", "test")))
+        return cls(task_pairs(per_class(load(f"pets@{size}", "train"), p.case_alice_per_class)),
+                   task_pairs(load(f"pets@{size}", "test")), bob)
+
+    def alice_config(self, data: CaseData, p: Preset, arch: str, width: int | None, seed: int) -> dict:
+        return {"version": ALICE_VERSION, "case": "pets", "dataset": f"pets@{p.case_size}", "root": str(data.root),
                 "label": data.label, "arch": arch, "width": width, "seed": int(seed),
-                "n_per_class": p.case_alice_per_class, "n_test": len(pets_te),
+                "n_per_class": p.case_alice_per_class, "n_test": len(self.alice_test),
                 "train": TrainConfig("adam", p.alice_lr, epochs=p.case_alice_epochs, batch_size=p.batch_size,
                                      patience=p.alice_patience).to_dict()}
 
-    def alice_world(seed: int) -> World:
-        return World("pets", float("nan"), 0.0, seed, alice_pairs, alice_pairs, alice_test)
+    def alice_world(self, seed: int) -> World:
+        return World("pets", float("nan"), 0.0, seed, self.alice_train, self.alice_train, self.alice_test)
 
-    alices.train_missing([(alice_config(seed), lambda seed=seed: alice_world(seed)) for seed in seeds])  # together
-    for seed in seeds:
-        acfg = alice_config(seed)
-        alice, meta = alices.get(acfg, alice_world(seed))
-        rand = random_source(arch, alice_pairs.input_shape, 2, derive_seed("case-random", seed), width=width).place(dev)
-        sources = {"alice": alice, "random": rand, "none": alice}  # "none": every layer re-initialised
-        plan = []
-        for t in names:
-            combos = [("alice", k, m) for k in depths for m in (modes if k > 1 else modes[:1])]
-            combos += [("random", k, "reinit") for k in depths] if controls else []
-            for source_name, k, mode in combos:
-                # every layer re-initialised: nothing of the source is kept (same seeds, same Bob), so
-                # Alice's scratch run and the random control's are one record, trained once
-                kept = "none" if (k, mode) == (L, "reinit") else source_name
-                cfg = {"version": CODE_VERSION, "alice": acfg, "source": kept, "task": t,
-                       "classes": data.tasks[t][:2], "k": k, "mode": mode, "n_bob": len(bob_sets[t][0]),
-                       "train": protocol.to_dict()}
-                found = store.lookup(cfg)
-                if found.corrupt:
-                    warnings.warn(f"Corrupt or incompatible case-study record {store.path(found.key)} ({found.why}); "
-                                  "recomputing.",
-                                  stacklevel=2)
-                plan.append((t, source_name, kept, k, mode, cfg, found))
-        pending = {f.key: (t, kept, k, mode, cfg) for t, _, kept, k, mode, cfg, f in plan if f.result is None}
-        trained = _train_case_bobs(list(pending.values()), sources, bob_sets, L, protocol, seed, stable_hash(acfg),
-                                   prefixes, store, dev)
-        corr = {t: measured_task_correlation(predict(alice, test.x), test.y_bob) for t, (_, test) in bob_sets.items()}
-        emitted = set()
-        for t, source_name, _, k, mode, _, found in plan:
-            train = bob_sets[t][0]
-            rec = found.result if found.result is not None else trained[found.key]
-            rows.append({"task": t, "group": data.tasks[t][2], "seed": seed, "k": k, "n_layers": L, "mode": mode,
-                         "source": source_name, "bob_test_acc": rec["bob_test_acc"],
-                         "bob_val_acc": rec["bob_val_acc"], "bob_lr": rec["bob_lr"], "bob_l2": rec["bob_l2"],
-                         "stopped_by": rec["stopped_by"], "selection_edge": rec["selection_edge"],
-                         "alice_stopped_by": meta.get("stopped_by", "cap"), "chance": chances[t],
-                         "measured_corr": corr[t],
-                         "alice_test_acc": meta["alice_test_acc"], "n_bob_train": len(train),
-                         "data_label": data.label or "real",
-                         "from_cache": found.result is not None or found.key in emitted})
-            emitted.add(found.key)
-    return pd.DataFrame(rows)
+
+def _case_config(data: CaseData, t: str, acfg: dict, source_name: str, k: int, mode: str, L: int, sets: _CaseSets,
+                 protocol: BobProtocol, store: RecordStore) -> tuple:
+    """(kept source, k, mode, record config, lookup) of one case-study Bob; the kept source is
+    ``"none"`` where Bob keeps nothing of it (:func:`keeps_nothing`): Alice's and the control's one record."""
+    kept = "none" if keeps_nothing(k, mode, L) else source_name
+    cfg = {"version": CODE_VERSION, "alice": acfg, "source": kept, "task": t, "classes": data.tasks[t][:2], "k": k,
+           "mode": mode, "n_bob": len(sets.bob[t][0]), "train": protocol.to_dict()}
+    return kept, k, mode, cfg, store.lookup(cfg)
+
+
+def _case_rows(plan: list[tuple], trained: dict, data: CaseData, seed: int, L: int, meta: dict, sets: _CaseSets,
+               corr: dict) -> list[dict]:
+    """One row per planned Bob of a seed (from its stored or freshly trained record)."""
+    rows, emitted = [], set()
+    for t, source_name, _, k, mode, _, found in plan:
+        rec = found.result if found.result is not None else trained[found.key]
+        rows.append({"task": t, "group": data.tasks[t][2], "seed": seed, "k": k, "n_layers": L, "mode": mode,
+                     "source": source_name, "bob_test_acc": rec["bob_test_acc"],
+                     "bob_val_acc": rec["bob_val_acc"], "bob_lr": rec["bob_lr"], "bob_l2": rec["bob_l2"],
+                     "stopped_by": rec["stopped_by"], "selection_edge": rec["selection_edge"],
+                     "alice_stopped_by": meta.get("stopped_by", "cap"), "chance": chance_accuracy(sets.bob[t][1].y_bob),
+                     "measured_corr": corr[t], "alice_test_acc": meta["alice_test_acc"],
+                     "n_bob_train": len(sets.bob[t][0]), "data_label": data.label or "real",
+                     "from_cache": found.result is not None or found.key in emitted})
+        emitted.add(found.key)
+    return rows
 
 
 def _train_case_bobs(items: list[tuple], sources: dict, bob_sets: dict, L: int, protocol: BobProtocol, seed: int,

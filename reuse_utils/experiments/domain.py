@@ -22,7 +22,7 @@ from reuse_utils.datasets import load_dataset
 from reuse_utils.experiments.alices import AliceStore
 from reuse_utils.experiments.grid import alice_config, arch_width, bob_protocol
 from reuse_utils.experiments.presets import Preset, get_preset
-from reuse_utils.generator import make_pairs, make_world
+from reuse_utils.generator import chance_accuracy, make_pairs, make_world
 from reuse_utils.training import (
     bob_accuracy,
     make_bob,
@@ -66,7 +66,6 @@ def run_domain_control(dataset: str, other: str, *, k: int, preset: str | Preset
                 bob = make_bob(source, k, "reinit", train.num_classes_bob, derive_seed("bob", seed, k, "reinit"))
                 bob, sel = train_bob_selected(bob, "reinit", train, bob_protocol(p), derive_seed("bob-train", seed), dev)
                 acc = bob_accuracy(bob, test)
-                y = test.y_bob
                 rows.append({"seed": seed, "domain": domain, "source": source_name, "k": k, "bob_test_acc": acc,
-                             "bob_val_acc": sel.val_acc, "chance": float(torch.bincount(y).max()) / len(y)})
+                             "bob_val_acc": sel.val_acc, "chance": chance_accuracy(test.y_bob)})
     return pd.DataFrame(rows)

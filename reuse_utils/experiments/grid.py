@@ -26,17 +26,19 @@ from reuse_utils.experiments.presets import Preset, get_preset
 from reuse_utils.generator import ALPHA_MAX, glm_theta, input_shape, is_glm
 from reuse_utils.training import ARCHS, MODES, BobProtocol, TrainConfig, build_model
 
-__all__ = ["CODE_VERSION", "ALICE_VERSION", "AXES", "WORLDS", "SOURCES", "ALICE_OPTIMIZERS", "arch_width", "default_grid",
-           "expand_grid", "alice_config", "bob_config", "bob_protocol", "group_key", "run_order"]
+__all__ = ["CODE_VERSION", "ALICE_VERSION", "AXES", "DATA_AXES", "WORLD_AXES", "WORLDS", "SOURCES", "ALICE_OPTIMIZERS",
+           "arch_width", "default_grid", "expand_grid", "alice_config", "bob_config", "bob_protocol", "data_key",
+           "group_key", "run_order", "world_key"]
 
-CODE_VERSION = "2026.12-7"  # 2: overlay feature dial, linked/unlinked accuracy; 3: Bob selected on validation;
-# 4: channels-last convolutions on the CPU (float rounding only); 5: case-study images in random order
-# (datasets.per_class: Bob's validation split had held one class only); 6: the converged protocol (convex head,
-# widening grids, early-stopped Alice, stopped_by / selection_edge in every record); 7: a grid stops widening at a
-# plateau (the loss flat within min_delta), which is not an edge
+CODE_VERSION = "2026.12-7"  #: in every Bob record's key: bumped when a Bob's result would change (CHANGELOG.md)
 ALICE_VERSION = "2026.12-6"  #: the version in every Alice's config: bumped only when Alice's training changes
 AXES = ("dataset", "arch", "alice_optimizer", "alice_world", "task_corr", "feature_corr", "k",
         "mode", "source", "seed", "n_alice", "n_bob")
+#: The axes that fix the pairs Bob sees (his training and test data): one *data world*.
+DATA_AXES = ("dataset", "task_corr", "feature_corr", "seed", "n_bob")
+#: The axes that fix a data world and the Alice trained for it: one *world* of the sweep, the unit
+#: a distributed backend sends out and the key every analysis joins Bob's references on.
+WORLD_AXES = DATA_AXES + ("arch", "alice_optimizer", "alice_world", "n_alice")
 WORLDS = ("same", "independent")
 MAX_PAIRS = 10_000_000  #: largest n_alice / n_bob a grid may ask for
 SOURCES = ("alice", "random")
@@ -208,6 +210,22 @@ def bob_protocol(preset: Preset) -> BobProtocol:
     return BobProtocol(lrs=tuple(preset.bob_lrs), max_epochs=preset.bob_epochs, head_epochs=preset.bob_head_epochs,
                        patience=preset.bob_patience, batch_size=preset.batch_size,
                        val_fraction=preset.bob_val_fraction, l2s=tuple(preset.bob_l2s))
+
+
+def keeps_nothing(k: int, mode: str, n_layers: int) -> bool:
+    """Whether Bob at depth ``k`` in ``mode`` keeps nothing of his source: every layer re-initialised
+    (``k = L``, ``reinit``), so runs that differ only in the source are one Bob, bit for bit."""
+    return k == n_layers and mode == "reinit"
+
+
+def data_key(run: dict) -> tuple:
+    """A run's data world: the values of :data:`DATA_AXES`."""
+    return tuple(run[a] for a in DATA_AXES)
+
+
+def world_key(run: dict) -> tuple:
+    """A run's world with its Alice: the values of :data:`WORLD_AXES`."""
+    return tuple(run[a] for a in WORLD_AXES)
 
 
 def group_key(run: dict) -> tuple:

@@ -3,8 +3,7 @@ mnist5k), ``paper`` (GPU scale: the full Fashion-MNIST — 60,000 training image
 10,000 test images — 5 seeds, all depths, n_bob 250–2000, the case studies with the small cnn at
 32 px on the stand-in). Every preset trains to convergence: Alice and deeper Bobs until their
 validation loss stops improving (the epoch caps are limits, rarely reached), the head-only Bob as
-a convex problem. The paper preset was last run under the previous protocol
-(``results_paper/``, superseded).
+a convex problem.
 
 Every number a notebook or sweep uses comes from here, so ``PRESET=paper`` scales the whole
 study without code changes.
@@ -77,7 +76,6 @@ class Preset:
     case_n_seeds: int = 3  # seeds per case-study task (the task is the unit of replication)
     other_domain: str = "fashion_mnist"  # Bob's panel from another dataset (notebook 05's domain control)
     alice_lr: float = 1e-3  # Adam lr of the case studies' Alice (the synthetic study uses ALICE_OPTIMIZERS)
-    bob_lr: float = 1e-3  # Adam lr of the case studies' fixed-protocol reference (benchmarks)
     bob_lrs: tuple[float, ...] = (1e-3, 3e-3)  # Bob's starting learning-rate grid (it widens: BobProtocol)
     bob_l2s: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 1e-1)  # starting L2 grid of the convex head (k = 1)
     bob_head_epochs: int = 24  # epochs for an SGD-trained head (BobProtocol(head="sgd")); the default head is convex
@@ -116,9 +114,8 @@ class Preset:
             raise ValueError(f"Preset.ks must be None (every depth) or a non-empty tuple of integers ≥ 1; got {self.ks!r}")
         if not sequence(self.n_bobs) or not all(is_integer(v) and v >= 1 for v in self.n_bobs):
             raise ValueError(f"Preset.n_bobs must be a tuple of integers ≥ 1 (empty: n_bob only); got {self.n_bobs!r}")
-        for name in ("alice_lr", "bob_lr"):
-            if not is_real(getattr(self, name)) or getattr(self, name) <= 0:
-                raise ValueError(f"Preset.{name} must be a finite number > 0; got {getattr(self, name)!r}")
+        if not is_real(self.alice_lr) or self.alice_lr <= 0:
+            raise ValueError(f"Preset.alice_lr must be a finite number > 0; got {self.alice_lr!r}")
         for name in ("bob_lrs", "bob_l2s"):
             v = getattr(self, name)
             if not sequence(v) or not v or not all(is_real(x) and x > 0 for x in v):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from pathlib import Path
 from reuse_utils.core.ids import stable_hash
 from reuse_utils.core.io import atomic_write_json
 
-__all__ = ["RecordStore", "Lookup", "field_problem", "UNIT_MARKS", "CORRELATION_MARK"]
+__all__ = ["RecordStore", "Lookup", "field_problem", "record_checksum", "UNIT_MARKS", "CORRELATION_MARK"]
 
 UNIT_MARKS = ("acc", "chance", "fraction", "share")  #: a field named with one of these lies in [0, 1]
 CORRELATION_MARK = "corr"  #: a field named with this (and no unit mark) lies in [-1, 1]
@@ -68,7 +69,7 @@ def _canonical(obj) -> str:
     return json.dumps(obj, sort_keys=True, default=str)
 
 
-def _checksum(rec: dict) -> str:
+def record_checksum(rec: dict) -> str:
     return stable_hash({k: rec.get(k) for k in ("version", "config", "result")})
 
 
@@ -85,6 +86,13 @@ class RecordStore:
 
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
+
+    def warn_corrupt(self, lookups, what: str, stacklevel: int = 3) -> None:
+        """One warning per corrupt record among ``lookups`` (:class:`Lookup`): ``what`` names the kind
+        (e.g. "sweep", "case-study"); such a record is recomputed and overwritten."""
+        for key, why in {f.key: f.why for f in lookups if f.corrupt}.items():
+            warnings.warn(f"Corrupt or incompatible {what} record {self.path(key)} ({why}); recomputing.",
+                          stacklevel=stacklevel)
 
     def lookup(self, config: dict) -> Lookup:
         key = stable_hash(config)
@@ -106,7 +114,7 @@ class RecordStore:
             return f"version {rec.get('version')!r}, expected {self.version!r}"
         if _canonical(rec.get("config")) != _canonical(config):
             return "its configuration differs from the requested one"
-        if rec.get("sha256") != _checksum(rec):
+        if rec.get("sha256") != record_checksum(rec):
             return "checksum mismatch"
         problem = field_problem(rec["result"], self.may_be_nan)
         if problem:
@@ -119,5 +127,5 @@ class RecordStore:
         """Store ``result`` for ``config`` (atomically); returns its key."""
         key = stable_hash(config)
         rec = {"version": self.version, "config": config, "result": result}
-        atomic_write_json(self.path(key), {**extra, **rec, "sha256": _checksum(rec)})
+        atomic_write_json(self.path(key), {**extra, **rec, "sha256": record_checksum(rec)})
         return key

@@ -13,7 +13,7 @@ from reuse_utils.datasets.base import ImageDataset
 from reuse_utils.generator.pairs import Pairs, check_pairs, make_pairs
 
 __all__ = ["cramers_v", "measure_correlations", "measured_task_correlation", "calibration_table",
-           "residual_correlation"]
+           "residual_correlation", "chance_accuracy"]
 
 
 
@@ -156,3 +156,11 @@ def calibration_table(data: ImageDataset, dials: Sequence[tuple[float, float]], 
 def measured_task_correlation(alice_pred: torch.Tensor | np.ndarray, bob_labels: torch.Tensor | np.ndarray) -> float:
     """Bias-corrected Cramér's V (= |phi| for binary tasks) between Alice's predictions and Bob's labels."""
     return abs(cramers_v(alice_pred, bob_labels, signed_binary=False))
+
+
+def chance_accuracy(labels: torch.Tensor) -> float:
+    """The accuracy of the best constant prediction on ``labels`` (integer class labels): the
+    largest class's share, in [0, 1]."""
+    if labels.numel() == 0:
+        raise ValueError("labels must not be empty")
+    return float(torch.bincount(labels).max()) / len(labels)

@@ -223,11 +223,6 @@ class Pairs(Dataset):
         return replace(self, x=x, randomized=tuple(sorted(set(self.randomized) | {which})),
                        shared=torch.zeros_like(self.shared))
 
-    def summary(self) -> dict:
-        return {"n": len(self), "task_corr": self.task_corr, "feature_corr": self.feature_corr,
-                "instance_share": self.instance_share,
-                "seed": self.seed, "layout": self.layout, "input_shape": self.input_shape}
-
 
 # ----------------------------------------------------------------------------- validation
 
@@ -322,34 +317,11 @@ def overlay(x_alice: torch.Tensor, x_bob: torch.Tensor, alpha: float) -> torch.T
     return (alpha * x_alice + s * x_bob) / (abs(alpha) + s)
 
 
-def make_pairs(
-    alice_data: ImageDataset,
-    n: int,
-    task_corr: float = 0.0,
-    feature_corr: float = 0.0,
-    *,
-    bob_data: ImageDataset | None = None,
-    label_map: Sequence[int] | Mapping[int, int] | None = None,
-    layout: str = "horizontal",
-    instance_share: float = 0.0,
-    seed: int = 0,
-) -> Pairs:
-    """Generate ``n`` two-panel samples with the given dials (process in the module docstring).
-
-    Args:
-        alice_data: base images for Alice's panel (and Bob's, unless ``bob_data``).
-        n: number of samples, in [1, 10**8] (may exceed the base set: drawn with replacement).
-        task_corr: t ∈ [0, 1] (∈ [-1, 1] for binary tasks): P(b = π(a)).
-        feature_corr: α ∈ [-0.7, 0.7] (:data:`ALPHA_MAX`): weight of Alice's image in Bob's
-            panel (overlay; negative: her photographic negative).
-        bob_data: optional other base set for Bob's panel.
-        label_map: bijection Alice class → Bob class (default identity; required when the class
-            counts differ and ``task_corr`` ≠ 0).
-        layout: ``"horizontal"`` or ``"vertical"``.
-        instance_share: control, s ∈ [0, max(t, 0)]: fraction of samples whose Bob base image is
-            Alice's own instance (identity ``label_map``, no ``bob_data``).
-        seed: generator seed; the same seed gives identical tensors.
-    """
+def _checked_pair_arguments(alice_data, n, task_corr, feature_corr, bob_data, label_map, layout, instance_share,
+                            seed):
+    """:func:`make_pairs`'s arguments checked: ``(n, seed, t, α, s, π)`` with π the label map as a
+    tensor (``None``: class counts differ at t = 0); a ``ValueError`` naming the argument and its
+    range otherwise (also for a class without images, or more pairs than 16 GiB of pixels)."""
     if not isinstance(alice_data, ImageDataset):
         raise ValueError(f"alice_data must be an ImageDataset; got {type(alice_data).__name__}")
     if bob_data is not None and not isinstance(bob_data, ImageDataset):
@@ -390,6 +362,42 @@ def make_pairs(
     if need > 2**34:
         raise ValueError(f"n={n} pairs of {c}×{h}×{2 * w} float32 pixels need {need / 2**30:.0f} GiB; "
                          f"n must be at most {2**34 // (c * h * w * 8)} for this dataset")
+    return n, seed, t, alpha, share, pi
+
+
+
+def make_pairs(
+    alice_data: ImageDataset,
+    n: int,
+    task_corr: float = 0.0,
+    feature_corr: float = 0.0,
+    *,
+    bob_data: ImageDataset | None = None,
+    label_map: Sequence[int] | Mapping[int, int] | None = None,
+    layout: str = "horizontal",
+    instance_share: float = 0.0,
+    seed: int = 0,
+) -> Pairs:
+    """Generate ``n`` two-panel samples with the given dials (process in the module docstring).
+
+    Args:
+        alice_data: base images for Alice's panel (and Bob's, unless ``bob_data``).
+        n: number of samples, in [1, 10**8] (may exceed the base set: drawn with replacement).
+        task_corr: t ∈ [0, 1] (∈ [-1, 1] for binary tasks): P(b = π(a)).
+        feature_corr: α ∈ [-0.7, 0.7] (:data:`ALPHA_MAX`): weight of Alice's image in Bob's
+            panel (overlay; negative: her photographic negative).
+        bob_data: optional other base set for Bob's panel.
+        label_map: bijection Alice class → Bob class (default identity; required when the class
+            counts differ and ``task_corr`` ≠ 0).
+        layout: ``"horizontal"`` or ``"vertical"``.
+        instance_share: control, s ∈ [0, max(t, 0)]: fraction of samples whose Bob base image is
+            Alice's own instance (identity ``label_map``, no ``bob_data``).
+        seed: generator seed; the same seed gives identical tensors.
+    """
+    n, seed, t, alpha, share, pi = _checked_pair_arguments(alice_data, n, task_corr, feature_corr, bob_data,
+                                                           label_map, layout, instance_share, seed)
+    bob_src_data = bob_data if bob_data is not None else alice_data
+    k_a, k_b = alice_data.num_classes, bob_src_data.num_classes
 
     same_source = bob_data is None
     if same_source:

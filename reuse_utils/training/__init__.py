@@ -9,14 +9,17 @@ shared frozen-prefix activation cache (:mod:`.prefix_cache`). Imports
 """
 
 from reuse_utils.training.ensemble import MAX_GROUP, alice_group_size, train_alices
-from reuse_utils.training.models import ARCHS, LayeredNet, build_model
+from reuse_utils.training.models import ARCHS, LayeredNet, TrainRecord, build_model
 from reuse_utils.training.prefix_cache import PrefixCache
 from reuse_utils.training.selection import (
     BobProtocol,
     BobTask,
+    Members,
     Selection,
+    fit_members,
     fit_selected,
     fit_selected_many,
+    lr_factors,
     split_train_val,
     task_on_pairs,
     train_bob_selected,
@@ -27,7 +30,6 @@ from reuse_utils.training.transfer import (
     bob_accuracy,
     bob_predictions,
     evaluate,
-    evaluate_features,
     frozen_features,
     make_bob,
     predict,
@@ -37,6 +39,6 @@ from reuse_utils.training.transfer import (
     train_bob,
 )
 
-__all__ = ["train_alices", "alice_group_size", "MAX_GROUP", "BobProtocol", "BobTask", "Selection", "fit_selected", "fit_selected_many", "split_train_val", "task_on_pairs", "train_bob_selected", "ARCHS", "LayeredNet", "build_model", "PrefixCache", "MODES",
-           "TrainConfig", "bob_accuracy", "bob_predictions", "split_accuracy", "evaluate", "evaluate_features", "frozen_features", "make_bob",
+__all__ = ["train_alices", "alice_group_size", "MAX_GROUP", "BobProtocol", "BobTask", "Members", "Selection", "fit_members", "lr_factors", "fit_selected", "fit_selected_many", "split_train_val", "task_on_pairs", "train_bob_selected", "ARCHS", "LayeredNet", "TrainRecord", "build_model", "PrefixCache", "MODES",
+           "TrainConfig", "bob_accuracy", "bob_predictions", "split_accuracy", "evaluate", "frozen_features", "make_bob",
            "predict", "random_source", "train_alice", "train_bob"]

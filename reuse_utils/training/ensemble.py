@@ -11,9 +11,9 @@ therefore equals its sequential run up to float rounding (tested).
 
 Group size (:func:`alice_group_size`): how many members train at once. On CUDA it is bounded by a
 memory budget (half of the free VRAM over a per-member estimate: data, activations, weights and
-optimizer state); off CUDA convolutional networks train one at a time unless asked — on 2 CPU
-cores the stacked (grouped) convolutions gained nothing, while dense networks ran 8× faster
-stacked (``benchmarks/bench_sweep.py``) — each channels-last and, on the CPU, side by side with
+optimizer state); off CUDA convolutional networks train one at a time unless asked — stacked
+(grouped) convolutions gain nothing on the CPU, dense networks much (``benchmarks/measured/``) —
+each channels-last and, on the CPU, side by side with
 the others in threads (:func:`reuse_utils.core.workers.map_workers`). Networks with BatchNorm
 (``resnet18``) and cosine schedules train one at a time.
 """
@@ -32,11 +32,11 @@ from reuse_utils.core.device import Accel, autocast, get_device, seed_everything
 from reuse_utils.core.ids import check_seed
 from reuse_utils.core.workers import map_workers
 from reuse_utils.generator import Pairs
-from reuse_utils.training.models import LayeredNet, build_model
+from reuse_utils.training.models import LayeredNet, TrainRecord, build_model
 from reuse_utils.training.prefix_cache import free_memory_bytes
 from reuse_utils.training.transfer import TrainConfig, split_train_val, train_alice
 
-__all__ = ["train_alices", "alice_group_size", "stackable", "MAX_GROUP"]
+__all__ = ["train_alices", "alice_group_size", "stackable", "stack_members", "MAX_GROUP"]
 
 MAX_GROUP = 32  #: most members trained together (more gave no further speed-up on an H100)
 
@@ -77,7 +77,7 @@ def train_alices(train_pairs: list[Pairs], arch: str, config: TrainConfig, seeds
     """Train one Alice per entry of ``train_pairs`` (with seed ``seeds[i]``), ``group`` at a time
     stacked (None: :func:`alice_group_size`). Each returned network equals
     ``train_alice(train_pairs[i], arch, config, seeds[i], ...)`` up to float rounding, with the same
-    ``train_history`` (per epoch: ``train_loss``, ``train_acc``, and ``test_acc`` on ``test_pairs[i]``).
+    ``record.history`` (per epoch: ``train_loss``, ``train_acc``, and ``test_acc`` on ``test_pairs[i]``).
     ``FloatingPointError`` naming the seeds and the epoch when a member's training loss is not finite.
     """
     if not isinstance(config, TrainConfig):
@@ -116,11 +116,19 @@ def _stack(xs: list[torch.Tensor], device: torch.device) -> torch.Tensor:
     return torch.stack([x.to(device) for x in xs])
 
 
-def _vmapped(base: nn.Module):
+def stack_members(modules: list[nn.Module], *, shared_input: bool = False):
+    """``(params, buffers, batched)`` for training ``modules`` (one architecture) as one: their
+    parameters stacked along a new first axis (fresh leaf tensors that require grad), their buffers
+    stacked, and ``batched(params, buffers, x)`` — the modules' forward ``vmap``-ed over that axis,
+    ``x`` holding one batch per member (``shared_input``: one batch for every member)."""
+    params, buffers = stack_module_state(modules)
+    params = {k: v.detach().contiguous().clone().requires_grad_(True) for k, v in params.items()}
+    base = copy.deepcopy(modules[0]).to("meta")
+
     def call(p, b, x):
         return functional_call(base, (p, b), (x,))
 
-    return torch.vmap(call, in_dims=(0, 0, 0))
+    return params, buffers, torch.vmap(call, in_dims=(0, 0, None if shared_input else 0))
 
 
 @torch.no_grad()
@@ -150,14 +158,9 @@ def _accuracies(batched, params, buffers, x: torch.Tensor, y: torch.Tensor, devi
     return hits / x.shape[1]
 
 
-def _fit_stacked_alices(models: list[LayeredNet], train: list[Pairs], tests: list[Pairs] | None, config: TrainConfig,
-                        seeds: list[int], device: torch.device, acc: Accel, progress: bool) -> None:
-    seed_everything(seeds[0])  # the same deterministic-algorithm switches as the sequential loop
-    m = len(models)
-    params, buffers = stack_module_state(models)
-    params = {k: v.detach().contiguous().clone().requires_grad_(True) for k, v in params.items()}
-    base = copy.deepcopy(models[0]).to("meta")
-    batched = _vmapped(base)
+def _stacked_data(train: list[Pairs], tests: list[Pairs] | None, config: TrainConfig, device: torch.device):
+    """Members' inputs and Alice labels stacked (members × pairs × …): training, validation (the end
+    of each member's pairs when ``config.patience``; else None) and test (None without ``tests``)."""
     val_x = val_y = None
     if config.patience:  # early stopping: each member holds out the end of its own pairs
         parts = [split_train_val(p, config.val_fraction) for p in train]
@@ -167,6 +170,15 @@ def _fit_stacked_alices(models: list[LayeredNet], train: list[Pairs], tests: lis
     tx = ty = None
     if tests is not None:
         tx, ty = _stack([p.x for p in tests], device), _stack([p.y_alice for p in tests], device)
+    return x, y, val_x, val_y, tx, ty
+
+
+def _fit_stacked_alices(models: list[LayeredNet], train: list[Pairs], tests: list[Pairs] | None, config: TrainConfig,
+                        seeds: list[int], device: torch.device, acc: Accel, progress: bool) -> None:
+    seed_everything(seeds[0])  # the same deterministic-algorithm switches as the sequential loop
+    m = len(models)
+    params, buffers, batched = stack_members(models)
+    x, y, val_x, val_y, tx, ty = _stacked_data(train, tests, config, device)
     opt = config.make_optimizer(list(params.values()))
     gens = [torch.Generator().manual_seed(s) for s in seeds]
     n, bs = x.shape[1], config.batch_size
@@ -233,8 +245,6 @@ def _fit_stacked_alices(models: list[LayeredNet], train: list[Pairs], tests: lis
             for name, p in model.named_parameters():
                 p.copy_((kept if use_best else params)[name][j])
             model.eval()
-            model.train_history = histories[j]
-            model.frozen_layers = 0
-            model.stopped_by = stopped[j]
-            model.best_epoch = best_epoch[j] if use_best else len(histories[j])
+            model.record = TrainRecord(history=histories[j], stopped_by=stopped[j],
+                                       best_epoch=best_epoch[j] if use_best else len(histories[j]))
 

@@ -9,7 +9,7 @@ the output layer (its final ``nn.Linear`` has ``num_classes`` outputs).
   L = 5. Convolution shares its weights across the two panels. A block applies the pooling
   before the ReLU: the same function and the same gradients bit for bit (max commutes with the
   monotone ReLU, and both orders send a window's gradient to the same element; tested), with the
-  ReLU and its gradient on a quarter of the elements (its backward was 15% of a CPU Alice step).
+  ReLU and its gradient on a quarter of the elements.
 * ``"mlp"``  — flatten, 3 hidden linear layers (``width`` units, ReLU), ``out``: L = 4. No weight
   sharing across panels: the architecture control.
 * ``"resnet18"`` — torchvision's ResNet-18 for small inputs (3×3 stride-1 stem, no max-pool):
@@ -18,8 +18,8 @@ the output layer (its final ``nn.Linear`` has ``num_classes`` outputs).
 
 Memory format: a network with convolutions keeps its 4-d weights in the format fastest on its
 device (:func:`fast_memory_format`): ``channels_last`` on the CPU — oneDNN then runs convolution,
-max-pooling and their gradients in NHWC (measured on 2 cores, quick cnn: an Alice epoch 2.1×,
-inference 2.0× faster; ``benchmarks/measured/memory_format_quick_cpu2.json``) — and PyTorch's default
+max-pooling and their gradients in NHWC, faster for Alice's epochs and inference
+(``benchmarks/measured/memory_format_quick_cpu2.json``) — and PyTorch's default
 elsewhere (on CUDA, :class:`reuse_utils.core.Accel`'s ``channels_last`` switch converts a network
 for its own training loop). ``build_model`` returns it so on the CPU; :meth:`LayeredNet.place`
 moves a network and settles its format. Only the layout changes, never a value: results agree up
@@ -29,13 +29,14 @@ to float rounding.
 from __future__ import annotations
 
 import numbers
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
 from reuse_utils.core.workers import seeded_rng
 
-__all__ = ["LayeredNet", "build_model", "retrainable_layers", "ARCHS", "reset_layer", "output_linear",
+__all__ = ["LayeredNet", "TrainRecord", "build_model", "retrainable_layers", "ARCHS", "reset_layer", "output_linear",
            "fast_memory_format"]
 
 ARCHS = ("cnn", "mlp", "resnet18")
@@ -49,9 +50,26 @@ def fast_memory_format(device: torch.device | str) -> torch.memory_format:
     return torch.channels_last if torch.device(device).type == "cpu" else torch.contiguous_format
 
 
+@dataclass
+class TrainRecord:
+    """How a network was trained. ``history``: one dict per epoch run (``epoch``, ``train_loss``,
+    ``train_acc``, and ``val_loss``/``val_acc``/``test_acc`` where measured); ``frozen_layers``: bottom
+    layers kept frozen (0: every layer trains); ``stopped_by``: ``"patience"`` (early stopping),
+    ``"cap"`` (the epoch cap) or ``"none"`` (never trained); ``best_epoch``: the 1-based epoch whose
+    weights were kept (0: never trained); ``final_test_acc``: accuracy on the test pairs given to
+    training, of the kept weights (``None``: none were given)."""
+
+    history: list[dict] = field(default_factory=list)
+    frozen_layers: int = 0
+    stopped_by: str = "none"
+    best_epoch: int = 0
+    final_test_acc: float | None = None
+
+
 class LayeredNet(nn.Module):
-    """A sequential network whose ``layers`` are the units counted by :func:`retrainable_layers`.
-    :meth:`place` moves it with its 4-d weights in :func:`fast_memory_format` (module docstring)."""
+    """A sequential network whose ``layers`` are the units counted by :func:`retrainable_layers`;
+    ``record`` (:class:`TrainRecord`) says how it was trained. :meth:`place` moves it with its 4-d
+    weights in :func:`fast_memory_format` (module docstring)."""
 
     def __init__(self, layers: list[nn.Module], names: list[str], arch: str,
                  input_shape: tuple[int, int, int], num_classes: int, width: int):
@@ -62,6 +80,7 @@ class LayeredNet(nn.Module):
         self.input_shape = tuple(input_shape)
         self.num_classes = int(num_classes)
         self.width = int(width)
+        self.record = TrainRecord()
 
     def place(self, device: torch.device | str) -> LayeredNet:
         """Move to ``device`` (in place, returned) with the 4-d weights in :func:`fast_memory_format`."""

@@ -10,12 +10,12 @@ cached and the caller streams instead (full forward each step).
 from __future__ import annotations
 
 import os
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 import torch
 
 from reuse_utils.core.device import device_share
+from reuse_utils.core.lru import LRU
 
 __all__ = ["PrefixCache", "free_memory_bytes"]
 
@@ -40,6 +40,10 @@ def free_memory_bytes(device: torch.device) -> int:
     return int(share * available)
 
 
+def _nbytes(t: torch.Tensor) -> int:
+    return t.element_size() * t.numel()
+
+
 class PrefixCache:
     """LRU of activation tensors with a byte budget.
 
@@ -53,35 +57,33 @@ class PrefixCache:
             raise ValueError(f"fraction must be in (0, 1]; got {fraction!r}")
         self.device = device
         self.budget = int(budget_bytes if budget_bytes is not None else fraction * free_memory_bytes(device))
-        self.entries: OrderedDict[Hashable, torch.Tensor] = OrderedDict()
-        self.used = 0
+        self.entries: LRU[torch.Tensor] = LRU(self.budget, size=_nbytes)
         self.hits = self.misses = self.streamed = 0
+
+    @property
+    def used(self) -> int:
+        """Bytes held."""
+        return self.entries.used
 
     def get(self, key: Hashable, compute: Callable[[], torch.Tensor], nbytes_hint: int | None = None) -> torch.Tensor | None:
         """The cached tensor for ``key`` (computed on a miss), or ``None`` when it exceeds the budget."""
-        if key in self.entries:
+        hit = self.entries.get(key)
+        if hit is not None:
             self.hits += 1
-            self.entries.move_to_end(key)
-            return self.entries[key]
-        if nbytes_hint is not None and nbytes_hint > self.budget:
+            return hit
+        if nbytes_hint is not None and not self.entries.fits(nbytes_hint):
             self.streamed += 1
             return None
         value = compute()
-        size = value.element_size() * value.numel()
-        if size > self.budget:
+        if not self.entries.fits(_nbytes(value)):
             self.streamed += 1
             return None
         self.misses += 1
-        while self.used + size > self.budget and self.entries:
-            _, old = self.entries.popitem(last=False)
-            self.used -= old.element_size() * old.numel()
-        self.entries[key] = value
-        self.used += size
-        return value
+        return self.entries.put(key, value)
 
     def peek(self, key: Hashable) -> torch.Tensor | None:
         """The cached tensor for ``key`` if held (no computing, no statistics), else ``None``."""
-        return self.entries.get(key)
+        return self.entries.peek(key)
 
     def stats(self) -> dict:
         return {"hits": self.hits, "misses": self.misses, "streamed": self.streamed,

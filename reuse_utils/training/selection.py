@@ -28,7 +28,7 @@ Protocol (:class:`BobProtocol`), for one Bob network per mode at one depth k:
 
 Members that can be stacked (:func:`members_stack`: no BatchNorm in the trained layers, no
 convolution on the CPU) train together with ``torch.func.vmap`` and a per-member Adam
-(:func:`_fit_stacked`); others one at a time with the same arithmetic. :func:`fit_selected_many`
+(:func:`fit_members`); others one at a time with the same arithmetic. :func:`fit_selected_many`
 stacks the members of many worlds (seeds × correlation levels at one depth), each on its own data
 and minibatch order.
 """
@@ -45,17 +45,16 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 from torch import nn
-from torch.func import functional_call, stack_module_state
 
 from reuse_utils.core.device import Accel, autocast, seed_everything
 from reuse_utils.core.ids import check_seed
 from reuse_utils.core.workers import map_workers
 from reuse_utils.generator import Pairs
-from reuse_utils.training.ensemble import stackable
+from reuse_utils.training.ensemble import stack_members, stackable
 from reuse_utils.training.models import LayeredNet
 from reuse_utils.training.transfer import MODES, frozen_depth, frozen_features, split_train_val
 
-__all__ = ["BobProtocol", "BobTask", "HEADS", "STOPS", "convex_head", "fit_logistic_head", "fit_selected", "fit_selected_many", "members_stack", "split_train_val", "task_on_pairs", "Selection",
+__all__ = ["BobProtocol", "BobTask", "Members", "fit_members", "lr_factors", "HEADS", "STOPS", "convex_head", "fit_logistic_head", "fit_selected", "fit_selected_many", "members_stack", "split_train_val", "task_on_pairs", "Selection",
            "train_bob_selected"]
 
 BETAS, EPS = (0.9, 0.999), 1e-8  # Adam's defaults
@@ -153,8 +152,9 @@ class Selection:
                 "selection_edge": bool(self.selection_edge)}
 
 
-def _lr_factors(bob: LayeredNet, top: nn.Module, mode: str, factor: float) -> dict[str, float]:
-    """Per trained-parameter lr multiplier: ``factor`` on pretrained layers in finetune mode."""
+def lr_factors(top: nn.Module, mode: str, factor: float) -> dict[str, float]:
+    """Per trained-parameter learning-rate multiplier of ``top`` (the trained layers, output layer
+    last): ``factor`` on the pretrained layers in finetune mode, 1 elsewhere."""
     out_layer = len(top) - 1
     names = dict(top.named_parameters())
     return {n: (factor if mode == "finetune" and int(n.split(".")[0]) < out_layer else 1.0) for n in names}
@@ -162,6 +162,30 @@ def _lr_factors(bob: LayeredNet, top: nn.Module, mode: str, factor: float) -> di
 
 def _mean_ce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return nn.functional.cross_entropy(logits.float(), y)
+
+
+@dataclass
+class Members:
+    """The members of one stacked fit (:func:`fit_members`): member ``j`` trains ``tops[j]`` with Adam at
+    learning rate ``lrs[j]`` × ``factors[j][name]`` per parameter (:func:`lr_factors`) on
+    ``data[owner[j]]`` — (train_x, train_y, val_x, val_y), the inputs of the trained layers — with that
+    task's minibatch order, a generator seeded with ``seeds[owner[j]]``."""
+
+    tops: list[nn.Module]
+    lrs: list[float]
+    factors: list[dict[str, float]]
+    owner: list[int]
+    data: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]
+    seeds: list[int]
+
+    def __post_init__(self):
+        m = len(self.tops)
+        if not m or len(self.lrs) != m or len(self.factors) != m or len(self.owner) != m:
+            raise ValueError(f"Members: tops, lrs, factors and owner must be non-empty and of one length; got "
+                             f"{m}, {len(self.lrs)}, {len(self.factors)}, {len(self.owner)}")
+        if len(self.seeds) != len(self.data) or not all(0 <= o < len(self.data) for o in self.owner):
+            raise ValueError(f"Members: one seed per task ({len(self.data)} tasks, {len(self.seeds)} seeds) and "
+                             f"owner in [0, {len(self.data)})")
 
 
 @dataclass
@@ -277,11 +301,10 @@ def _select_sgd(tasks: list[BobTask], protocol: BobProtocol, start: int, k: int,
 
     while pending:
         tops = [copy.deepcopy(nn.Sequential(*tasks[ti].bobs[i].layers[start:])).to(device) for ti, i, _ in pending]
-        factors = [_lr_factors(tasks[ti].bobs[i], tops[j], tasks[ti].modes[i], protocol.finetune_lr_factor)
+        factors = [lr_factors(tops[j], tasks[ti].modes[i], protocol.finetune_lr_factor)
                    for j, (ti, i, _) in enumerate(pending)]
-        fit = _fit_stacked if stack else _fit_apart
-        best_tops, stats = fit(tops, [lr for _, _, lr in pending], factors, [ti for ti, _, _ in pending], data,
-                               protocol, epochs, seeds, device, acc)
+        members = Members(tops, [lr for _, _, lr in pending], factors, [ti for ti, _, _ in pending], data, seeds)
+        best_tops, stats = fit_members(members, protocol, epochs, device, acc, stacked=stack)
         for (ti, i, lr), top, st in zip(pending, best_tops, stats, strict=True):
             tried[(ti, i)][lr] = (st, top)
         pending = []
@@ -355,9 +378,9 @@ def _val_scores(theta: np.ndarray, x: torch.Tensor, y: torch.Tensor, n_classes: 
 
 @contextlib.contextmanager
 def one_blas_thread():
-    """SciPy's L-BFGS-B calls BLAS on tiny vectors; its threads, spinning beside torch's, made each
-    solve 10× slower (2 cores: 8 ms vs 0.7 ms an iteration). Limits BLAS to one thread, from the main
-    thread only (the limit is process-wide)."""
+    """SciPy's L-BFGS-B calls BLAS on tiny vectors, where BLAS threads spinning beside torch's slow
+    every iteration several-fold. Limits BLAS to one thread, from the main thread only (the limit is
+    process-wide)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -447,8 +470,7 @@ def members_stack(top: nn.Module, device: torch.device) -> bool:
     """Whether Bobs with trained layers ``top`` train stacked on ``device`` (else one at a time, same
     arithmetic): not with BatchNorm (its statistics are per call), and not convolutions on the CPU,
     where channels-last networks one at a time, side by side in threads, beat the stacked (grouped,
-    NCHW) convolution (2 cores, quick cnn, 2 modes × 2 learning rates: k = 3 1.3×, k = 4 1.3×,
-    k = 5 2.2×; ``benchmarks/measured/memory_format_quick_cpu2.json``)."""
+    NCHW) convolution (``benchmarks/measured/memory_format_quick_cpu2.json``)."""
     return stackable(top) and not (torch.device(device).type == "cpu" and any(isinstance(m, nn.Conv2d) for m in top.modules()))
 
 
@@ -471,26 +493,50 @@ def _no_finite_epoch(seed: int, lrs: list[float]) -> None:
                              f"any learning rate of {lrs}; lower the learning rates or check the inputs")
 
 
-def _fit_stacked(tops, lrs, factors, owner, data, protocol, epochs, seeds, device, acc):
-    """Members ``tops`` trained together; member j trains on ``data[owner[j]]`` with that task's
-    minibatch order (a generator seeded with ``seeds[owner[j]]``). Adam per member with its own
-    learning rate, in ``torch._foreach`` arithmetic (a few kernels per step, not a few per tensor)."""
-    params, buffers = stack_module_state(tops)
-    params = {k: v.detach().contiguous().clone().requires_grad_(True) for k, v in params.items()}
+def fit_members(members: Members, protocol: BobProtocol, epochs: int, device: torch.device,
+                accel: Accel | None = None, *, stacked: bool | None = None) -> tuple[list[nn.Module], list[dict]]:
+    """Train every member of ``members`` for at most ``epochs`` epochs with the protocol's batch size,
+    early stopping (``patience``, ``min_delta``) and the lowest-validation-loss weights kept (in place).
+    ``stacked``: all members in one ``vmap`` loop (True), one at a time (False), or as
+    :func:`members_stack` says for ``members.tops[0]`` (None); both compute the same up to float
+    rounding. Returns the trained tops and, per member, ``epoch`` (kept, 0: none finite), ``val_loss``,
+    ``val_acc``, ``epochs_run`` and ``stopped_by`` (``"patience"`` or ``"cap"``)."""
+    acc = (accel or Accel()).resolve(device)
+    if stacked is None:
+        stacked = members_stack(members.tops[0], device)
+    return (_fit_stacked if stacked else _fit_apart)(members, protocol, epochs, device, acc)
+
+
+def _adam_step(plist, grads, mom, var, lr_eff, step: int) -> None:
+    """One Adam update of every stacked parameter in ``plist``, in ``torch._foreach`` arithmetic."""
+    c1, c2 = 1 - BETAS[0] ** step, 1 - BETAS[1] ** step
+    torch._foreach_mul_(mom, BETAS[0])
+    torch._foreach_add_(mom, grads, alpha=1 - BETAS[0])
+    torch._foreach_mul_(var, BETAS[1])
+    torch._foreach_addcmul_(var, grads, grads, value=1 - BETAS[1])
+    denom = torch._foreach_div(var, c2)
+    torch._foreach_sqrt_(denom)
+    torch._foreach_add_(denom, EPS)
+    upd = torch._foreach_div(mom, c1)
+    torch._foreach_div_(upd, denom)
+    torch._foreach_mul_(upd, lr_eff)
+    torch._foreach_sub_(plist, upd)
+
+
+def _fit_stacked(members: Members, protocol: BobProtocol, epochs: int, device: torch.device, acc: Accel):
+    """:func:`fit_members` with every member in one loop: ``torch.func.vmap`` over the stacked
+    weights, Adam per member with its own learning rates (:func:`_adam_step`)."""
+    tops, lrs, factors, owner, data, seeds = (members.tops, members.lrs, members.factors, members.owner,
+                                              members.data, members.seeds)
+    m, n_tasks = len(tops), len(data)
+    shared = n_tasks == 1
+    params, buffers, batched = stack_members(tops, shared_input=shared)
     names = list(params)
     plist = [params[n] for n in names]
-    base = copy.deepcopy(tops[0]).to("meta")
-    m, n_tasks = len(tops), len(data)
     lr_vec = [torch.tensor([lrs[j] * factors[j][n] for j in range(m)], device=device).view(-1, *[1] * (params[n].ndim - 1))
               for n in names]
     mom = [torch.zeros_like(p) for p in plist]
     var = [torch.zeros_like(p) for p in plist]
-
-    def call(p, b, x):
-        return functional_call(base, (p, b), (x,))
-
-    shared = n_tasks == 1
-    batched = torch.vmap(call, in_dims=(0, 0, None if shared else 0))
     own = torch.tensor(owner, device=device)
     if shared:
         train_x, train_y, val_x, val_y = data[0]
@@ -525,18 +571,7 @@ def _fit_stacked(tops, lrs, factors, owner, data, protocol, epochs, seeds, devic
             grads = torch.autograd.grad(loss, plist)
             step += 1
             with torch.no_grad():
-                c1, c2 = 1 - BETAS[0] ** step, 1 - BETAS[1] ** step
-                torch._foreach_mul_(mom, BETAS[0])
-                torch._foreach_add_(mom, grads, alpha=1 - BETAS[0])
-                torch._foreach_mul_(var, BETAS[1])
-                torch._foreach_addcmul_(var, grads, grads, value=1 - BETAS[1])
-                denom = torch._foreach_div(var, c2)
-                torch._foreach_sqrt_(denom)
-                torch._foreach_add_(denom, EPS)
-                upd = torch._foreach_div(mom, c1)
-                torch._foreach_div_(upd, denom)
-                torch._foreach_mul_(upd, lr_eff)
-                torch._foreach_sub_(plist, upd)
+                _adam_step(plist, grads, mom, var, lr_eff, step)
         with torch.no_grad(), autocast(device, enabled=acc.bf16):
             if shared:
                 vloss, vacc = _eval_members(lambda x: batched(params, buffers, x), val_x, val_y)
@@ -584,12 +619,12 @@ def _eval_stacked(batched, params, buffers, val_x: torch.Tensor, val_y: torch.Te
     return loss / n, hits / n
 
 
-def _fit_apart(tops, lrs, factors, owner, data, protocol, epochs, seeds, device, acc):
-    """:func:`_fit_stacked`'s protocol, arguments and results, one member at a time (where
-    :func:`members_stack` says no); on the CPU members train side by side in threads
-    (:func:`reuse_utils.core.workers.map_workers`)."""
-    done = map_workers(lambda j: _fit_one(tops[j], lrs[j], factors[j], data[owner[j]], protocol, epochs,
-                                          seeds[owner[j]], device, acc), range(len(tops)), device)
+def _fit_apart(members: Members, protocol: BobProtocol, epochs: int, device: torch.device, acc: Accel):
+    """:func:`fit_members` one member at a time (where :func:`members_stack` says no); on the CPU
+    members train side by side in threads (:func:`reuse_utils.core.workers.map_workers`)."""
+    m = members
+    done = map_workers(lambda j: _fit_one(m.tops[j], m.lrs[j], m.factors[j], m.data[m.owner[j]], protocol, epochs,
+                                          m.seeds[m.owner[j]], device, acc), range(len(m.tops)), device)
     return [top for top, _ in done], [stats for _, stats in done]
 
 

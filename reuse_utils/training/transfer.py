@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 import math
 import numbers
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 from torch import nn
@@ -33,10 +33,16 @@ from reuse_utils.core.device import Accel, autocast, get_device, seed_everything
 from reuse_utils.core.ids import check_seed
 from reuse_utils.core.workers import seeded_rng
 from reuse_utils.generator import Pairs, check_finite, check_pairs
-from reuse_utils.training.models import LayeredNet, build_model, output_linear, reset_layer
+from reuse_utils.training.models import (
+    LayeredNet,
+    TrainRecord,
+    build_model,
+    output_linear,
+    reset_layer,
+)
 
 __all__ = ["TrainConfig", "train_alice", "make_bob", "train_bob", "evaluate", "MODES",
-           "OPTIMIZERS", "frozen_depth", "predict", "frozen_features", "evaluate_features", "bob_accuracy",
+           "OPTIMIZERS", "frozen_depth", "predict", "frozen_features", "bob_accuracy",
            "random_source", "predict_features", "bob_predictions", "split_accuracy", "split_train_val"]
 
 MODES = ("reinit", "finetune")
@@ -123,7 +129,7 @@ def _check_target(target: str) -> str:
 
 def frozen_depth(model: LayeredNet) -> int:
     """Number of bottom layers that are frozen (0 for a fully trainable network)."""
-    return int(getattr(model, "frozen_layers", 0))
+    return model.record.frozen_layers
 
 
 def _set_train_mode(model: LayeredNet) -> None:
@@ -138,8 +144,8 @@ CPU_INFERENCE_BATCH = 256  #: most inputs per inference pass on the CPU (:func:`
 def inference_batch(device: torch.device | str, default: int) -> int:
     """Inputs per forward pass when only predicting: ``default`` on accelerators, at most
     :data:`CPU_INFERENCE_BATCH` on the CPU, where a batch's activations then stay in cache and below
-    the allocator's fresh-pages threshold (2 cores, quick cnn, 2,000 test pairs: batch 1024 0.14 s,
-    256 0.074 s; one thread 0.25 s vs 0.16 s). The batch never changes a prediction."""
+    the allocator's fresh-pages threshold (about twice as fast as 1024 on 2 cores). The batch never
+    changes a prediction."""
     return min(default, CPU_INFERENCE_BATCH) if torch.device(device).type == "cpu" else default
 
 
@@ -165,8 +171,8 @@ def check_eval_pairs(model: LayeredNet, pairs: Pairs, name: str = "pairs", *, fi
     ``finite=False``) whose ``input_shape`` is the network's: a layout or size other than the one the
     network was built for is refused even when the flattened sizes agree."""
     check_pairs(pairs, name, finite=finite)
-    want = getattr(model, "input_shape", None)
-    if want is not None and tuple(pairs.input_shape) != tuple(want):
+    want = model.input_shape
+    if tuple(pairs.input_shape) != tuple(want):
         raise ValueError(f"{name} have input_shape {tuple(pairs.input_shape)} but the network was built for "
                          f"input_shape {tuple(want)}")
     return pairs
@@ -185,10 +191,11 @@ def evaluate(model: LayeredNet, pairs: Pairs, target: str = "bob", batch_size: i
 
 def _fit(model: LayeredNet, start: int, inputs: torch.Tensor, y: torch.Tensor, config: TrainConfig,
          seed: int, device: torch.device, progress: bool, desc: str,
-         eval_fn=None, accel: Accel | None = None, val: tuple[torch.Tensor, torch.Tensor] | None = None) -> list[dict]:
+         eval_fn=None, accel: Accel | None = None, val: tuple[torch.Tensor, torch.Tensor] | None = None) -> TrainRecord:
     """Train layers ``start..L-1`` on ``inputs`` (activations of layer ``start - 1``); with ``val``
-    (inputs, labels) and ``config.patience``, stop early and keep the best epoch's weights
-    (``model.stopped_by``: ``"patience"`` or ``"cap"``; ``model.best_epoch``).
+    (inputs, labels) and ``config.patience``, stop early and keep the best epoch's weights. Returns
+    ``model.record`` with this training's history, ``stopped_by`` (``"patience"`` or ``"cap"``) and
+    ``best_epoch``, which it also becomes.
     ``FloatingPointError`` naming ``desc`` and the epoch when an epoch's training loss is not finite."""
     acc = (accel or Accel()).resolve(device)
     params = [p for layer in model.layers[start:] for p in layer.parameters()]
@@ -248,9 +255,10 @@ def _fit(model: LayeredNet, start: int, inputs: torch.Tensor, y: torch.Tensor, c
                     break
     if best_state is not None:
         model.load_state_dict(best_state)
-    model.stopped_by, model.best_epoch = stopped, best_epoch if best_state is not None else len(history)
+    model.record = replace(model.record, history=history, stopped_by=stopped,
+                           best_epoch=best_epoch if best_state is not None else len(history))
     model.eval()
-    return history
+    return model.record
 
 
 @torch.no_grad()
@@ -274,8 +282,9 @@ def train_alice(train_pairs: Pairs, arch: str, config: TrainConfig, seed: int, *
 
     Which pairs Alice sees is the caller's choice (the sweep's ``alice_world``): by default the
     same dials as Bob's ("same world"); ``"independent"`` trains her on (0, 0) pairs. The
-    returned model carries ``train_history`` (per-epoch loss/accuracy, and Alice's test
-    accuracy when ``test_pairs`` is given). ``ValueError`` for pairs with NaN or ±inf inputs;
+    returned model's ``record`` (:class:`TrainRecord`) holds the per-epoch loss/accuracy (and Alice's
+    test accuracy when ``test_pairs`` is given) and how training stopped. ``ValueError`` for pairs
+    with NaN or ±inf inputs;
     ``FloatingPointError`` when the training loss becomes non-finite.
     """
     check_pairs(train_pairs, "train_pairs")
@@ -294,12 +303,10 @@ def train_alice(train_pairs: Pairs, arch: str, config: TrainConfig, seed: int, *
         val = (held.x.to(dev), held.y_alice.to(dev))
     x, y = fit_pairs.x.to(dev), fit_pairs.y_alice.to(dev)
     eval_fn = (lambda: {"test_acc": evaluate(model, test_pairs, "alice")}) if test_pairs is not None else None
-    model.train_history = _fit(model, 0, x, y, config, seed, dev, progress, f"Alice ({arch}, seed {seed})", eval_fn,
-                               accel, val)
-    model.frozen_layers = 0
+    rec = _fit(model, 0, x, y, config, seed, dev, progress, f"Alice ({arch}, seed {seed})", eval_fn, accel, val)
     # exactly evaluate(model, test_pairs, "alice") of the returned weights (the kept epoch's row)
-    model.final_test_acc = (model.train_history[model.best_epoch - 1]["test_acc"] if test_pairs is not None
-                            else None)
+    model.record = replace(rec, final_test_acc=rec.history[rec.best_epoch - 1]["test_acc"] if test_pairs is not None
+                           else None)
     return model
 
 
@@ -323,7 +330,6 @@ def make_bob(source: LayeredNet, k: int, mode: str, num_classes: int, seed: int)
     k, num_classes, seed = int(k), int(num_classes), check_seed(seed)
     device = next(source.parameters()).device
     bob = copy.deepcopy(source).cpu()  # re-initialise on the CPU: the same weights on every device
-    bob.train_history, bob.final_test_acc = [], None  # nothing of Alice's training record
     if k == 0:
         if num_classes != source.num_classes:
             raise ValueError(f"k = 0 (no retraining) needs Bob's num_classes == Alice's ({source.num_classes}); "
@@ -337,11 +343,10 @@ def make_bob(source: LayeredNet, k: int, mode: str, num_classes: int, seed: int)
             _replace_module(bob.layers[-1], head, nn.Linear(head.in_features, int(num_classes)))
         bob.num_classes = int(num_classes)
     bob.place(device)
-    bob.frozen_layers = L - k
+    bob.record = TrainRecord(frozen_layers=L - k)  # nothing of Alice's training record
     for i, layer in enumerate(bob.layers):
         for p in layer.parameters():
             p.requires_grad_(i >= L - k)
-    bob.bob_k, bob.bob_mode = int(k), mode
     return bob
 
 
@@ -387,13 +392,6 @@ def predict_features(model: LayeredNet, features: torch.Tensor, start: int,
     return pred
 
 
-def evaluate_features(model: LayeredNet, features: torch.Tensor, y: torch.Tensor, start: int,
-                      batch_size: int | None = None) -> float:
-    """Accuracy of ``model`` run from layer ``start`` on precomputed activations ``features``."""
-    pred = predict_features(model, features, start, batch_size)
-    return float((pred.cpu() == y.cpu()).float().mean())
-
-
 def train_bob(bob: LayeredNet, train_pairs: Pairs, config: TrainConfig, seed: int, *,
               target: str = "bob", test_pairs: Pairs | None = None,
               device: str | torch.device = "auto", cache_features: bool = True,
@@ -433,17 +431,13 @@ def train_bob(bob: LayeredNet, train_pairs: Pairs, config: TrainConfig, seed: in
     else:
         inputs, fit_start = x, 0
     eval_fn = (lambda: {"test_acc": evaluate(bob, test_pairs, target)}) if test_pairs is not None else None
-    bob.train_history = _fit(bob, fit_start, inputs, y, config, seed, dev, progress, f"Bob (k={k}, seed {seed})",
-                             eval_fn, accel)
+    _fit(bob, fit_start, inputs, y, config, seed, dev, progress, f"Bob (k={k}, seed {seed})", eval_fn, accel)
     return bob
 
 
 def random_source(arch: str, input_shape, num_classes: int, seed: int, width: int | None = None) -> LayeredNet:
     """An untrained network of Alice's architecture: the random-init features control."""
-    model = build_model(arch, tuple(input_shape), num_classes, width=width, seed=check_seed(seed))
-    model.train_history = []
-    model.frozen_layers = 0
-    return model
+    return build_model(arch, tuple(input_shape), num_classes, width=width, seed=check_seed(seed))
 
 
 def bob_predictions(bob: LayeredNet, pairs: Pairs, features: torch.Tensor | None = None,

@@ -3,7 +3,7 @@
 # (every notebook, case studies on the stand-in), timed, with the GPU's utilisation sampled every
 # 2 s; results go to results_paper/ and, packed, to $OUT (or ./paper_out).
 #
-#   bash benchmarks/run_paper_gpu.sh [time limit in s, default 540]   (exits with the runner's status)
+#   bash tools/run_paper_gpu.sh [time limit in s, default 540]   (exits with the runner's status)
 #
 # JOBS (default 3) notebooks run side by side, each after the ones it needs (the runner's --jobs):
 # the chain 03 -> 04 -> 05 decides the wall time; 01, 02, 07 -> 08 and 06 run beside it.
@@ -12,7 +12,7 @@
 # call's timing.json times only that call; an earlier timing.json is kept as timing.<unix time>.json).
 # Needs the package's dependencies importable (e.g. `pip install -e .` in a CUDA environment).
 # A dry run of the same script on a CPU (what to do before spending GPU time):
-#   PRESET=smoke DEVICE=cpu RES=/tmp/dry OUT=/tmp/dry_out JOBS=2 bash benchmarks/run_paper_gpu.sh 600
+#   PRESET=smoke DEVICE=cpu RES=/tmp/dry OUT=/tmp/dry_out JOBS=2 bash tools/run_paper_gpu.sh 600
 set -u
 LIMIT=${1:-540}
 OUT=${OUT:-paper_out}
