@@ -329,55 +329,28 @@ c4 = s.record("C4_optimal_depth_tracks_correlation", ru.evaluators.claim_optimal
 # $n$ seeds bottoms out at $p = 2^{-n}$), so a failure may mean "too few seeds", not "wrong".
 
 # %%
-def why(r):
-    """One test's effect and p-value, and why it fails when it does."""
-    p, q, eff = r.get("p_value"), r.get("p_holm", r.get("p_value")), r.get("effect")
-    text = ("no effect" if eff is None else f"effect {eff:+.3f}") + ("" if p is None else f", p = {p:.3g}")
-    text += f", Holm-adjusted p = {q:.3g}" if r.get("p_holm") is not None else ""
-    if r.get("verdict") == "not tested" or p is None or q is None:
-        return text + " — not testable with these data"
-    reasons = ["the effect points the wrong way"] if r.get("direction_ok") is False else []
-    if q >= 0.05:
-        floor = r.get("p_min")
-        reasons.append(f"p ≥ 0.05, and {floor:.3g} is the smallest p these seeds allow" if floor and floor >= 0.05
-                       else "p ≥ 0.05")
-    if not reasons and not r.get("passed", True):
-        reasons.append("the effect points the wrong way")
-    return text + " — " + (" and ".join(reasons) if reasons else "holds")
-
-# %%
-bad = d1["details"]["failing_cells"]
-ru.teaching.say(
-    f"**D1 {'holds' if d1['passed'] else 'does not hold'}**: the worst fraction of runs stopped by a cap or tuned at "
-    f"a grid's end is {d1['effect']:.2f} (bound {d1['details']['bound']:g}); {len(bad)} of "
-    f"{len(d1['details']['cells'])} cells (dataset/arch/k/mode/source) exceed it"
-    + (f", e.g. {', '.join(bad[:3])}" if bad else "")
-    + (f"; {d1['details']['alice_capped_fraction']:.0%} of the Alices stopped at the epoch cap" if
-       d1["details"].get("alice_capped_fraction") is not None else "") + ". "
-    + ("Every finding below stands on converged, well-tuned models." if d1["passed"] else
-       "Where D1 fails, some models below may not have converged: read their findings with that in mind.")
-    + SMOKE)
+ru.teaching.say(ru.teaching.health_reading("D1", d1, "every finding below") + SMOKE)
 
 # %%
 sec = {x["name"]: x for x in c1["secondary"]}
 gs = sec.get("gain over scratch", {})
 ru.teaching.say(
     f"**C1 is {'supported' if c1['passed'] else 'not supported'}** — Bob's accuracy at his validation-chosen "
-    f"(k, mode) against t: {why(c1)} (mean Kendall τ over {c1['n']} seeds). "
+    f"(k, mode) against t: {ru.teaching.test_reading(c1)} (mean Kendall τ over {c1['n']} seeds). "
     f"Its caveat — {c1['details'].get('caveat', '')}. That secondary, the gain over scratch against t, "
-    f"{gs.get('verdict', 'was not computed')} ({why(gs) if gs else ''}).{SMOKE}")
+    f"{gs.get('verdict', 'was not computed')} ({ru.teaching.test_reading(gs) if gs else ''}).{SMOKE}")
 
 # %%
-secs = "; ".join(f"{x['name']}: {x['verdict']} ({why(x)})" for x in c1b["secondary"])
+secs = "; ".join(f"{x['name']}: {x['verdict']} ({ru.teaching.test_reading(x)})" for x in c1b["secondary"])
 ru.teaching.say(
     f"**C1b is {'supported' if c1b['passed'] else 'not supported'}** — in the GLM world with θ = 0, Bob's k = 1 "
-    f"accuracy against |α|: {why(c1b)}. Secondaries — {secs}.{SMOKE}")
+    f"accuracy against |α|: {ru.teaching.test_reading(c1b)}. Secondaries — {secs}.{SMOKE}")
 
 # %%
 first, falls = c4["details"]["k_star_gain_over_k1_at_lowest_t"], c4["details"]["k_star_trend"]
 ru.teaching.say(
     f"**C4 is {'supported' if c4['passed'] else 'not supported'}**; both parts must hold. (i) At t = {t0:g} the "
-    f"validation-chosen k* beats k = 1 on test: {why(first)}. (ii) k* falls as t rises: {why(falls)} "
+    f"validation-chosen k* beats k = 1 on test: {ru.teaching.test_reading(first)}. (ii) k* falls as t rises: {ru.teaching.test_reading(falls)} "
     f"(Kendall τ; negative means falling). At t = {t0:g}, k* is scratch (k = L) in "
     f"{c4['details']['fraction_k_star_is_scratch_at_lowest_t']:.0%} of the choices.{SMOKE}")
 

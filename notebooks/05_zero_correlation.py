@@ -265,30 +265,7 @@ c3 = s.record("C3_luck_from_architecture_optimizer", ru.evaluators.claim_luck(ze
 # few seeds" rather than "wrong".
 
 # %%
-def why(r):
-    """One test's effect and p-value, and why it fails when it does."""
-    p, q, eff = r.get("p_value"), r.get("p_holm", r.get("p_value")), r.get("effect")
-    text = ("no effect" if eff is None else f"effect {eff:+.3f}") + ("" if p is None else f", p = {p:.3g}")
-    text += f", Holm-adjusted p = {q:.3g}" if r.get("p_holm") is not None else ""
-    if r.get("verdict") == "not tested" or p is None or q is None:
-        return text + " — not testable with these data"
-    reasons = ["the effect points the wrong way"] if r.get("direction_ok") is False else []
-    if q >= 0.05:
-        floor = r.get("p_min")
-        reasons.append(f"p ≥ 0.05, and {floor:.3g} is the smallest p these seeds allow" if floor and floor >= 0.05
-                       else "p ≥ 0.05")
-    if not reasons and not r.get("passed", True):
-        reasons.append("the effect points the wrong way")
-    return text + " — " + (" and ".join(reasons) if reasons else "holds")
-
-# %%
-bad = d2["details"]["failing_cells"]
-ru.teaching.say(
-    f"**D2 {'holds' if d2['passed'] else 'does not hold'}**: the worst fraction of runs stopped by a cap or tuned at "
-    f"a grid's end is {d2['effect']:.2f} (bound {d2['details']['bound']:g}); {len(bad)} cells exceed it"
-    + (f", e.g. {', '.join(bad[:3])}" if bad else "") + ". "
-    + ("The models behind C2 and C3 converged inside their grids." if d2["passed"] else
-       "Where D2 fails, some models may not have converged: read C2 and C3 with that in mind.") + SMOKE)
+ru.teaching.say(ru.teaching.health_reading("D2", d2, "C2 and C3") + SMOKE)
 
 # %%
 d, ctrl2 = c2["details"], c2["secondary"][0] if c2["secondary"] else {}
@@ -296,17 +273,17 @@ p_floor = 0.5 ** c2["n"] if c2["n"] else float("nan")
 ru.teaching.say(
     f"**C2 is {'supported' if c2['passed'] else 'not supported'}** — Bob's head on Alice's {d['arch']} "
     f"({d['optimizer']}) reaches {d['bob_acc']:.3f} against chance {d['chance']:.3f}: "
-    f"{why({**c2, 'p_min': p_floor})} over {c2['n']} seeds. Its caveat — {d.get('caveat', '')}. That "
+    f"{ru.teaching.test_reading({**c2, 'p_min': p_floor})} over {c2['n']} seeds. Its caveat — {d.get('caveat', '')}. That "
     f"secondary ({d['random_control_acc']:.3f} on an untrained network) {ctrl2.get('verdict', 'was not computed')}"
-    f"{' (' + why({**ctrl2, 'p_min': p_floor}) + ')' if ctrl2 else ''}.{SMOKE}")
+    f"{' (' + ru.teaching.test_reading({**ctrl2, 'p_min': p_floor}) + ')' if ctrl2 else ''}.{SMOKE}")
 
 # %%
 arch_test, wd_test = c3["details"]["architecture_cnn_minus_mlp"], c3["details"]["weight_decay_trend"]
 secs = "; ".join(f"{x['name']}: {x['verdict']}" for x in c3["secondary"])
 ru.teaching.say(
     f"**C3 is {'supported' if c3['passed'] else 'not supported'}**; both parts must hold. (i) Above-chance "
-    f"accuracy higher on Alice's cnn than on her mlp: {why(arch_test)}. (ii) Lower as her SGD weight decay rises "
-    f"(Kendall τ; negative means falling): {why(wd_test)}. Secondaries — {secs}.{SMOKE}")
+    f"accuracy higher on Alice's cnn than on her mlp: {ru.teaching.test_reading(arch_test)}. (ii) Lower as her SGD weight decay rises "
+    f"(Kendall τ; negative means falling): {ru.teaching.test_reading(wd_test)}. Secondaries — {secs}.{SMOKE}")
 
 # %% [markdown]
 # ## Summary

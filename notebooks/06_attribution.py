@@ -194,24 +194,13 @@ m1 = s.record("M1_attribution_shift", ru.evaluators.claim_attribution_shift(tabl
 c5 = s.record("C5_attribution_matches_reliance", ru.evaluators.claim_attribution_reliance(table), "06_attribution.ipynb")
 
 # %%
-def why(r):
-    """One test's effect and p-value, and why it fails when it does."""
-    p, eff = r.get("p_value"), r.get("effect")
-    text = ("no effect" if eff is None else f"effect {eff:+.3f}") + ("" if p is None else f", p = {p:.3g}")
-    if r.get("verdict") == "not tested" or p is None:
-        return text + " — not testable with these data"
-    reasons = [] if eff is None or eff > 0 else ["the effect points the wrong way"]
-    reasons += ["p ≥ 0.05"] if p >= 0.05 else []
-    return text + " — " + (" and ".join(reasons) if reasons else "holds")
-
-# %%
 ru.teaching.say(
     f"**M1 (manipulation check) {'holds' if m1['passed'] else 'does not hold'}** — Alice's IG share on Bob's panel "
-    f"against α, Kendall τ over {m1['n']} seeds: {why(m1)}. "
+    f"against α, Kendall τ over {m1['n']} seeds: {ru.teaching.test_reading(m1)}. "
     + ("The overlay did move her attribution, so the dial works as intended. " if m1["passed"] else
        "If the overlay does not move Alice's attribution, C5 below has little variation to work with. ")
     + f"**C5 is {'supported' if c5['passed'] else 'not supported'}** — across {c5['n']} Bob models, Spearman's ρ "
-    f"between his IG share and his reliance on his panel: {why(c5)}. The test permutes reliance within each "
+    f"between his IG share and his reliance on his panel: {ru.teaching.test_reading(c5)}. The test permutes reliance within each "
     f"α × model, so agreement only counts beyond the trend both share along the dial.{SMOKE}")
 
 # %% [markdown]

@@ -185,36 +185,15 @@ c7 = s.record("C7_semantic_transfer", ru.evaluators.claim_semantic(gains, stand_
               data_label=label, dataset=where)
 
 # %%
-def why(r):
-    """One test's effect and p-value, and whether it would hold (p < 0.05 in the stated direction)."""
-    p, eff = r.get("p_value"), r.get("effect")
-    text = ("no effect" if eff is None else f"effect {eff:+.3f}") + ("" if p is None or p != p else f", p = {p:.3g}")
-    if p is None or p != p:
-        return text + " — not testable with these data"
-    if r.get("direction_ok") is False:
-        return text + " — the effect points the wrong way"
-    floor = r.get("p_min")
-    return text + (" — would hold" if p < 0.05 else f" — p ≥ 0.05{f' (the smallest p these units allow is {floor:.3g})' if floor else ''}")
-
-# %%
-bad = d3["details"]["failing_cells"]
-ru.teaching.say(
-    f"**D3 {'holds' if d3['passed'] else 'does not hold'}**: the worst fraction of Bob runs stopped by the epoch cap or "
-    f"tuned at a grid's end is {d3['effect']:.2f} (bound {d3['details']['bound']:g}); {len(bad)} of "
-    f"{len(d3['details']['cells'])} cells (k/mode/source) exceed it"
-    + (f", e.g. {', '.join(bad[:3])}" if bad else "")
-    + (f"; {d3['details']['alice_capped_fraction']:.0%} of the Alices stopped at the epoch cap" if
-       d3["details"].get("alice_capped_fraction") is not None else "") + ". "
-    + ("The models behind C7 converged inside their grids." if d3["passed"] else
-       "Where D3 fails, some models may not have converged: read the gains with that in mind.") + SMOKE)
+ru.teaching.say(ru.teaching.health_reading("D3", d3, "C7") + SMOKE)
 
 # %%
 det = c7["details"]
 ru.teaching.say(
     f"**C7 is {c7['verdict']}**" + (f": {det['not_tested_because']}." if c7["verdict"] == "not tested" else ".")
     + f" The numbers behind it — (i) the related tasks' gain over scratch at Bob's validation-chosen configuration: "
-    f"{why(det['related_gain'])}; (ii) that gain rising with relatedness over tasks: "
-    f"{why(det['gain_rises_with_relatedness'])}. "
+    f"{ru.teaching.test_reading(det['related_gain'], would=c7['verdict'] == 'not tested')}; (ii) that gain rising with relatedness over tasks: "
+    f"{ru.teaching.test_reading(det['gain_rises_with_relatedness'], would=c7['verdict'] == 'not tested')}. "
     + ("On stand-in data these illustrate the test; they are no evidence about real photographs." if label else
        "Both parts must hold for C7 to be supported.") + SMOKE)
 

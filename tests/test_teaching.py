@@ -78,3 +78,29 @@ def test_every_slider_updates_on_release(path):
     """Sliders go through ``ru.teaching.Dial`` (continuous_update=False) or say so themselves."""
     for call in re.findall(r"w\.\w*Slider\([^)]*\)", path.read_text(), flags=re.S):
         assert "continuous_update=False" in call, f"{path.name}: {call}"
+
+
+def test_a_test_is_read_with_why_it_fails():
+    from reuse_utils.companion.teaching import test_reading
+
+    assert test_reading({"effect": 0.2, "p_value": 0.01, "passed": True}).endswith("— holds")
+    assert test_reading({"effect": 0.2, "p_value": 0.01, "passed": True}, would=True).endswith("— would hold")
+    assert "wrong way" in test_reading({"effect": -0.2, "p_value": 0.01, "direction_ok": False, "passed": False})
+    few = test_reading({"effect": 0.2, "p_value": 0.125, "p_min": 0.125, "passed": False})
+    assert "0.125 is the smallest p these units allow" in few and "wrong way" not in few
+    assert "Holm-adjusted p = 0.08" in test_reading({"effect": 0.1, "p_value": 0.02, "p_holm": 0.08})
+    assert test_reading({"effect": 0.1, "p_value": float("nan")}).endswith("not testable with these data")
+    assert test_reading({"effect": 0.1, "p_value": 0.01, "verdict": "not tested"}).endswith("not testable with these data")
+
+
+def test_protocol_health_is_read_with_its_failing_cells():
+    from reuse_utils.companion.teaching import health_reading
+
+    bad = {"passed": False, "effect": 0.4, "details": {"bound": 0.1, "failing_cells": ["a", "b", "c", "d"],
+                                                        "cells": {"a": 1, "b": 1, "c": 1, "d": 1, "e": 1},
+                                                        "alice_capped_fraction": 0.5}}
+    text = health_reading("D1", bad, "C1")
+    assert text.startswith("**D1 does not hold**") and "4 of 5 cells exceed it, e.g. a, b, c;" in text
+    assert "50% of the Alices" in text and "Where D1 fails, some models behind C1" in text
+    good = {"passed": True, "effect": 0.0, "details": {"bound": 0.1, "failing_cells": [], "cells": {"a": 1}}}
+    assert health_reading("D2", good, "C2").endswith("The models behind C2 converged inside their grids.")

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Dial", "explore", "in_front_end", "resolve_interactive", "say"]
+__all__ = ["Dial", "explore", "health_reading", "in_front_end", "resolve_interactive", "say", "test_reading"]
 
 #: Environment variables a Jupyter front end sets in the kernels it starts (jupyter_server ≥ 2 sets
 #: ``JPY_SESSION_NAME``; VS Code's Jupyter extension sets ``VSCODE_PID``); nbclient and papermill set none.
@@ -51,6 +51,45 @@ def say(text: str) -> None:
         print(text)
     else:
         display(Markdown(text))
+
+
+def test_reading(r: dict, *, would: bool = False) -> str:
+    """One recorded test ``r`` (a claim or a secondary) in words: its effect, p-value (and Holm-adjusted
+    p), and why it fails when it does — the wrong direction, p ≥ 0.05 (and the smallest p its units
+    allow, when that is ≥ 0.05 too) — or "holds" ("would hold" with ``would``: for a test whose claim
+    is not tested); "not testable" without a p-value."""
+    p, eff = r.get("p_value"), r.get("effect")
+    p = None if p is None or p != p else p
+    q = r.get("p_holm", p)
+    text = ("no effect" if eff is None else f"effect {eff:+.3f}") + ("" if p is None else f", p = {p:.3g}")
+    text += f", Holm-adjusted p = {q:.3g}" if r.get("p_holm") is not None else ""
+    if r.get("verdict") == "not tested" or p is None or q is None:
+        return text + " — not testable with these data"
+    reasons = ["the effect points the wrong way"] if r.get("direction_ok") is False else []
+    if q >= 0.05:
+        floor = r.get("p_min")
+        reasons.append(f"p ≥ 0.05, and {floor:.3g} is the smallest p these units allow" if floor and floor >= 0.05
+                       else "p ≥ 0.05")
+    if not reasons and not r.get("passed", True):
+        reasons.append("the effect points the wrong way")
+    return text + " — " + (" and ".join(reasons) if reasons else "would hold" if would else "holds")
+
+
+def health_reading(name: str, result: dict, behind: str) -> str:
+    """A protocol-health diagnostic ``result`` (:func:`~reuse_utils.analysis.evaluators.claim_protocol_health`)
+    in words: the worst cell's fraction of runs stopped by a cap or tuned at a grid's end against the
+    bound, the cells beyond it, the Alices stopped by the cap, and what that means for ``behind`` (the
+    findings resting on these models)."""
+    d = result["details"]
+    bad = d["failing_cells"]
+    text = (f"**{name} {'holds' if result['passed'] else 'does not hold'}**: the worst fraction of runs stopped by a "
+            f"cap or tuned at a grid's end is {result['effect']:.2f} (bound {d['bound']:g}); {len(bad)} of "
+            f"{len(d['cells'])} cells exceed it" + (f", e.g. {', '.join(bad[:3])}" if bad else ""))
+    if d.get("alice_capped_fraction") is not None:
+        text += f"; {d['alice_capped_fraction']:.0%} of the Alices stopped at the epoch cap"
+    return text + ". " + (f"The models behind {behind} converged inside their grids." if result["passed"] else
+                          f"Where {name} fails, some models behind {behind} may not have converged: read them "
+                          "with that in mind.")
 
 
 @dataclass(frozen=True)
