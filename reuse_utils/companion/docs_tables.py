@@ -25,6 +25,7 @@ import sys
 from pathlib import Path
 
 from reuse_utils.companion import results_table as rt
+from reuse_utils.companion.results_table import update_block
 
 __all__ = ["BEGIN", "END", "COMMIT_ID", "DOC_FIGURES", "render_measured", "render_measured_file",
            "update_block", "update_performance", "report_figures", "update_figures", "update_docs"]
@@ -175,23 +176,6 @@ def render_measured(folder: str | Path, link_prefix: str = "../benchmarks/measur
     """Every ``folder/*.json``, in name order, one section each."""
     files = sorted(Path(folder).glob("*.json"))
     return "\n\n".join(render_measured_file(f, link_prefix) for f in files)
-
-
-def update_block(path: str | Path, begin: str, end: str, content: str, check: bool = False) -> bool:
-    """Replace what lies between ``begin`` and ``end`` in ``path`` by ``content``; with ``check``,
-    write nothing and say whether it is already so."""
-    path = Path(path)
-    text = path.read_text()
-    if begin not in text or end not in text:
-        raise ValueError(f"{path} has no generated block ({begin} … {end})")
-    head, rest = text.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    new = f"{head}{begin}\n{content}\n{end}{tail}"
-    if check:
-        return new == text
-    if new != text:
-        path.write_text(new)
-    return True
 
 
 def update_performance(doc: str | Path, measured: str | Path, check: bool = False) -> bool:
