@@ -39,6 +39,8 @@ from typing import Any
 
 import torch
 
+from reuse_utils.core.io import atomic_write_text
+
 __all__ = ["SCHEMA", "KEYS", "MACHINE_KEYS", "MEASURED", "ROOT", "Timing", "timed", "machine", "device_tag",
            "peak_rss_mb", "peak_gpu_mb", "document", "validate", "SchemaError", "write", "cache_dir",
            "arguments"]
@@ -221,14 +223,13 @@ def _plain(v):
 
 
 def write(doc: dict, out: str | Path, stem: str) -> Path:
-    """Validate ``doc`` and write it to ``out/<stem>.json`` (the folder made if missing)."""
+    """Validate ``doc`` and write it to ``out/<stem>.json`` atomically (the folder made if missing)."""
     problems = validate(doc)
     if problems:
         raise SchemaError(f"{stem}: " + "; ".join(problems))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{stem}.json"
-    path.write_text(json.dumps(doc, indent=2, default=_plain) + "\n")
+    path = atomic_write_text(out / f"{stem}.json", json.dumps(doc, indent=2, default=_plain) + "\n")
     print(f"[bench] wrote {path}", flush=True)
     return path
 

@@ -233,7 +233,7 @@ sns.pointplot(data=deep, x="feature_corr", y="bob_test_acc", hue="who", native_s
               errorbar=ru.plots.t_ci, linestyle="none", ax=ax)
 grid = np.linspace(-0.95, 0.95, 77)
 for mode, ls in (("unchanged", "-"), ("refit", "--")):
-    ax.plot(grid, [ru.linear.bob_accuracy(a, P.glm_dim, "pairwise", NOISE, mode) for a in grid], ls=ls,
+    ax.plot(grid, [ru.linear.closed_form_bob_accuracy(a, P.glm_dim, "pairwise", NOISE, mode) for a in grid], ls=ls,
             color="k", lw=1, label=f"linear model, {mode} (closed form)")
 ax.axhline(float(deep.chance.mean()), color="grey", ls=":", label=f"chance ({deep.chance.mean():.2f})")
 ax.set(xlabel="feature correlation α (GLM world, θ = 0)", ylabel="Bob's test accuracy (fraction)", xlim=(-1, 1),
@@ -246,7 +246,7 @@ s.save(fig, "01_deep_glm_vs_closed_form");
 dm = deep.groupby(["k", "feature_corr"]).bob_test_acc.mean()
 head, scratch = dm[1], dm.drop(1, level="k")
 a_top, a_mid = float(head.index.max()), float(head.index[np.abs(head.index).argmin()])
-refit_top = ru.linear.bob_accuracy(a_top, P.glm_dim, "pairwise", NOISE, "refit")
+refit_top = ru.linear.closed_form_bob_accuracy(a_top, P.glm_dim, "pairwise", NOISE, "refit")
 v_shaped = min(head.iloc[0], head.iloc[-1]) > head[a_mid]
 ru.teaching.say(
     f"The deep Bob who keeps Alice's MLP and retrains its top layer reaches {head.iloc[0]:.3f} at α = {head.index.min():g}, "
@@ -299,7 +299,7 @@ ru.teaching.say(
 
 # %%
 def draw(alpha, noise):
-    return ru.linear.explorer_figure(alpha, noise)
+    return ru.plots.linear_explorer_figure(alpha, noise)
 
 if interactive:
     ru.teaching.explore(draw, look_for="how Bob's weight in w* grows with |α| only when σ > 0, and how the gap between "
@@ -312,7 +312,7 @@ else:
 
 # %%
 w5 = ru.linear.alice_optimal_weights(0.5, 1, "pairwise", NOISE)
-acc = {(a, m): ru.linear.bob_accuracy(a, 4, "pairwise", NOISE, m) for a in (0.5, -0.5) for m in ("unchanged", "refit")}
+acc = {(a, m): ru.linear.closed_form_bob_accuracy(a, 4, "pairwise", NOISE, m) for a in (0.5, -0.5) for m in ("unchanged", "refit")}
 ru.teaching.say(
     f"At α = 0.5 and σ = {NOISE:g}, Alice's optimal weights are [{w5[0]:.3f}, {w5[1]:+.3f}] and Bob's closed-form "
     f"accuracy is {acc[0.5, 'unchanged']:.3f} unchanged and {acc[0.5, 'refit']:.3f} refit (the same: ρ > 0); at "
@@ -364,7 +364,7 @@ ru.exercises.check("01.2", answer, bob=bob, alpha_grid=alpha_grid, NOISE=NOISE)
 # %% [markdown]
 # **Exercise 01.3** — In the GLM world, at the largest $\alpha$ of the deep runs, by how much does the
 # deep Bob who retrains only Alice's top layer ($k = 1$) beat the linear model's **refit** closed form
-# (`ru.linear.bob_accuracy(α, P.glm_dim, "pairwise", NOISE, "refit")`)? Give his mean test accuracy over
+# (`ru.linear.closed_form_bob_accuracy(α, P.glm_dim, "pairwise", NOISE, "refit")`)? Give his mean test accuracy over
 # seeds minus the closed form, to 3 decimals (negative if he trails it).
 
 # %%

@@ -17,7 +17,8 @@ import torch
 
 import reuse_utils as ru
 from reuse_utils.analysis.claims_spec import spec_hash
-from reuse_utils.analysis.ledger import load_claims, load_run, record_claim
+from reuse_utils.analysis.ledger import load_claims, record_claim
+from reuse_utils.analysis.run_manifest import load_run
 from reuse_utils.companion import runner
 from reuse_utils.core.io import atomic_write_json
 from reuse_utils.core.paths import default_data_dir
@@ -547,7 +548,8 @@ def test_a_running_manifest_whose_runner_is_gone_reads_as_died(tmp_path):
     import socket
     import time
 
-    from reuse_utils.analysis.ledger import DEAD_AFTER, save_run
+    from reuse_utils.analysis.ledger import save_run
+    from reuse_utils.analysis.run_manifest import DEAD_AFTER
 
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()  # a pid that no longer runs

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 import torch
 
-from reuse_utils.analysis.ledger import load_run
+from reuse_utils.analysis.run_manifest import load_run
 from reuse_utils.companion import runner
 from reuse_utils.companion.lanes import (
     Outcome,

@@ -49,11 +49,11 @@ def test_bob_accuracy_closed_form_vs_simulation_and_sign_flip():
         for a in (-0.8, 0.0, 0.6):
             sim = linear.simulate_bob_accuracy(a, 4, scen, 0.5, n_test=20_000, seed=2)
             for mode in ("unchanged", "refit"):
-                assert sim[mode] == pytest.approx(linear.bob_accuracy(a, 4, scen, 0.5, mode), abs=0.02)
-    assert linear.bob_accuracy(-0.8, 4) < 0.5 < linear.bob_accuracy(-0.8, 4, mode="refit")
-    assert linear.bob_accuracy(0.0, 4) == pytest.approx(0.5)
+                assert sim[mode] == pytest.approx(linear.closed_form_bob_accuracy(a, 4, scen, 0.5, mode), abs=0.02)
+    assert linear.closed_form_bob_accuracy(-0.8, 4) < 0.5 < linear.closed_form_bob_accuracy(-0.8, 4, mode="refit")
+    assert linear.closed_form_bob_accuracy(0.0, 4) == pytest.approx(0.5)
     with pytest.raises(ValueError, match="mode must be"):
-        linear.bob_accuracy(0.1, mode="retrain")
+        linear.closed_form_bob_accuracy(0.1, mode="retrain")
 
 
 def test_alpha_sweep_table():

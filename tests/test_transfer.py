@@ -4,10 +4,10 @@ import pytest
 import torch
 
 from reuse_utils.generator import make_pairs
+from reuse_utils.training.inference import evaluate
 from reuse_utils.training.models import build_model
 from reuse_utils.training.transfer import (
     TrainConfig,
-    evaluate,
     make_bob,
     random_source,
     train_alice,

@@ -9,15 +9,9 @@ a run: ``claims.json`` lists under ``claims`` only those of the run manifest's p
 version, under ``earlier`` the others (e.g. a ``quick`` claim kept beside a ``smoke --only`` rerun),
 and under ``unreadable`` each claim file that cannot be read (never dropped in silence).
 
-The *run manifest* ``<results>/run.json`` (written by the reproduce runner, :func:`save_run`) says
-which run produced the folder: preset, dataset, device, code version, commit, start and end, each
-notebook's state (``done``, ``failed``, ``skipped`` — its data cannot be had —, ``not run``, …) with
-the reason of each that is not done, the claims each notebook records (``claims_of``), and the run's
-``state`` (``running``, ``complete``, ``partial`` — some notebooks were skipped or not run —,
-``failed``, or ``stopped`` — the runner was interrupted, by SIGTERM or Ctrl-C); the runner's
-``pid``, ``host`` and ``heartbeat`` (seconds since the epoch, renewed every
-:data:`HEARTBEAT_SECONDS`) let :func:`load_run` show a ``running`` run whose runner is gone as ``died``. A claim of a
-notebook that did not finish, and that the folder does not hold, is listed in ``claims.json`` under
+The run manifest ``<results>/run.json`` (:mod:`~reuse_utils.analysis.run_manifest`) says which run
+produced the folder; :func:`save_run` writes it and refreshes ``claims.json``. A claim of a notebook
+that did not finish, and that the folder does not hold, is listed in ``claims.json`` under
 ``not_run`` with that notebook's state and reason (:func:`not_run_claims`).
 """
 
@@ -27,7 +21,6 @@ import json
 import math
 import os
 import re
-import socket
 import time
 import warnings
 from pathlib import Path
@@ -36,19 +29,17 @@ import numpy as np
 
 from reuse_utils.analysis.claims_spec import SPEC, SPEC_VERSION, spec_hash
 from reuse_utils.analysis.evaluators import VERDICTS
+from reuse_utils.analysis.run_manifest import RUN_STATES, load_run
 from reuse_utils.core.checks import is_integer, is_real
-from reuse_utils.core.io import atomic_write_json, pid_alive
+from reuse_utils.core.io import atomic_write_json
 from reuse_utils.core.text import one_line
 from reuse_utils.experiments import CODE_VERSION
 from reuse_utils.experiments.presets import PRESETS
 
-__all__ = ["record_claim", "load_claims", "claims_table", "CLAIM_IDS", "reset_claims", "load_run", "save_run",
-           "write_claims_file", "RUN_STATES", "RESULT_FIELDS", "not_run_claims", "not_run_text", "describe_claim", "SMOKE_NOTE", "read_claims",
-           "split_by_run", "claims_view", "HEARTBEAT_SECONDS", "verdict_text", "OPTIONAL_FIELDS"]
+__all__ = ["record_claim", "load_claims", "claims_table", "CLAIM_IDS", "reset_claims", "save_run",
+           "write_claims_file", "RESULT_FIELDS", "not_run_claims", "not_run_text", "describe_claim", "SMOKE_NOTE", "read_claims",
+           "split_by_run", "claims_view", "verdict_text", "OPTIONAL_FIELDS"]
 
-RUN_STATES = ("running", "complete", "partial", "failed", "stopped")  #: what a runner writes; load_run adds "died"
-HEARTBEAT_SECONDS = 30  #: how often a running runner renews ``heartbeat``
-DEAD_AFTER = 10 * HEARTBEAT_SECONDS  #: a heartbeat older than this (another host's run) means the runner died
 RESULT_FIELDS = ("statement", "operationalisation", "test", "unit", "n", "effect", "ci", "p_value", "passed")
 #: Fields a record carries when the evaluator gives them (the claims spec's): the verdict ("pass", "fail",
 #: "not tested"), the effect's unit, the secondary findings, and the spec the claim was computed under
@@ -70,36 +61,6 @@ def _clean(v):
     if hasattr(v, "item"):
         return _clean(v.item())
     return v
-
-
-def _died(run: dict) -> bool:
-    """Whether a ``running`` manifest's runner is gone: its heartbeat is older than :data:`DEAD_AFTER`
-    seconds (any host), or its pid is not alive on this host and it has missed two heartbeats (a pid
-    alone can be reused, or belong to another process namespace of the same host name)."""
-    beat = run.get("heartbeat")
-    age = time.time() - beat if is_real(beat) else None
-    if age is not None and age > DEAD_AFTER:
-        return True
-    gone = run.get("host") == socket.gethostname() and "pid" in run and not pid_alive(run.get("pid"))
-    return gone and (age is None or age > 2 * HEARTBEAT_SECONDS)
-
-
-def load_run(results_dir: str | Path) -> dict | None:
-    """The run manifest of ``results_dir`` (None when no runner wrote one; a warning and None when it
-    cannot be read). A ``running`` run whose runner is gone (:func:`_died`) comes back as ``died``."""
-    path = Path(results_dir) / "run.json"
-    if not path.exists():
-        return None
-    try:
-        run = json.loads(path.read_text())
-        if not isinstance(run, dict):
-            raise ValueError(f"it holds a {type(run).__name__}, not an object")
-    except (OSError, ValueError) as exc:
-        warnings.warn(f"Cannot read the run manifest {path} ({exc}); the run's state is unknown.", stacklevel=2)
-        return None
-    if run.get("state") == "running" and _died(run):
-        run = {**run, "state": "died"}
-    return run
 
 
 def save_run(results_dir: str | Path, run: dict) -> None:

@@ -50,7 +50,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
-__all__ = ["SCENARIOS", "covariance", "alice_optimal_weights", "fit_alice_weights", "bob_accuracy",
+__all__ = ["SCENARIOS", "covariance", "alice_optimal_weights", "fit_alice_weights", "closed_form_bob_accuracy",
            "simulate_bob_accuracy", "alpha_sweep", "cosine", "label_corr"]
 
 SCENARIOS = ("pairwise", "global")
@@ -131,9 +131,10 @@ def cosine(u: np.ndarray, v: np.ndarray) -> float:
     return float(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v)))
 
 
-def bob_accuracy(alpha: float, k: int = 1, scenario: str = "pairwise", noise: float = 0.5,
-                 mode: str = "unchanged") -> float:
-    """Closed-form accuracy of Bob using Alice's score unchanged or with the last layer refit."""
+def closed_form_bob_accuracy(alpha: float, k: int = 1, scenario: str = "pairwise", noise: float = 0.5,
+                             mode: str = "unchanged") -> float:
+    """Bob's closed-form test accuracy (fraction) using Alice's score unchanged or with the last layer
+    refit (the measured accuracy of a trained Bob network is ``training.bob_accuracy``)."""
     if mode not in ("unchanged", "refit"):
         raise ValueError(f"mode must be 'unchanged' or 'refit'; got {mode!r}")
     alpha, k, noise = _check(alpha, k, scenario, noise)
@@ -173,7 +174,7 @@ def alpha_sweep(alphas, seeds, *, k: int = 4, scenarios=SCENARIOS, noise: float 
     rows = []
     for scenario in scenarios:
         for a in alphas:
-            exact = {m: bob_accuracy(a, k, scenario, noise, m) for m in ("unchanged", "refit")}
+            exact = {m: closed_form_bob_accuracy(a, k, scenario, noise, m) for m in ("unchanged", "refit")}
             rho = label_corr(a, k, scenario)
             for seed in seeds:
                 sim = simulate_bob_accuracy(a, k, scenario, noise, n_alice, n_bob, n_test, seed)
@@ -181,33 +182,3 @@ def alpha_sweep(alphas, seeds, *, k: int = 4, scenarios=SCENARIOS, noise: float 
                     rows.append({"scenario": scenario, "alpha": float(a), "label_corr": rho, "seed": seed,
                                  "mode": m, "accuracy": sim[m], "closed_form": exact[m]})
     return pd.DataFrame(rows)
-
-
-def explorer_figure(alpha: float, noise: float = 0.5, k: int = 4, scenario: str = "pairwise"):
-    """Alice's w*(α) for k = 1 and Bob's closed-form accuracy curves with α marked (slider target).
-
-    The frame does not move with ``alpha`` or ``noise``: fixed axes limits (weights in [−1, 1], α in
-    [−1, 1], accuracy in [0, 1]), the same ticks, and the legend outside the right panel."""
-    import matplotlib.pyplot as plt
-
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [1, 1.25]})
-    w = alice_optimal_weights(alpha, 1, "pairwise", noise)
-    ax1.bar(["on x_A (Alice's)", "on x_B (Bob's)"], w, color=["tab:blue", "tab:orange"])
-    ax1.axhline(0, color="grey", lw=0.8)
-    ax1.set_ylim(-1, 1)
-    ax1.set_ylabel("unit-norm weight of w*")
-    ax1.set_title(f"Alice's optimal weights (k = 1), α = {alpha:+.2f}, σ = {noise:.2f}", fontsize=10)
-    grid = np.linspace(-0.98, 0.98, 99)
-    for mode, ls in (("unchanged", "-"), ("refit", "--")):
-        (line,) = ax2.plot(grid, [bob_accuracy(a, k, scenario, noise, mode) for a in grid], ls=ls,
-                           label=f"Bob, {mode} (closed form)")
-        ax2.plot([alpha], [bob_accuracy(alpha, k, scenario, noise, mode)], "o", color=line.get_color(),
-                 label=f"Bob, {mode}, at the dialled α")
-    ax2.axvline(alpha, color="grey", ls="--", lw=1, label="the dialled α")
-    ax2.axhline(0.5, color="grey", ls=":", label="chance (0.5)")
-    ax2.set(xlim=(-1, 1), ylim=(0, 1), xticks=[-1, -0.5, 0, 0.5, 1], xlabel="feature correlation α",
-            ylabel="Bob's accuracy (fraction)")
-    ax2.set_title(f"Bob's closed-form accuracy, {scenario}, k = {k}", fontsize=10)
-    ax2.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0)
-    fig.tight_layout()
-    return fig

@@ -13,7 +13,10 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-__all__ = ["show_pairs", "save_figure", "plot_mean_ci", "set_style", "heatmap", "t_ci", "figure_caption"]
+from reuse_utils.analysis import linear
+
+__all__ = ["show_pairs", "save_figure", "plot_mean_ci", "set_style", "heatmap", "t_ci", "figure_caption",
+           "linear_explorer_figure"]
 
 
 def set_style() -> None:
@@ -263,4 +266,33 @@ def cka_by_layer(cka: pd.DataFrame, pair: str, hue: str = "task_corr", *, ax=Non
     ax.set_ylim(0, 1.02)
     ax.legend(fontsize=8, loc="lower left", title=f"mean, 95% t-CI over n = {sub.seed.nunique()} seeds"
               if sub.seed.nunique() > 1 else "one seed", title_fontsize=8)
+    return fig
+
+
+def linear_explorer_figure(alpha: float, noise: float = 0.5, k: int = 4, scenario: str = "pairwise"):
+    """The shallow linear model's explorer (slider target): Alice's w*(α) for k = 1 and Bob's
+    closed-form accuracy curves with the dialled α marked.
+
+    The frame does not move with ``alpha`` or ``noise``: fixed axes limits (weights in [−1, 1], α in
+    [−1, 1], accuracy in [0, 1]), the same ticks, and the legend outside the right panel."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [1, 1.25]})
+    w = linear.alice_optimal_weights(alpha, 1, "pairwise", noise)
+    ax1.bar(["on x_A (Alice's)", "on x_B (Bob's)"], w, color=["tab:blue", "tab:orange"])
+    ax1.axhline(0, color="grey", lw=0.8)
+    ax1.set_ylim(-1, 1)
+    ax1.set_ylabel("unit-norm weight of w*")
+    ax1.set_title(f"Alice's optimal weights (k = 1), α = {alpha:+.2f}, σ = {noise:.2f}", fontsize=10)
+    grid = np.linspace(-0.98, 0.98, 99)
+    for mode, ls in (("unchanged", "-"), ("refit", "--")):
+        (line,) = ax2.plot(grid, [linear.closed_form_bob_accuracy(a, k, scenario, noise, mode) for a in grid], ls=ls,
+                           label=f"Bob, {mode} (closed form)")
+        ax2.plot([alpha], [linear.closed_form_bob_accuracy(alpha, k, scenario, noise, mode)], "o", color=line.get_color(),
+                 label=f"Bob, {mode}, at the dialled α")
+    ax2.axvline(alpha, color="grey", ls="--", lw=1, label="the dialled α")
+    ax2.axhline(0.5, color="grey", ls=":", label="chance (0.5)")
+    ax2.set(xlim=(-1, 1), ylim=(0, 1), xticks=[-1, -0.5, 0, 0.5, 1], xlabel="feature correlation α",
+            ylabel="Bob's accuracy (fraction)")
+    ax2.set_title(f"Bob's closed-form accuracy, {scenario}, k = {k}", fontsize=10)
+    ax2.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0)
+    fig.tight_layout()
     return fig

@@ -38,13 +38,8 @@ import time
 from concurrent.futures import BrokenExecutor
 from pathlib import Path
 
-from reuse_utils.analysis.ledger import (
-    HEARTBEAT_SECONDS,
-    SMOKE_NOTE,
-    load_run,
-    reset_claims,
-    save_run,
-)
+from reuse_utils.analysis.ledger import SMOKE_NOTE, reset_claims, save_run
+from reuse_utils.analysis.run_manifest import HEARTBEAT_SECONDS, load_run
 from reuse_utils.companion.data import CASE_SOURCES, missing_data, notebook_data, role_datasets
 from reuse_utils.companion.lanes import (
     Outcome,

@@ -25,6 +25,7 @@ from reuse_utils.experiments.alices import AliceStore
 from reuse_utils.experiments.grid import (
     ALICE_VERSION,
     CODE_VERSION,
+    SCRATCH_SOURCE,
     arch_width,
     bob_protocol,
     keeps_nothing,
@@ -119,7 +120,7 @@ def run_case_study(data: CaseData, *, preset: str | Preset, seeds: Sequence[int]
         alice, meta = alices.get(acfg, sets.alice_world(seed))
         rand = random_source(arch, sets.alice_train.input_shape, 2, derive_seed("case-random", seed),
                              width=width).place(dev)
-        sources = {"alice": alice, "random": rand, "none": alice}  # "none": every layer re-initialised
+        sources = {"alice": alice, "random": rand, SCRATCH_SOURCE: alice}  # every layer re-initialised
         plan = [(t, source_name, *_case_config(data, t, acfg, source_name, k, mode, L, sets, protocol, store))
                 for t in names for source_name, k, mode in combos]
         store.warn_corrupt([item[-1] for item in plan], "case-study")
@@ -167,8 +168,9 @@ class _CaseSets:
 def _case_config(data: CaseData, t: str, acfg: dict, source_name: str, k: int, mode: str, L: int, sets: _CaseSets,
                  protocol: BobProtocol, store: RecordStore) -> tuple:
     """(kept source, k, mode, record config, lookup) of one case-study Bob; the kept source is
-    ``"none"`` where Bob keeps nothing of it (:func:`keeps_nothing`): Alice's and the control's one record."""
-    kept = "none" if keeps_nothing(k, mode, L) else source_name
+    :data:`SCRATCH_SOURCE` where Bob keeps nothing of it (:func:`keeps_nothing`): Alice's and the control's
+    one record."""
+    kept = SCRATCH_SOURCE if keeps_nothing(k, mode, L) else source_name
     cfg = {"version": CODE_VERSION, "alice": acfg, "source": kept, "task": t, "classes": data.tasks[t][:2], "k": k,
            "mode": mode, "n_bob": len(sets.bob[t][0]), "train": protocol.to_dict()}
     return kept, k, mode, cfg, store.lookup(cfg)

@@ -26,7 +26,7 @@ from reuse_utils.experiments.presets import Preset, get_preset
 from reuse_utils.generator import ALPHA_MAX, glm_theta, input_shape, is_glm
 from reuse_utils.training import ARCHS, MODES, BobProtocol, TrainConfig, build_model
 
-__all__ = ["CODE_VERSION", "ALICE_VERSION", "AXES", "DATA_AXES", "WORLD_AXES", "WORLDS", "SOURCES", "ALICE_OPTIMIZERS",
+__all__ = ["CODE_VERSION", "ALICE_VERSION", "AXES", "DATA_AXES", "WORLD_AXES", "WORLDS", "SOURCES", "SCRATCH_SOURCE", "ALICE_OPTIMIZERS",
            "arch_width", "default_grid", "expand_grid", "alice_config", "bob_config", "bob_protocol", "data_key",
            "group_key", "run_order", "world_key"]
 
@@ -42,6 +42,9 @@ WORLD_AXES = DATA_AXES + ("arch", "alice_optimizer", "alice_world", "n_alice")
 WORLDS = ("same", "independent")
 MAX_PAIRS = 10_000_000  #: largest n_alice / n_bob a grid may ask for
 SOURCES = ("alice", "random")
+#: The recorded source of a Bob that keeps nothing of his source (:func:`keeps_nothing`): one record
+#: serves Alice and the random control.
+SCRATCH_SOURCE = "scratch"
 
 #: Alice's optimizers. Weight decay is an axis of its own: plain SGD with momentum at three decay
 #: strengths (0, 1e-4, 1e-3 — the usual range, not one strength picked to show an effect), Adam

@@ -1,7 +1,7 @@
 """Floor 4 — ``training``: networks and how they are trained.
 
 Architectures with countable retrainable layers (:mod:`.models`), Alice's pre-training and Bob's
-top-k retraining (:mod:`.transfer`), Bob's learning-rate grid and early stopping selected on
+top-k retraining (:mod:`.transfer`), their predictions and accuracy (:mod:`.inference`), Bob's learning-rate grid and early stopping selected on
 validation, many members trained together with ``torch.func.vmap`` (:mod:`.selection`), many Alices
 trained together on their own data (:mod:`.ensemble`), and the
 shared frozen-prefix activation cache (:mod:`.prefix_cache`). Imports
@@ -9,6 +9,14 @@ shared frozen-prefix activation cache (:mod:`.prefix_cache`). Imports
 """
 
 from reuse_utils.training.ensemble import MAX_GROUP, alice_group_size, train_alices
+from reuse_utils.training.inference import (
+    bob_accuracy,
+    bob_predictions,
+    evaluate,
+    frozen_features,
+    predict,
+    split_accuracy,
+)
 from reuse_utils.training.models import ARCHS, LayeredNet, TrainRecord, build_model
 from reuse_utils.training.prefix_cache import PrefixCache
 from reuse_utils.training.selection import (
@@ -27,14 +35,8 @@ from reuse_utils.training.selection import (
 from reuse_utils.training.transfer import (
     MODES,
     TrainConfig,
-    bob_accuracy,
-    bob_predictions,
-    evaluate,
-    frozen_features,
     make_bob,
-    predict,
     random_source,
-    split_accuracy,
     train_alice,
     train_bob,
 )

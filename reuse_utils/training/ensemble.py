@@ -174,7 +174,7 @@ def _stacked_data(train: list[Pairs], tests: list[Pairs] | None, config: TrainCo
 
 
 def _fit_stacked_alices(models: list[LayeredNet], train: list[Pairs], tests: list[Pairs] | None, config: TrainConfig,
-                        seeds: list[int], device: torch.device, acc: Accel, progress: bool) -> None:
+                        seeds: list[int], device: torch.device, accel: Accel, progress: bool) -> None:
     seed_everything(seeds[0])  # the same deterministic-algorithm switches as the sequential loop
     m = len(models)
     params, buffers, batched = stack_members(models)
@@ -196,7 +196,7 @@ def _fit_stacked_alices(models: list[LayeredNet], train: list[Pairs], tests: lis
         for i in range(0, n, bs):
             idx = perm[:, i: i + bs]
             xb, yb = x[rows, idx], y.gather(1, idx)
-            with autocast(device, enabled=acc.bf16):
+            with autocast(device, enabled=accel.bf16):
                 logits = batched(params, buffers, xb)
             per = nn.functional.cross_entropy(logits.float().transpose(1, 2), yb, reduction="none").mean(1)
             opt.zero_grad(set_to_none=True)
@@ -206,14 +206,14 @@ def _fit_stacked_alices(models: list[LayeredNet], train: list[Pairs], tests: lis
                 loss_sum += per.detach() * idx.shape[1]
                 correct += (logits.detach().argmax(2) == yb).float().sum(1)
         test_acc = (None if tx is None else
-                    _accuracies(batched, params, buffers, tx, ty, device, acc.bf16).tolist())
+                    _accuracies(batched, params, buffers, tx, ty, device, accel.bf16).tolist())
         losses, accs = (loss_sum / n).tolist(), (correct / n).tolist()
         bad = [j for j, v in enumerate(losses) if not math.isfinite(v) and not done[j]]
         if bad:
             raise FloatingPointError(f"Alices ({config.optimizer}, lr {config.lr}) with seed(s) {[seeds[j] for j in bad]}: "
                                      f"the training loss became non-finite in epoch {epoch + 1} of {config.epochs}; "
                                      f"lower the learning rate or check the inputs")
-        vals = None if val_x is None else _scores(batched, params, buffers, val_x, val_y, device, acc.bf16)
+        vals = None if val_x is None else _scores(batched, params, buffers, val_x, val_y, device, accel.bf16)
         for j in range(m):
             if done[j]:  # stopped early: what it does after no longer counts (its own run would have ended)
                 continue

@@ -51,8 +51,9 @@ from reuse_utils.core.ids import check_seed
 from reuse_utils.core.workers import map_workers
 from reuse_utils.generator import Pairs
 from reuse_utils.training.ensemble import stack_members, stackable
+from reuse_utils.training.inference import frozen_features
 from reuse_utils.training.models import LayeredNet
-from reuse_utils.training.transfer import MODES, frozen_depth, frozen_features, split_train_val
+from reuse_utils.training.transfer import MODES, frozen_depth, split_train_val
 
 __all__ = ["BobProtocol", "BobTask", "Members", "fit_members", "lr_factors", "HEADS", "STOPS", "convex_head", "fit_logistic_head", "fit_selected", "fit_selected_many", "members_stack", "split_train_val", "task_on_pairs", "Selection",
            "train_bob_selected"]
@@ -250,11 +251,11 @@ def fit_selected_many(tasks: list[BobTask], protocol: BobProtocol, device: torch
     if len(sizes) != 1:
         raise ValueError(f"tasks must share their numbers of training and validation pairs; got {sorted(sizes)}")
     seeds = [check_seed(t.seed) for t in tasks]
-    acc = (accel or Accel()).resolve(device)
+    accel = (accel or Accel()).resolve(device)
     seed_everything(seeds[0])
     if k == 1 and protocol.head == "convex" and convex_head(nn.Sequential(*bobs[0].layers[start:])) is not None:
         return _select_convex(tasks, protocol, start, device)
-    return _select_sgd(tasks, protocol, start, k, seeds, device, acc)
+    return _select_sgd(tasks, protocol, start, k, seeds, device, accel)
 
 
 def _ends(losses: dict[float, float], chosen: float, flat_top: float | None, tol: float) -> tuple[bool, bool]:
@@ -287,7 +288,7 @@ def _next_value(losses: dict[float, float], chosen: float, step: float, bounds: 
 
 
 def _select_sgd(tasks: list[BobTask], protocol: BobProtocol, start: int, k: int, seeds: list[int],
-                device: torch.device, acc: Accel) -> list[list[Selection]]:
+                device: torch.device, accel: Accel) -> list[list[Selection]]:
     """Adam over a learning-rate grid that widens while the choice is at its end (module docstring)."""
     data = [(t.train_x.to(device), t.train_y.to(device), t.val_x.to(device), t.val_y.to(device)) for t in tasks]
     epochs = protocol.epochs_for(k)
@@ -304,7 +305,7 @@ def _select_sgd(tasks: list[BobTask], protocol: BobProtocol, start: int, k: int,
         factors = [lr_factors(tops[j], tasks[ti].modes[i], protocol.finetune_lr_factor)
                    for j, (ti, i, _) in enumerate(pending)]
         members = Members(tops, [lr for _, _, lr in pending], factors, [ti for ti, _, _ in pending], data, seeds)
-        best_tops, stats = fit_members(members, protocol, epochs, device, acc, stacked=stack)
+        best_tops, stats = fit_members(members, protocol, epochs, device, accel, stacked=stack)
         for (ti, i, lr), top, st in zip(pending, best_tops, stats, strict=True):
             tried[(ti, i)][lr] = (st, top)
         pending = []
@@ -501,10 +502,10 @@ def fit_members(members: Members, protocol: BobProtocol, epochs: int, device: to
     :func:`members_stack` says for ``members.tops[0]`` (None); both compute the same up to float
     rounding. Returns the trained tops and, per member, ``epoch`` (kept, 0: none finite), ``val_loss``,
     ``val_acc``, ``epochs_run`` and ``stopped_by`` (``"patience"`` or ``"cap"``)."""
-    acc = (accel or Accel()).resolve(device)
+    accel = (accel or Accel()).resolve(device)
     if stacked is None:
         stacked = members_stack(members.tops[0], device)
-    return (_fit_stacked if stacked else _fit_apart)(members, protocol, epochs, device, acc)
+    return (_fit_stacked if stacked else _fit_apart)(members, protocol, epochs, device, accel)
 
 
 def _adam_step(plist, grads, mom, var, lr_eff, step: int) -> None:
@@ -523,7 +524,7 @@ def _adam_step(plist, grads, mom, var, lr_eff, step: int) -> None:
     torch._foreach_sub_(plist, upd)
 
 
-def _fit_stacked(members: Members, protocol: BobProtocol, epochs: int, device: torch.device, acc: Accel):
+def _fit_stacked(members: Members, protocol: BobProtocol, epochs: int, device: torch.device, accel: Accel):
     """:func:`fit_members` with every member in one loop: ``torch.func.vmap`` over the stacked
     weights, Adam per member with its own learning rates (:func:`_adam_step`)."""
     tops, lrs, factors, owner, data, seeds = (members.tops, members.lrs, members.factors, members.owner,
@@ -565,14 +566,14 @@ def _fit_stacked(members: Members, protocol: BobProtocol, epochs: int, device: t
                 xb, yb = train_x[idx[0]], train_y[idx[0]].expand(m, -1)
             else:
                 xb, yb = train_x[rows, idx][own], train_y.gather(1, idx)[own]
-            with autocast(device, enabled=acc.bf16):
+            with autocast(device, enabled=accel.bf16):
                 logits = batched(params, buffers, xb)
             loss = nn.functional.cross_entropy(logits.float().transpose(1, 2), yb, reduction="sum") / idx.shape[1]
             grads = torch.autograd.grad(loss, plist)
             step += 1
             with torch.no_grad():
                 _adam_step(plist, grads, mom, var, lr_eff, step)
-        with torch.no_grad(), autocast(device, enabled=acc.bf16):
+        with torch.no_grad(), autocast(device, enabled=accel.bf16):
             if shared:
                 vloss, vacc = _eval_members(lambda x: batched(params, buffers, x), val_x, val_y)
             else:
@@ -619,16 +620,16 @@ def _eval_stacked(batched, params, buffers, val_x: torch.Tensor, val_y: torch.Te
     return loss / n, hits / n
 
 
-def _fit_apart(members: Members, protocol: BobProtocol, epochs: int, device: torch.device, acc: Accel):
+def _fit_apart(members: Members, protocol: BobProtocol, epochs: int, device: torch.device, accel: Accel):
     """:func:`fit_members` one member at a time (where :func:`members_stack` says no); on the CPU
     members train side by side in threads (:func:`reuse_utils.core.workers.map_workers`)."""
     m = members
     done = map_workers(lambda j: _fit_one(m.tops[j], m.lrs[j], m.factors[j], m.data[m.owner[j]], protocol, epochs,
-                                          m.seeds[m.owner[j]], device, acc), range(len(m.tops)), device)
+                                          m.seeds[m.owner[j]], device, accel), range(len(m.tops)), device)
     return [top for top, _ in done], [stats for _, stats in done]
 
 
-def _fit_one(top, lr, factors, data, protocol, epochs, seed, device, acc):
+def _fit_one(top, lr, factors, data, protocol, epochs, seed, device, accel):
     """One member: Adam (per-parameter lr ``lr × factor``), the task's minibatch order (a generator
     seeded with ``seed``), best validation loss kept, stopped after ``patience`` stale epochs."""
     train_x, train_y, val_x, val_y = data
@@ -644,14 +645,14 @@ def _fit_one(top, lr, factors, data, protocol, epochs, seed, device, acc):
         perm = torch.randperm(len(train_y), generator=gen).to(device)
         for i in range(0, len(train_y), protocol.batch_size):
             idx = perm[i: i + protocol.batch_size]
-            with autocast(device, enabled=acc.bf16):
+            with autocast(device, enabled=accel.bf16):
                 loss = _mean_ce(top(train_x[idx]), train_y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
         ran = epoch
         top.eval()
-        with torch.no_grad(), autocast(device, enabled=acc.bf16):
+        with torch.no_grad(), autocast(device, enabled=accel.bf16):
             vloss, vacc = _eval_members(lambda x: top(x).unsqueeze(0), val_x, val_y)
         v = float(vloss[0])
         if v < best_loss - 1e-7:  # the kept weights: the lowest validation loss

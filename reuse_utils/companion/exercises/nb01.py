@@ -15,13 +15,13 @@ def _weight_on_bob(NOISE: float) -> float:  # noqa: N803 - the notebook's name
 
 
 def _refit_at_most_negative(bob: pd.DataFrame, alpha_grid, NOISE: float) -> float:  # noqa: N803
-    return linear.bob_accuracy(float(min(alpha_grid)), 4, "pairwise", NOISE, "refit")
+    return linear.closed_form_bob_accuracy(float(min(alpha_grid)), 4, "pairwise", NOISE, "refit")
 
 
 def _deep_over_refit(deep: pd.DataFrame, P, NOISE: float) -> float:  # noqa: N803
     head = deep[deep.k == 1]
     top = head[head.feature_corr == head.feature_corr.max()]
-    closed = linear.bob_accuracy(float(top.feature_corr.iloc[0]), P.glm_dim, "pairwise", NOISE, "refit")
+    closed = linear.closed_form_bob_accuracy(float(top.feature_corr.iloc[0]), P.glm_dim, "pairwise", NOISE, "refit")
     return float(top.bob_test_acc.mean() - closed)
 
 
@@ -53,9 +53,9 @@ EXERCISES = [
         question="GLM world, largest α of the deep runs: the deep Bob's mean test accuracy (k = 1) minus the "
                  "linear model's refit closed form, to 3 decimals.",
         hint="Keep the rows of `deep` with k == 1 and feature_corr == its maximum; average `bob_test_acc` over "
-             "seeds and subtract `ru.linear.bob_accuracy(α, P.glm_dim, 'pairwise', NOISE, 'refit')` at that α.",
+             "seeds and subtract `ru.linear.closed_form_bob_accuracy(α, P.glm_dim, 'pairwise', NOISE, 'refit')` at that α.",
         solution=("top = deep[(deep.k == 1) & (deep.feature_corr == deep.feature_corr.max())]\n"
-                  'closed = ru.linear.bob_accuracy(top.feature_corr.iloc[0], P.glm_dim, "pairwise", NOISE, "refit")\n'
+                  'closed = ru.linear.closed_form_bob_accuracy(top.feature_corr.iloc[0], P.glm_dim, "pairwise", NOISE, "refit")\n'
                   "answer = round(top.bob_test_acc.mean() - closed, 3)"),
         expected=_deep_over_refit, tolerance=6e-4, needs=("deep", "P", "NOISE"),
         explain="The deep Bob is {expected:+.4f} away from the one-dimensional refit: positive means his head, "
