@@ -248,14 +248,15 @@ head, scratch = dm[1], dm.drop(1, level="k")
 a_top, a_mid = float(head.index.max()), float(head.index[np.abs(head.index).argmin()])
 refit_top = ru.linear.closed_form_bob_accuracy(a_top, P.glm_dim, "pairwise", NOISE, "refit")
 v_shaped = min(head.iloc[0], head.iloc[-1]) > head[a_mid]
+alone = ("his own features carry his label whatever α, which makes scratch a strong baseline in this small world."
+         if scratch.mean() >= head.mean() else "here Alice's features carry more of his label than he learns alone.")
 ru.teaching.say(
     f"The deep Bob who keeps Alice's MLP and retrains its top layer reaches {head.iloc[0]:.3f} at α = {head.index.min():g}, "
     f"{head[a_mid]:.3f} at α = {a_mid:g} and {head.iloc[-1]:.3f} at α = {a_top:g}, where the linear model's refit "
     f"closed form gives {refit_top:.3f}: his curve {'is' if v_shaped else 'is not'} higher at both ends than in the "
-    f"middle, as the refit closed form is, and he sits {head.iloc[-1] - refit_top:+.3f} from it at α = {a_top:g}. "
+    f"middle, as the refit closed form is (Exercise 01.3 asks how far from it he sits at α = {a_top:g}). "
     f"From scratch he reaches {scratch.min():.3f} to {scratch.max():.3f} across α, {scratch.mean() - head.mean():+.3f} "
-    "from the head-only Bob on average: his own features carry his label whatever α, which makes scratch a "
-    f"strong baseline in this small world.{SMOKE}")
+    f"from the head-only Bob on average: {alone}{SMOKE}")
 deep.groupby(["who", "feature_corr"])[["task_corr_measured", "feature_corr_measured", "bob_test_acc"]].mean().round(3)
 
 # %% [markdown]

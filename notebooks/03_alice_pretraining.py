@@ -153,8 +153,8 @@ ru.teaching.say(
     f"{'/'.join(best.idxmax())} ({best.max():.3f}), the worst {'/'.join(best.idxmin())} ({best.min():.3f}). "
     f"{stops.get('patience', 0)} of {len(runs)} Alices stopped early (validation loss no longer falling), "
     f"{stops.get('cap', 0)} at the cap of {P.alice_epochs} epochs; a run lasted {runs.epochs_run.mean():.1f} epochs on average. "
-    + ("every run converged by the stopping rule." if stops.get("cap", 0) == 0 else
-       "A run stopped by the cap may not have converged — its validation loss was still falling.") + SMOKE)
+    + ("Every run stopped by the stopping rule, not by the cap." if stops.get("cap", 0) == 0 else
+       "A run stopped by the cap may not have converged: its patience had not run out.") + SMOKE)
 ru.stats.summarize(curves[curves.epoch == curves.epoch.max()], ["arch", "optimizer"], "test_acc").round(3)
 
 # %% [markdown]

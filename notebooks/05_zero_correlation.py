@@ -271,7 +271,7 @@ ru.teaching.say(ru.teaching.health_reading("D2", d2, "C2 and C3") + SMOKE)
 d, ctrl2 = c2["details"], c2["secondary"][0] if c2["secondary"] else {}
 p_floor = 0.5 ** c2["n"] if c2["n"] else float("nan")
 ru.teaching.say(
-    f"**C2 is {'supported' if c2['passed'] else 'not supported'}** — Bob's head on Alice's {d['arch']} "
+    f"**C2 is {ru.teaching.claim_word(c2)}** — Bob's head on Alice's {d['arch']} "
     f"({d['optimizer']}) reaches {d['bob_acc']:.3f} against chance {d['chance']:.3f}: "
     f"{ru.teaching.test_reading({**c2, 'p_min': p_floor})} over {c2['n']} seeds. Its caveat — {d.get('caveat', '')}. That "
     f"secondary ({d['random_control_acc']:.3f} on an untrained network) {ctrl2.get('verdict', 'was not computed')}"
@@ -281,7 +281,7 @@ ru.teaching.say(
 arch_test, wd_test = c3["details"]["architecture_cnn_minus_mlp"], c3["details"]["weight_decay_trend"]
 secs = "; ".join(f"{x['name']}: {x['verdict']}" for x in c3["secondary"])
 ru.teaching.say(
-    f"**C3 is {'supported' if c3['passed'] else 'not supported'}**; both parts must hold. (i) Above-chance "
+    f"**C3 is {ru.teaching.claim_word(c3)}**; both parts must hold. (i) Above-chance "
     f"accuracy higher on Alice's cnn than on her mlp: {ru.teaching.test_reading(arch_test)}. (ii) Lower as her SGD weight decay rises "
     f"(Kendall τ; negative means falling): {ru.teaching.test_reading(wd_test)}. Secondaries — {secs}.{SMOKE}")
 

@@ -199,7 +199,7 @@ ru.teaching.say(
     f"against α, Kendall τ over {m1['n']} seeds: {ru.teaching.test_reading(m1)}. "
     + ("The overlay did move her attribution, so the dial works as intended. " if m1["passed"] else
        "If the overlay does not move Alice's attribution, C5 below has little variation to work with. ")
-    + f"**C5 is {'supported' if c5['passed'] else 'not supported'}** — across {c5['n']} Bob models, Spearman's ρ "
+    + f"**C5 is {ru.teaching.claim_word(c5)}** — across {c5['n']} Bob models, Spearman's ρ "
     f"between his IG share and his reliance on his panel: {ru.teaching.test_reading(c5)}. The test permutes reliance within each "
     f"α × model, so agreement only counts beyond the trend both share along the dial.{SMOKE}")
 

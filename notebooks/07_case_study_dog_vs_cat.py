@@ -160,12 +160,13 @@ k_val, mode_val = alice.groupby(["k", "mode"]).bob_val_acc.mean().idxmax()  # Bo
 test = alice.groupby(["k", "mode"]).bob_test_acc.mean()
 ctrl = df[(df.source == "random") & (df.k == 1)].bob_test_acc.mean()
 ru.teaching.say(
-    f"Retraining only the head (k = 1) on Alice's frozen layers gives Bob {acc[1].mean():.3f}, scratch {acc[L].mean():.3f}: "
-    f"a gain of {gain.mean():+.3f}, positive in {int((gain > 0).sum())} of {len(gain)} seeds. The random-init control "
-    f"reaches {ctrl:.3f} at k = 1, so Alice's *training* is worth {acc[1].mean() - ctrl:+.3f} beyond her architecture. On "
-    f"validation Bob would pick k = {k_val} ({mode_val}); its test accuracy is {test[k_val, mode_val]:.3f}. Alice's "
-    f"predictions agree with Bob's labels at Cramér's V = {df.measured_corr.mean():.2f} (1: her predictions are his "
-    f"labels; the domain shift and her errors pull it down).{STANDIN}{SMOKE}")
+    f"Retraining only the head (k = 1) on Alice's frozen layers gives Bob {acc[1].mean():.3f}, scratch {acc[L].mean():.3f}; "
+    f"the head-only Bob beats scratch in {int((gain > 0).sum())} of {len(gain)} seeds (Exercise 07.1: by how much on "
+    f"average). The random-init control reaches {ctrl:.3f} at k = 1 (Exercise 07.3: what Alice's *training* is worth "
+    f"beyond her architecture). The (k, mode) Bob picks on validation (Exercise 07.2) has test accuracy "
+    f"{test[k_val, mode_val]:.3f}. Alice's predictions agree with Bob's labels at Cramér's V = "
+    f"{df.measured_corr.mean():.2f} (1: her predictions are his labels; 0: they say nothing about them)."
+    f"{STANDIN}{SMOKE}")
 
 # %%
 if label:

@@ -128,10 +128,9 @@ s.save(g.figure, "08_tasks_by_depth" + sfx, label);
 # %%
 reinit = df[(df.source == "alice") & (df["mode"] == "reinit")].groupby(["task", "k"]).bob_test_acc.mean().unstack()
 scr, head = reinit[L], reinit[1]
-ceiling = scr[scr > 0.85]
 ru.teaching.say(
     f"Scratch (k = L) reaches {scr.min():.3f} on *{scr.idxmin()}* and {scr.max():.3f} on *{scr.idxmax()}*; "
-    f"{len(ceiling)} of {len(scr)} tasks are above 0.85 from scratch, where reuse has little room to show. "
+    "A task above 0.85 from scratch leaves reuse little room to show (Exercise 08.3 counts them). "
     f"Retraining only the head (k = 1) beats scratch on {int((head > scr).sum())} of {len(scr)} tasks (seed means). "
     "Flat curves mean Bob's depth hardly matters for that task; a curve that falls with k means Alice's "
     f"layers carry what Bob needs.{STANDIN}{SMOKE}")
@@ -190,7 +189,7 @@ ru.teaching.say(ru.teaching.health_reading("D3", d3, "C7") + SMOKE)
 # %%
 det = c7["details"]
 ru.teaching.say(
-    f"**C7 is {c7['verdict']}**" + (f": {det['not_tested_because']}." if c7["verdict"] == "not tested" else ".")
+    f"**C7 is {ru.teaching.claim_word(c7)}**" + (f": {det['not_tested_because']}." if c7["verdict"] == "not tested" else ".")
     + f" The numbers behind it — (i) the related tasks' gain over scratch at Bob's validation-chosen configuration: "
     f"{ru.teaching.test_reading(det['related_gain'], would=c7['verdict'] == 'not tested')}; (ii) that gain rising with relatedness over tasks: "
     f"{ru.teaching.test_reading(det['gain_rises_with_relatedness'], would=c7['verdict'] == 'not tested')}. "

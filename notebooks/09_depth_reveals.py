@@ -182,18 +182,10 @@ for cond, m in d["map_by_condition"].items():
 # across them is what "α and the architecture confound Δ_val" means.
 
 # %%
-def verdict(r):
-    """A test's verdict, effect and (Holm-adjusted) p-value in a few words."""
-    holm = r.get("p_holm") is not None
-    p = r["p_holm"] if holm else r.get("p_value")
-    eff = "no effect" if r.get("effect") is None else f"effect {r['effect']:+.3f}"
-    p_text = "" if p is None else f", {'Holm-adjusted ' if holm else ''}p = {p:.3g}"
-    return f"{r.get('verdict', 'pass' if r.get('passed') else 'fail')} ({eff}{p_text})"
-
 ru.teaching.say(
-    f"**C4b is {'supported' if c4b['passed'] else 'not supported'}** — the constant guess's mean |t̂ − t| minus the "
-    f"map's, per held-out seed: {verdict(c4b)}, over {c4b['n']} seeds. Secondaries: "
-    + "; ".join(f"*{x['name']}* {verdict(x)}" for x in c4b["secondary"])
+    f"**C4b is {ru.teaching.claim_word(c4b)}** — the constant guess's mean |t̂ − t| minus the "
+    f"map's, per held-out seed: {ru.teaching.test_reading(c4b)}, over {c4b['n']} seeds. Secondaries: "
+    + "; ".join(f"*{x['name']}* {ru.teaching.test_reading(x)}" for x in c4b["secondary"])
     + f". 'Not tested' means these units cannot reach p < 0.05 after Holm's correction at all.{SMOKE}")
 
 # %% [markdown]
@@ -256,9 +248,9 @@ print(f"featureless prior (other seeds' mean curve): τ_b {prior['tau']:+.2f}; i
 
 # %%
 ru.teaching.say(
-    f"**C8 is {'supported' if c8['passed'] else 'not supported'}** — LogME's mean τ_b with Bob's trained depths: "
-    f"{verdict(c8)}, over {c8['n']} seeds; the featureless prior reaches τ_b {prior['tau']:+.2f}. Secondaries: "
-    + "; ".join(f"*{x['name']}* {verdict(x)}" for x in c8["secondary"])
+    f"**C8 is {ru.teaching.claim_word(c8)}** — LogME's mean τ_b with Bob's trained depths: "
+    f"{ru.teaching.test_reading(c8)}, over {c8['n']} seeds; the featureless prior reaches τ_b {prior['tau']:+.2f}. Secondaries: "
+    + "; ".join(f"*{x['name']}* {ru.teaching.test_reading(x)}" for x in c8["secondary"])
     + f". An estimator is worth its second of compute only where it beats that prior.{SMOKE}")
 
 # %% [markdown]
@@ -285,12 +277,14 @@ fig.tight_layout()
 s.save(fig, "09_model_scores_vs_best_accuracy");
 
 # %%
-rank = worlds[["leep", "nce", "best_val_acc"]].corr("kendall").best_val_acc
+tau = worlds[["leep", "nce", "best_val_acc", "task_corr"]].corr("kendall")
+rank, with_t = tau.best_val_acc, tau.task_corr
 ru.teaching.say(
     f"Over the {len(worlds)} worlds, Kendall's τ_b with Bob's best validation accuracy is {rank['leep']:+.2f} for LEEP "
-    f"and {rank['nce']:+.2f} for NCE. Worlds with a higher t sit further right: Alice's output already predicts "
-    "Bob's labels there. These scores can help pick *which* pretrained network to reuse, not how deep to "
-    f"retrain it.{SMOKE}")
+    f"and {rank['nce']:+.2f} for NCE, and with t {with_t['leep']:+.2f} and {with_t['nce']:+.2f}. "
+    + ("Worlds with a higher t sit further right: Alice's output already predicts Bob's labels there. "
+       if min(with_t["leep"], with_t["nce"]) > 0 else "Here the scores do not order the worlds by t. ")
+    + f"Whatever they rank, they rank worlds: one score per network, not per depth.{SMOKE}")
 
 # %% [markdown]
 # ## 3. Where transfer happens: layer-wise similarity

@@ -145,6 +145,13 @@ def test_c7_pass_fail_and_not_tested():
     standin = ev.claim_semantic(_gains(), stand_in=True)  # would pass on real data
     assert standin["verdict"] == "not tested" and not standin["passed"]
     assert standin["details"]["not_tested_because"].startswith("stand-in data")
+    real_sec, standin_sec = ev.claim_semantic(_gains())["secondary"], standin["secondary"]
+    assert [s["verdict"] for s in real_sec] == ["holds"]  # the same numbers pass on real data...
+    assert [s["verdict"] for s in standin_sec] == ["not tested"]  # ...and are not asked on stand-in data
+    assert standin_sec[0]["p_value"] == real_sec[0]["p_value"] and not standin_sec[0]["passed"]
+    assert standin_sec[0]["not_tested_because"].startswith("stand-in data")
+    assert ceiling["secondary"][0]["verdict"] == "not tested"
+    assert few["secondary"][0].get("not_tested_because") is None  # too few units: the secondary's own test decides
 
 
 def test_protocol_health_fails_beyond_ten_percent():

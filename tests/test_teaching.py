@@ -103,4 +103,15 @@ def test_protocol_health_is_read_with_its_failing_cells():
     assert text.startswith("**D1 does not hold**") and "4 of 5 cells exceed it, e.g. a, b, c;" in text
     assert "50% of the Alices" in text and "Where D1 fails, some models behind C1" in text
     good = {"passed": True, "effect": 0.0, "details": {"bound": 0.1, "failing_cells": [], "cells": {"a": 1}}}
-    assert health_reading("D2", good, "C2").endswith("The models behind C2 converged inside their grids.")
+    assert health_reading("D2", good, "C2").endswith("At most 10% of the models in any cell behind C2 stopped at a cap "
+                                                     "or at a grid's end: the rest stopped on their own, with choices "
+                                                     "inside their grids.")
+
+
+def test_claim_word_says_not_tested_apart_from_not_supported():
+    from reuse_utils.companion.teaching import claim_word
+
+    assert claim_word({"passed": True, "verdict": "pass"}) == "supported"
+    assert claim_word({"passed": False, "verdict": "fail"}) == "not supported"
+    assert claim_word({"passed": False, "verdict": "not tested"}) == "not tested"
+    assert claim_word({"passed": True}) == "supported"  # a record from before verdicts

@@ -380,6 +380,12 @@ def claim_linear_limits(noise: float = 0.5, fitted: dict | None = None, n_fit: i
          "samples_per_fit": n_fit})
 
 
+def _secondaries_not_tested(secondaries: list[dict], why: str) -> list[dict]:
+    """``secondaries`` with the verdict "not tested" (numbers kept) where the data cannot ask the
+    claim's question at all (stand-in data, no headroom, labels the measurement contradicts)."""
+    return [{**sec, "passed": False, "verdict": "not tested", "not_tested_because": why} for sec in secondaries]
+
+
 def claim_semantic(gains: pd.DataFrame, scratch_ceiling: float = 0.85, *, stand_in: bool = False) -> dict:
     """C7: related tasks gain over scratch at Bob's validation-chosen configuration, and the gain rises
     with relatedness over tasks; "not tested" on ``stand_in`` data (the claim is about real photographs:
@@ -404,6 +410,7 @@ def claim_semantic(gains: pd.DataFrame, scratch_ceiling: float = 0.85, *, stand_
     if not rel_corr > unrel_corr:
         reasons.append(f"the measured task correlation is not higher on related ({rel_corr:.3f}) than on unrelated "
                        f"({unrel_corr:.3f}) tasks")
+    data_reasons = list(reasons)  # the data cannot ask the question: the secondaries are not tested either
     reach_i = 0.5 ** len(related)  # the smallest p each part's exact test can give with these units
     levels = by_task.relatedness.value_counts()
     reach_ii = float(np.prod([math.factorial(int(c)) for c in levels]) / math.factorial(len(by_task)))
@@ -418,6 +425,8 @@ def claim_semantic(gains: pd.DataFrame, scratch_ceiling: float = 0.85, *, stand_
                "best_mode_by_task": by_task.best_mode.to_dict(), "related_gain": first, "gain_rises_with_relatedness": rises}
     if reasons:
         details["not_tested_because"] = "; ".join(reasons)
+        if data_reasons:
+            sec = _secondaries_not_tested(sec, "; ".join(data_reasons))
         return _claim("C7_semantic_transfer", first["n"], first["effect"], first["ci"], p, False, details,
                       verdict="not tested", secondary=sec)
     return _claim("C7_semantic_transfer", first["n"], first["effect"], first["ci"], p, passed, details, secondary=sec)

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Dial", "explore", "health_reading", "in_front_end", "resolve_interactive", "say", "test_reading"]
+__all__ = ["Dial", "claim_word", "explore", "health_reading", "in_front_end", "resolve_interactive", "say", "test_reading"]
 
 #: Environment variables a Jupyter front end sets in the kernels it starts (jupyter_server ≥ 2 sets
 #: ``JPY_SESSION_NAME``; VS Code's Jupyter extension sets ``VSCODE_PID``); nbclient and papermill set none.
@@ -53,6 +53,13 @@ def say(text: str) -> None:
         display(Markdown(text))
 
 
+def claim_word(claim: dict) -> str:
+    """A recorded claim's verdict as the notebooks say it: "supported", "not supported" or "not tested"."""
+    if claim.get("verdict") == "not tested":
+        return "not tested"
+    return "supported" if claim.get("passed") else "not supported"
+
+
 def test_reading(r: dict, *, would: bool = False) -> str:
     """One recorded test ``r`` (a claim or a secondary) in words: its effect, p-value (and Holm-adjusted
     p), and why it fails when it does — the wrong direction, p ≥ 0.05 (and the smallest p its units
@@ -87,7 +94,9 @@ def health_reading(name: str, result: dict, behind: str) -> str:
             f"{len(d['cells'])} cells exceed it" + (f", e.g. {', '.join(bad[:3])}" if bad else ""))
     if d.get("alice_capped_fraction") is not None:
         text += f"; {d['alice_capped_fraction']:.0%} of the Alices stopped at the epoch cap"
-    return text + ". " + (f"The models behind {behind} converged inside their grids." if result["passed"] else
+    return text + ". " + (f"At most {d['bound']:.0%} of the models in any cell behind {behind} stopped at a cap or at "
+                          "a grid's end: the rest stopped on their own, with choices inside their grids."
+                          if result["passed"] else
                           f"Where {name} fails, some models behind {behind} may not have converged: read them "
                           "with that in mind.")
 

@@ -7,8 +7,9 @@ value computed from the notebook's own data (``context``: the names the exercise
 :mod:`.nbNN` (a list ``EXERCISES``); each carries its reference solution as Python source, which
 :func:`solve_notebook` writes over the ``answer = None`` line to make the solved version.
 
-Checks never raise in a student's notebook. With the environment variable ``REUSE_EXERCISES=strict``
-(the solved run in ``make test``) a wrong or missing answer raises :class:`ExerciseError`.
+A wrong or missing answer never raises in a student's notebook (a check called without the names it
+needs does: ``TypeError``). With the environment variable ``REUSE_EXERCISES=strict`` (the solved run
+in ``make test``) a wrong or missing answer raises :class:`ExerciseError`.
 """
 
 from __future__ import annotations
@@ -22,10 +23,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Exercise", "ExerciseError", "bank", "check", "exercise", "exercises_of", "solve_notebook", "exercise_ids_in", "ANSWER_LINE"]
+__all__ = ["Exercise", "ExerciseError", "bank", "check", "exercise", "exercises_of", "solve_notebook", "exercise_ids_in",
+           "ANSWER_LINE", "DIFFERENCE_TOLERANCE"]
 
 #: The line an exercise cell starts with; the solved version replaces it with the solution.
 ANSWER_LINE = "answer = None"
+#: The tolerance of a difference asked "to 3 decimals": the difference of two values each rounded to
+#: 3 decimals (as the notebook shows them) is within 1e-3 of the exact one.
+DIFFERENCE_TOLERANCE = 1.1e-3
 _CHECK_CALL = re.compile(r"""(?:ru\.)?exercises\.check\(\s*["'](\d\d\.\d+)["']""")
 
 

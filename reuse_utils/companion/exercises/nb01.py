@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from reuse_utils.analysis import linear
-from reuse_utils.companion.exercises import Exercise
+from reuse_utils.companion.exercises import DIFFERENCE_TOLERANCE, Exercise
 
 
 def _weight_on_bob(NOISE: float) -> float:  # noqa: N803 - the notebook's name
@@ -57,7 +57,7 @@ EXERCISES = [
         solution=("top = deep[(deep.k == 1) & (deep.feature_corr == deep.feature_corr.max())]\n"
                   'closed = ru.linear.closed_form_bob_accuracy(top.feature_corr.iloc[0], P.glm_dim, "pairwise", NOISE, "refit")\n'
                   "answer = round(top.bob_test_acc.mean() - closed, 3)"),
-        expected=_deep_over_refit, tolerance=6e-4, needs=("deep", "P", "NOISE"),
+        expected=_deep_over_refit, tolerance=DIFFERENCE_TOLERANCE, needs=("deep", "P", "NOISE"),
         explain="The deep Bob is {expected:+.4f} away from the one-dimensional refit: positive means his head, "
                 "reading Alice's whole hidden layer, gets more out of her network than her single score would give."),
 ]

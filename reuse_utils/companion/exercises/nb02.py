@@ -32,8 +32,8 @@ EXERCISES = [
         solution=("cell = table[(table.task_corr_dial == 0.6) & (table.feature_corr_dial == 0.3)]\n"
                   "answer = round(cell.task_corr.mean(), 3)"),
         expected=_v_at, tolerance=6e-4, needs=("table",),
-        explain="The measured V is {expected:.4f} against the dial's 0.6: the task dial delivers what it promises, "
-                "whatever the overlay α."),
+        explain="The measured V is {expected:.4f} against the dial's 0.6; the calibration table shows how close "
+                "every other cell comes, at every overlay α."),
     Exercise(
         id="02.2",
         question="The feature correlation between the panels of `r` (Bob's panel randomised), to 3 decimals.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from reuse_utils.companion.exercises import Exercise
+from reuse_utils.companion.exercises import DIFFERENCE_TOLERANCE, Exercise
 
 
 def _cnn_adam(df: pd.DataFrame) -> pd.DataFrame:
@@ -53,7 +53,7 @@ EXERCISES = [
              "over them (the seeds).",
         solution=('cnn_adam = panels[(panels.arch == "cnn") & (panels.optimizer == "adam")]\n'
                   "answer = round((cnn_adam.acc - cnn_adam.acc_alice_randomised).mean(), 3)"),
-        expected=_own_panel_drop, tolerance=6e-4, needs=("panels",),
+        expected=_own_panel_drop, tolerance=DIFFERENCE_TOLERANCE, needs=("panels",),
         explain="She loses {expected:+.4f}. Compare it with her intact accuracy: a drop that takes her to chance "
                 "means everything she knows about her label comes from her own panel."),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from reuse_utils.companion.exercises import Exercise
+from reuse_utils.companion.exercises import DIFFERENCE_TOLERANCE, Exercise
 
 
 def _alice_reinit(main: pd.DataFrame, where: str) -> pd.DataFrame:
@@ -52,7 +52,7 @@ EXERCISES = [
         solution=('high = main[(main.source == "alice") & (main["mode"] == "reinit") & (main.task_corr == levels[-1])]\n'
                   'acc = high.groupby("k").bob_test_acc.mean()\n'
                   'answer = round(acc[1] - acc[L], 3)'),
-        expected=_gain_over_scratch, tolerance=6e-4, needs=("main",),
+        expected=_gain_over_scratch, tolerance=DIFFERENCE_TOLERANCE, needs=("main",),
         explain="The gain is {expected:+.4f}. Positive: Alice's frozen features beat Bob's own network trained "
                 "from nothing on his small training set; negative: scratch wins."),
     Exercise(
@@ -65,7 +65,7 @@ EXERCISES = [
                   'k_star = low.groupby("k").bob_val_acc.mean().idxmax()\n'
                   'test = low.groupby("k").bob_test_acc.mean()\n'
                   'answer = round(test[k_star] - test[1], 3)'),
-        expected=_k_star_minus_k1, tolerance=6e-4, needs=("main",),
+        expected=_k_star_minus_k1, tolerance=DIFFERENCE_TOLERANCE, needs=("main",),
         explain="The difference is {expected:+.4f}. Part (i) of C4 asks the same per seed, over both modes, "
                 "with an exact sign-flip test — a positive mean alone is not yet evidence."),
 ]

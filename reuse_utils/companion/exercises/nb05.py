@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from reuse_utils.companion.exercises import Exercise
+from reuse_utils.companion.exercises import DIFFERENCE_TOLERANCE, Exercise
 
 
 def _head(zero: pd.DataFrame) -> pd.DataFrame:
@@ -53,7 +53,7 @@ EXERCISES = [
                   'bob = k1[(k1.source == "alice") & (k1.alice_optimizer == "adam")].groupby("seed").bob_test_acc.mean()\n'
                   'ctrl = k1[k1.source == "random"].groupby("seed").bob_test_acc.mean()\n'
                   'answer = round((bob - ctrl).mean(), 3)'),
-        expected=_over_control, tolerance=6e-4, needs=("zero",),
+        expected=_over_control, tolerance=DIFFERENCE_TOLERANCE, needs=("zero",),
         explain="The gain over the random-init control is {expected:+.4f}: this — not the distance to chance — "
                 "is what Alice's training adds (C2's secondary)."),
     Exercise(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from reuse_utils.companion.exercises import Exercise
+from reuse_utils.companion.exercises import DIFFERENCE_TOLERANCE, Exercise
 
 
 def _alice_shift(table: pd.DataFrame) -> float:
@@ -32,7 +32,7 @@ EXERCISES = [
              "and subtract the value at 0 from the value at the largest α.",
         solution=('share = table[table.model == "alice"].groupby("feature_corr").bob_share.mean()\n'
                   'answer = round(share.iloc[-1] - share.loc[0.0], 3)'),
-        expected=_alice_shift, tolerance=6e-4, needs=("table",),
+        expected=_alice_shift, tolerance=DIFFERENCE_TOLERANCE, needs=("table",),
         explain="Her share moves by {expected:+.4f}: this is what the manipulation check M1 tests, seed by seed."),
     Exercise(
         id="06.2",

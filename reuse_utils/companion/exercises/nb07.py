@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from reuse_utils.companion.exercises import Exercise
+from reuse_utils.companion.exercises import DIFFERENCE_TOLERANCE, Exercise
 
 
 def _reinit(df: pd.DataFrame, source: str) -> pd.Series:
@@ -37,7 +37,7 @@ EXERCISES = [
         solution=('alice = df[(df.source == "alice") & (df["mode"] == "reinit")]\n'
                   'acc = alice.groupby("k").bob_test_acc.mean()\n'
                   'answer = round(acc[1] - acc[L], 3)'),
-        expected=_gain_over_scratch, tolerance=6e-4, needs=("df",),
+        expected=_gain_over_scratch, tolerance=DIFFERENCE_TOLERANCE, needs=("df",),
         explain="The gain is {expected:+.4f}. Positive: Alice's frozen features beat Bob's own network trained "
                 "on his few images; negative: scratch wins. On stand-in data this illustrates the method only."),
     Exercise(
@@ -59,7 +59,7 @@ EXERCISES = [
              "source 'random', and subtract the second from the first.",
         solution=('k1 = df[(df.k == 1) & (df["mode"] == "reinit")].groupby("source").bob_test_acc.mean()\n'
                   'answer = round(k1["alice"] - k1["random"], 3)'),
-        expected=_alice_minus_control, tolerance=6e-4, needs=("df",),
+        expected=_alice_minus_control, tolerance=DIFFERENCE_TOLERANCE, needs=("df",),
         explain="The difference is {expected:+.4f}: what Alice's training contributes beyond a network of her "
                 "shape with random weights. Near zero, a frozen random network serves Bob as well as hers."),
 ]

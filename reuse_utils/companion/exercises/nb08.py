@@ -30,8 +30,8 @@ EXERCISES = [
         hint="Keep the rows of `gains` whose `task` is 'unrelated' and average `measured_corr` (one value per seed).",
         solution='answer = round(gains[gains.task == "unrelated"].measured_corr.mean(), 3)',
         expected=_measured_unrelated, tolerance=6e-4, needs=("gains",),
-        explain="Cramér's V is {expected:.4f}. Well above 0, Alice's predictions carry information about Bob's "
-                "'unrelated' labels after all — the label is ours, the measurement is the data's."),
+        explain="Cramér's V is {expected:.4f} (0: Alice's predictions say nothing about Bob's labels; 1: they "
+                "determine them). The name 'unrelated' is ours; the measurement is the data's."),
     Exercise(
         id="08.2",
         question="Kendall's τ_b over tasks between the mean relative error reduction and the mean measured task "
@@ -41,8 +41,9 @@ EXERCISES = [
         solution=('per_task = gains.groupby("task")[["error_reduction", "measured_corr"]].mean()\n'
                   'answer = round(per_task.corr("kendall").iloc[0, 1], 3)'),
         expected=_tau_gain_vs_measured, tolerance=6e-4, needs=("gains",),
-        explain="τ_b = {expected:+.4f}. Positive: the tasks Alice's predictions track best are those where reuse "
-                "cuts Bob's error most. With a handful of tasks even a large τ may be far from significant."),
+        explain="τ_b = {expected:+.4f}. A positive τ_b would mean the tasks Alice's predictions track best are those "
+                "where reuse cuts Bob's error most. With a handful of tasks even a large τ may be far from "
+                "significant."),
     Exercise(
         id="08.3",
         question="The number of tasks on which scratch's mean test accuracy (over seeds) exceeds 0.85.",
@@ -50,6 +51,6 @@ EXERCISES = [
              "(`(... > 0.85).sum()`).",
         solution='answer = int((gains.groupby("task").scratch_acc.mean() > 0.85).sum())',
         expected=_tasks_at_ceiling, kind="exact", needs=("gains",),
-        explain="{expected} task(s) leave little headroom: where scratch already gets nearly everything right, "
-                "no reuse can show a large gain, so C7's instrument counts as unable to test the claim."),
+        explain="{expected} task(s) above 0.85. Where scratch already gets nearly everything right no reuse can "
+                "show a large gain: C7 is not tested while any task is above this ceiling."),
 ]
