@@ -46,6 +46,7 @@ from reuse_utils.analysis.stats import (
     sign_flip,
     within_block_rank_test,
 )
+from reuse_utils.experiments.grid import AXES, WORLD_AXES
 
 __all__ = ["claim_monotonic_task", "claim_monotonic_feature", "claim_zero_corr", "claim_luck", "claim_optimal_depth",
            "claim_attribution_shift", "claim_attribution_reliance", "claim_linear_limits", "claim_generator",
@@ -160,8 +161,8 @@ def label_copy_floor(alice_acc, task_corr, n_classes) -> np.ndarray:
     return a * t + (1.0 - t) / k
 
 
-WORLD_KEYS = ["dataset", "arch", "alice_optimizer", "alice_world", "task_corr", "feature_corr", "seed", "n_alice",
-              "n_bob"]
+#: A world's columns (:data:`~reuse_utils.experiments.grid.WORLD_AXES`) in the grid's axis order.
+WORLD_KEYS = [a for a in AXES if a in WORLD_AXES]
 
 
 def chosen_config(df: pd.DataFrame, candidates: pd.Series | None = None, within: tuple[str, ...] = ()) -> pd.DataFrame:
