@@ -40,12 +40,12 @@ reproduce: data
 
 test: $(STAMP)
 	$(PY) -m reuse_utils.companion.data --notebooks notebooks --preset smoke
-	$(PY) -m ruff check reuse_utils tests benchmarks notebooks/*.py
+	$(PY) -m ruff check reuse_utils tests benchmarks tools notebooks/*.py
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(PY) -m ruff check reuse_utils tests benchmarks notebooks/*.py
+	$(PY) -m ruff check reuse_utils tests benchmarks tools notebooks/*.py
 	$(VENV)/bin/lint-imports
 
 # After editing a notebook's .py source outside JupyterLab, bring its .ipynb in step (and back).
