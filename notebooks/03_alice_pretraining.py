@@ -131,16 +131,12 @@ runs.groupby(["arch", "optimizer"]).agg(test_acc=("alice_test_acc", "mean"), epo
 g = sns.relplot(data=curves, x="epoch", y="test_acc", hue="optimizer", col="arch", kind="line",
                 errorbar=ru.plots.t_ci, err_kws={"alpha": 0.12}, marker="o", height=3.6, aspect=1.2,
                 facet_kws={"ylim": (0, 1)})
-g.refline(y=chance, color="grey", ls=":")
 g.set_titles(col_template="Alice's {col_name}")
 g.set_axis_labels("epoch (passes over Alice's training pairs)", "Alice's test accuracy (fraction)")
 for ax in g.axes.flat:
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
-handles, labels = g.legend.legend_handles, [x.get_text() for x in g.legend.texts]
-g.legend.remove()
-g.figure.tight_layout()
-g.figure.legend([*handles, plt.Line2D([], [], color="grey", ls=":")], [*labels, f"chance ({chance:.2f})"],
-                loc="center left", bbox_to_anchor=(1.0, 0.5), title=f"optimizer (mean, 95% t-CI\nover {len(s.seeds)} seeds)")
+ru.plots.legend_outside(g, reference_y=chance, reference_label=f"chance ({chance:.2f})",
+                        title=f"optimizer (mean, 95% t-CI\nover {len(s.seeds)} seeds)")
 s.save(g.figure, "03_alice_training_curves")
 
 # %%
@@ -172,15 +168,11 @@ long["test set"] = long["test set"].map({"acc": "intact", "acc_alice_randomised"
 # %%
 g = sns.catplot(data=long, x="optimizer", y="accuracy", hue="test set", col="arch", kind="bar",
                 errorbar=ru.plots.t_ci, height=3.6, aspect=1.4, facet_kws={"ylim": (0, 1)})
-g.refline(y=chance, color="grey", ls=":")
 g.set_titles(col_template="Alice's {col_name}")
 g.set_axis_labels("Alice's optimizer", "Alice's test accuracy (fraction)")
 g.tick_params(axis="x", rotation=20)
-handles, labels = g.legend.legend_handles, [x.get_text() for x in g.legend.texts]
-g.legend.remove()
-g.figure.tight_layout()
-g.figure.legend([*handles, plt.Line2D([], [], color="grey", ls=":")], [*labels, f"chance ({chance:.2f})"],
-                loc="center left", bbox_to_anchor=(1.0, 0.5), title=f"test set (mean, 95% t-CI\nover {len(s.seeds)} seeds)")
+ru.plots.legend_outside(g, reference_y=chance, reference_label=f"chance ({chance:.2f})",
+                        title=f"test set (mean, 95% t-CI\nover {len(s.seeds)} seeds)")
 s.save(g.figure, "03_alice_panel_randomised")
 
 # %%

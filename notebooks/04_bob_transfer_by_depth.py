@@ -236,14 +236,9 @@ long["t"] = long.task_corr.map("{:g}".format)
 # %%
 g = sns.relplot(data=long, x="feature_corr", y="gain", hue="retrained layers", col="t", row="reference",
                 kind="line", marker="o", errorbar=ru.plots.t_ci, height=3, aspect=1.4, facet_kws={"ylim": (-1, 1)})
-g.refline(y=0, color="grey", ls=":")
 g.set_titles(template="Bob's gain {row_name}, t = {col_name}")
 g.set_axis_labels("feature correlation α (dial)", "accuracy gain (fraction)")
-handles, labels = g.legend.legend_handles, [x.get_text() for x in g.legend.texts]
-g.legend.remove()
-g.figure.tight_layout()
-g.figure.legend([*handles, plt.Line2D([], [], color="grey", ls=":")], [*labels, "no gain (0)"], loc="center left",
-                bbox_to_anchor=(1.0, 0.5), title="mean, 95% t-CI over seeds")
+ru.plots.legend_outside(g, reference_y=0, reference_label="no gain (0)", title="mean, 95% t-CI over seeds")
 s.save(g.figure, "04_feature_axis_gains")
 
 # %%

@@ -114,15 +114,11 @@ df["Bob's task"] = df.task + " (" + df.group + ")"
 g = sns.relplot(data=df, x="k", y="bob_test_acc", hue="condition", hue_order=sorted(df.condition.unique()),
                 col="Bob's task", col_wrap=2, kind="line", marker="o", errorbar=ru.plots.t_ci, height=3.0, aspect=1.5,
                 facet_kws={"ylim": (0, 1), "xlim": (0.75, L + 0.25)})
-g.refline(y=float(df.chance.mean()), color="grey", ls=":")
 g.set(xticks=list(range(1, L + 1)))
 g.set_titles(col_template="{col_name}")
 g.set_axis_labels("retrained layers k (top k of L)", "Bob's test accuracy (fraction)")
-handles, labels = g.legend.legend_handles, [x.get_text() for x in g.legend.texts]
-g.legend.remove()
-g.figure.tight_layout()
-g.figure.legend([*handles, plt.Line2D([], [], color="grey", ls=":")], [*labels, "chance"], loc="upper left",
-                bbox_to_anchor=(1.0, 0.97), title=f"mean, 95% t-CI over n = {df.seed.nunique()} seeds")
+ru.plots.legend_outside(g, reference_y=float(df.chance.mean()), reference_label="chance", loc="upper left",
+                        anchor=(1.0, 0.97), title=f"mean, 95% t-CI over n = {df.seed.nunique()} seeds")
 s.save(g.figure, "08_tasks_by_depth" + sfx, label);
 
 # %%

@@ -16,7 +16,7 @@ import seaborn as sns
 from reuse_utils.analysis import linear
 
 __all__ = ["show_pairs", "save_figure", "plot_mean_ci", "set_style", "heatmap", "t_ci", "figure_caption",
-           "linear_explorer_figure"]
+           "linear_explorer_figure", "legend_outside"]
 
 
 def set_style() -> None:
@@ -267,6 +267,19 @@ def cka_by_layer(cka: pd.DataFrame, pair: str, hue: str = "task_corr", *, ax=Non
     ax.legend(fontsize=8, loc="lower left", title=f"mean, 95% t-CI over n = {sub.seed.nunique()} seeds"
               if sub.seed.nunique() > 1 else "one seed", title_fontsize=8)
     return fig
+
+
+def legend_outside(grid, *, reference_y: float, reference_label: str, title: str, loc: str = "center left",
+                   anchor: tuple[float, float] = (1.0, 0.5)) -> None:
+    """Draw a grey dotted reference line at ``reference_y`` on every facet of a seaborn ``grid`` and move
+    the grid's legend outside the axes (``loc`` of the box at ``anchor``, figure coordinates), with an
+    entry ``reference_label`` for that line."""
+    grid.refline(y=reference_y, color="grey", ls=":")
+    handles, labels = grid.legend.legend_handles, [x.get_text() for x in grid.legend.texts]
+    grid.legend.remove()
+    grid.figure.tight_layout()
+    grid.figure.legend([*handles, plt.Line2D([], [], color="grey", ls=":")], [*labels, reference_label], loc=loc,
+                       bbox_to_anchor=anchor, title=title)
 
 
 def linear_explorer_figure(alpha: float, noise: float = 0.5, k: int = 4, scenario: str = "pairwise"):

@@ -15,6 +15,8 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from reuse_utils.analysis.ledger import verdict_text
+
 __all__ = ["Dial", "claim_word", "explore", "health_reading", "in_front_end", "resolve_interactive", "say", "test_reading"]
 
 #: Environment variables a Jupyter front end sets in the kernels it starts (jupyter_server ≥ 2 sets
@@ -54,10 +56,9 @@ def say(text: str) -> None:
 
 
 def claim_word(claim: dict) -> str:
-    """A recorded claim's verdict as the notebooks say it: "supported", "not supported" or "not tested"."""
-    if claim.get("verdict") == "not tested":
-        return "not tested"
-    return "supported" if claim.get("passed") else "not supported"
+    """A recorded claim's verdict (:func:`~reuse_utils.analysis.ledger.verdict_text`) as the notebooks say
+    it: "supported", "not supported" or "not tested"."""
+    return {"PASS": "supported", "FAIL": "not supported"}.get(verdict_text(claim), "not tested")
 
 
 def test_reading(r: dict, *, would: bool = False) -> str:
